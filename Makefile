@@ -1,0 +1,33 @@
+# Two commands for a fresh machine with Python 3.11 and pip: `make reproduce` and `make test`.
+# Both create .venv and install infolib into it if needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install reproduce test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# The main job: explain SST-2 dev sentences on every layer and write reports/.
+reproduce: $(STAMP)
+	$(PY) -m infolib reproduce --out reports
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).
+bench: $(STAMP)
+	$(PY) benchmarks/bench_estimator.py
+
+clean:
+	rm -rf $(VENV) reports
