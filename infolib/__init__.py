@@ -1,0 +1,17 @@
+"""infolib: how much of each input word's information does each layer of an NLP model still hold?
+
+Per-word H(X_i|s) in any hidden state s, by the σ-optimisation of Guan et al. (ICML 2019).
+Larger σ / higher entropy = the hidden state has forgotten more of that word.
+"""
+from .estimator import Settings, rate_for_lambda
+from .explain import explain, explain_phi
+from .hooks import Encoding, HFEncoder, HookedModel, frozen
+from .paths import DataNotFoundError
+from .result import Explanation, PhiExplanation
+from .zoo import available_models, load_model
+
+__version__ = "0.1.0"
+__all__ = [
+    "explain", "explain_phi", "load_model", "available_models", "Explanation", "PhiExplanation",
+    "HookedModel", "HFEncoder", "Encoding", "frozen", "Settings", "rate_for_lambda", "DataNotFoundError",
+]

@@ -1,0 +1,307 @@
+"""The σ-optimisation: the largest Gaussian noise each word can take without changing s.
+
+For one (sentence, hidden state) pair with tokens t = 1 … T grouped into units i (words, or the
+tokens themselves), the loss minimised is the authors' (METHOD.md §2):
+
+    L(σ) = mean_elements E_ε[((Φ(x + σ·ε) − s) / σ_S)²]  −  rate · mean_t log(σ_t / scale)
+         =            R(σ)                              −  entropy term
+
+with σ_t the σ of token t's unit, 0 < σ ≤ scale. With means over all elements of s, `rate` is
+the paper's λ when s is a whole layer (see `rate_for_lambda`).
+
+Optimiser. Each step draws `samples` fresh noise draws per pair and measures, by back-propagation,
+g_i = ∂R/∂log σ_i. The loss is stationary where g_i = r_i = rate · m_i / T (m_i = tokens of unit i).
+Near the optimum R is quadratic in σ (R ≈ Σ a_i σ_i², so g_i ∝ σ_i²), which makes
+
+    log σ_i ← log σ_i + ½ · (log r_i − log g_i)
+
+a Newton step in log σ that lands on the optimum in one move for the quadratic part, whatever the
+word's weight. That is what the authors' Adam cannot do: its step sizes are set by gradient history,
+and strongly used words, whose gradients start thousands of times larger, crawl (METHOD.md §4).
+Steps are clipped to ±`max_step`, σ to (0, scale]. A pair stops when its objective, averaged over
+`window` steps, no longer improves by `tol`·rate; its σ is the geometric mean of the last window's
+iterates (averaging away the noise of the Monte-Carlo gradients).
+
+Pairs never interact: each has its own σ, its own seeded noise stream and its own stopping time, so
+a batch gives the same answer as separate runs with the same seeds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+# err(x_tilde [rows, T, K], pair_of_row [rows]) -> [rows] normalised squared error of each row.
+ErrorFn = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Estimator settings; every one changes the answer, so all are part of a result's key.
+
+    Attributes:
+        rate: weight λ of the entropy term (authors' convention, see module doc). Default 0.1.
+        scale: upper bound of σ; None = the model's default (10 × word-embedding std).
+        samples: noise draws per pair and step; None = enough that samples × elements of s is at
+            least `draws_per_step` (between 8 and 64), so small hidden states get more draws.
+        draws_per_step: see samples.
+        max_steps: cap on optimisation steps.
+        window: steps averaged for the stopping rule and the final σ.
+        tol: stop when the windowed objective improves by less than tol · rate.
+        max_step: largest change of log σ in one step.
+        init: starting σ as a fraction of scale.
+        random_state: seed of the noise; the same seed gives the same σ.
+        memory_budget_mb: rows per forward are limited so activations stay under this.
+    """
+
+    rate: float = 0.1
+    scale: float | None = None
+    samples: int | None = None
+    draws_per_step: int = 2048
+    max_steps: int = 200
+    window: int = 5
+    tol: float = 1e-3
+    max_step: float = 3.0
+    init: float = 0.1
+    random_state: int = 0
+    memory_budget_mb: float = 2048.0
+
+    def samples_for(self, elements: int) -> int:
+        """Noise draws per step for a hidden state of `elements` numbers."""
+        if self.samples is not None:
+            return int(self.samples)
+        return int(min(64, max(8, math.ceil(self.draws_per_step / max(elements, 1)))))
+
+    def check(self) -> None:
+        def positive(name, value, kind=float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise TypeError(f"{name} must be a finite number, got {value!r}.")
+            if kind is int and int(value) != value:
+                raise ValueError(f"{name} must be a whole number, got {value!r}.")
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}.")
+
+        positive("rate", self.rate)
+        if self.scale is not None:
+            positive("scale", self.scale)
+        if self.samples is not None:
+            positive("samples", self.samples, int)
+        positive("draws_per_step", self.draws_per_step, int)
+        for name in ("max_steps", "window"):
+            positive(name, getattr(self, name), int)
+        positive("tol", self.tol)
+        positive("max_step", self.max_step)
+        positive("memory_budget_mb", self.memory_budget_mb)
+        if not 0 < self.init <= 1:
+            raise ValueError(f"init is a fraction of scale in (0, 1], got {self.init!r}.")
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
+            raise TypeError(f"random_state must be an int, got {self.random_state!r}.")
+
+
+@dataclass
+class PairFit:
+    """The optimisation of one (sentence, hidden state) pair.
+
+    Attributes:
+        sigma: [n_units] σ at the optimum.
+        loss_curve: objective (noisy estimate) at each step.
+        steps: steps taken.
+        converged: stopped by the rule, not by the cap.
+    """
+
+    sigma: Tensor
+    loss_curve: list[float] = field(default_factory=list)
+    steps: int = 0
+    converged: bool = False
+
+
+@dataclass
+class Problem:
+    """Pairs to optimise together.
+
+    Attributes:
+        x: per pair, the clean input [T_p, K].
+        unit_of_token: per pair, [T_p] the unit (word) each token belongs to.
+        seeds: per pair, the seed of its own noise stream.
+        error: normalised squared error of perturbed rows (see ErrorFn).
+        elements: per pair, how many numbers the hidden state s has (sets the default samples).
+        row_bytes: estimated activation memory of one row of T tokens, for chunking.
+    """
+
+    x: list[Tensor]
+    unit_of_token: list[Tensor]
+    seeds: list[int]
+    error: ErrorFn
+    elements: list[int]
+    row_bytes: Callable[[int], float] = lambda tokens: 64.0 * tokens * 1024
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.x)
+
+
+class _Packed:
+    """The problem's pairs padded into tensors: x [P, T, K], unit [P, T], r [P, U]."""
+
+    def __init__(self, problem: Problem, rate: float):
+        self.lengths = torch.tensor([len(x) for x in problem.x])
+        self.n_units = torch.tensor([int(u.max()) + 1 for u in problem.unit_of_token])
+        P, T, U = problem.n_pairs, int(self.lengths.max()), int(self.n_units.max())
+        K = problem.x[0].shape[1]
+        device, dtype = problem.x[0].device, problem.x[0].dtype
+        self.x = torch.zeros(P, T, K, device=device, dtype=dtype)
+        self.unit = torch.zeros(P, T, dtype=torch.long, device=device)
+        self.token_mask = torch.zeros(P, T, dtype=dtype, device=device)
+        self.tokens_per_unit = torch.zeros(P, U, dtype=dtype, device=device)
+        for p, (x, unit) in enumerate(zip(problem.x, problem.unit_of_token)):
+            n = len(x)
+            self.x[p, :n], self.unit[p, :n], self.token_mask[p, :n] = x, unit, 1
+            self.tokens_per_unit[p].index_add_(0, unit.to(device), torch.ones(n, dtype=dtype, device=device))
+        self.unit_mask = self.tokens_per_unit > 0
+        # Stationary point: g_i = r_i, the entropy term's derivative in log σ_i.
+        self.r = rate * self.tokens_per_unit / self.lengths.to(device, dtype)[:, None]
+
+    def sigma_of_tokens(self, log_sigma: Tensor, pairs: Tensor) -> Tensor:
+        """[rows, T] σ of each token, from the units' log σ [rows, U]."""
+        return torch.exp(torch.gather(log_sigma, 1, self.unit[pairs]))
+
+    def entropy_term(self, log_sigma: Tensor, log_scale: float, pairs: Tensor) -> Tensor:
+        """[pairs] mean_t log(σ_t / scale) over each pair's real tokens."""
+        per_token = torch.gather(log_sigma, 1, self.unit[pairs]) - log_scale
+        mask = self.token_mask[pairs]
+        return (per_token * mask).sum(1) / mask.sum(1)
+
+
+def _noise(generators: Sequence[torch.Generator], pairs: Sequence[int], samples: Sequence[int], lengths: Tensor, T: int, K: int, like: Tensor) -> Tensor:
+    """[sum(samples), T, K] standard normal noise, each pair's rows from its own stream.
+
+    Drawn at each pair's own length, then padded, so a pair's noise does not depend on which
+    other pairs share the batch.
+    """
+    out = torch.zeros(int(sum(samples)), T, K, dtype=like.dtype)
+    row = 0
+    for p, n_samples in zip(pairs, samples):
+        n = int(lengths[p])
+        out[row : row + n_samples, :n] = torch.randn(n_samples, n, K, generator=generators[p], dtype=like.dtype)
+        row += n_samples
+    return out.to(like.device)
+
+
+def reconstruction(problem: Problem, packed: _Packed, log_sigma: Tensor, pairs: Tensor, samples: Tensor, noise: Tensor, chunk_rows: int, grad: bool) -> Tensor:
+    """[len(pairs)] R(σ), each pair's mean over its `samples` rows of `noise` [sum(samples), T, K].
+
+    With grad=True, back-propagates chunk by chunk into log_sigma.grad (so memory stays bounded).
+    """
+    pair_of_row = pairs.repeat_interleave(samples)
+    local_of_row = torch.arange(len(pairs), device=pairs.device).repeat_interleave(samples)
+    weight_of_row = 1.0 / samples.to(log_sigma.dtype).repeat_interleave(samples)
+    total = torch.zeros(len(pairs), dtype=log_sigma.dtype, device=log_sigma.device)
+    for start in range(0, len(pair_of_row), chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        p = pair_of_row[rows]
+        sigma = packed.sigma_of_tokens(log_sigma[p], p) * packed.token_mask[p]
+        x_tilde = packed.x[p] + sigma[..., None] * noise[rows]
+        with torch.set_grad_enabled(grad):
+            err = problem.error(x_tilde, p)
+            if not torch.isfinite(err).all():
+                raise FloatingPointError(
+                    "Φ returned non-finite values (NaN or inf) under noise. Check that the model or "
+                    "phi is finite for inputs near x, and that σ_S has no zeros."
+                )
+            err = err * weight_of_row[rows]
+            if grad:
+                err.sum().backward()
+        total.index_add_(0, local_of_row[rows], err.detach())
+    return total
+
+
+def _rows_per_chunk(problem: Problem, tokens: int, budget_mb: float) -> int:
+    return max(int(budget_mb * 2**20 // max(problem.row_bytes(tokens), 1.0)), 1)
+
+
+def optimise(problem: Problem, settings: Settings, scale: float, progress: Callable[[int, int], None] | None = None) -> list[PairFit]:
+    """Fit σ for every pair of `problem` at once (see the module doc for the method)."""
+    settings.check()
+    packed = _Packed(problem, settings.rate)
+    P, T, K = packed.x.shape
+    device = packed.x.device
+    log_scale = math.log(scale)
+    log_sigma = torch.full(packed.unit_mask.shape, log_scale + math.log(settings.init), dtype=packed.x.dtype, device=device)
+    samples = torch.tensor([settings.samples_for(e) for e in problem.elements], device=device)
+    generators = [torch.Generator().manual_seed(int(seed)) for seed in problem.seeds]
+    chunk_rows = _rows_per_chunk(problem, T, settings.memory_budget_mb)
+    fits = [PairFit(sigma=torch.empty(0)) for _ in range(P)]
+    history: list[list[Tensor]] = [[] for _ in range(P)]
+    active = list(range(P))
+    for step in range(settings.max_steps):
+        pairs = torch.tensor(active, device=device)
+        noise = _noise(generators, active, samples[pairs].tolist(), packed.lengths, T, K, packed.x)
+        leaf = log_sigma.detach().requires_grad_(True)
+        R = reconstruction(problem, packed, leaf, pairs, samples[pairs], noise, chunk_rows, grad=True)
+        g, r = leaf.grad[pairs], packed.r[pairs]
+        loss = R - settings.rate * packed.entropy_term(log_sigma, log_scale, pairs)
+        # Newton step in log σ for R ∝ σ²: lands where g = r. g ≤ 0 (word unused) means "grow".
+        newton = 0.5 * (torch.log(r.clamp_min(1e-30)) - torch.log(torch.maximum(g, r * 1e-8).clamp_min(1e-30)))
+        newton = newton.clamp(-settings.max_step, settings.max_step) * packed.unit_mask[pairs]
+        still = []
+        for i, p in enumerate(active):
+            fits[p].loss_curve.append(float(loss[i]))
+            history[p].append(log_sigma[p].clone())
+            fits[p].steps = step + 1
+            if _stopped(fits[p].loss_curve, settings):
+                fits[p].converged = True
+            else:
+                still.append(p)
+        log_sigma[pairs] = (log_sigma[pairs] + newton).clamp(log_scale - 40.0, log_scale)
+        active = still
+        if progress:
+            progress(step + 1, P - len(active))
+        if not active:
+            break
+    for p, fit in enumerate(fits):
+        # The last two windows are on the plateau: their geometric mean averages the noise away.
+        last = torch.stack(history[p][-2 * settings.window :]).mean(0)
+        fit.sigma = torch.exp(last[: int(packed.n_units[p])]).detach().cpu()
+    return fits
+
+
+def _stopped(curve: list[float], settings: Settings) -> bool:
+    w = settings.window
+    if len(curve) < 2 * w:
+        return False
+    recent, before = sum(curve[-w:]) / w, sum(curve[-2 * w : -w]) / w
+    return recent > before - settings.tol * settings.rate
+
+
+def objective(problem: Problem, sigma: Sequence[Tensor], scale: float, rate: float, samples: int = 256, seed: int = 12345, memory_budget_mb: float = 2048.0) -> Tensor:
+    """[pairs] L(σ) estimated with `samples` fresh noise draws per pair (for comparing solutions)."""
+    packed = _Packed(problem, rate)
+    P, T, K = packed.x.shape
+    device = packed.x.device
+    log_sigma = torch.zeros(packed.unit_mask.shape, dtype=packed.x.dtype, device=device)
+    for p, s in enumerate(sigma):
+        log_sigma[p, : len(s)] = torch.log(s.to(log_sigma))
+    generators = [torch.Generator().manual_seed(seed + p) for p in range(P)]
+    chunk_rows = _rows_per_chunk(problem, T, memory_budget_mb)
+    pairs = torch.arange(P, device=device)
+    total = torch.zeros(P, dtype=packed.x.dtype, device=device)
+    per_pass = max(1, min(samples, chunk_rows // max(P, 1)))
+    drawn = 0
+    while drawn < samples:
+        n = min(per_pass, samples - drawn)
+        noise = _noise(generators, list(range(P)), [n] * P, packed.lengths, T, K, packed.x)
+        n_rows = torch.full((P,), n, device=device)
+        total += reconstruction(problem, packed, log_sigma, pairs, n_rows, noise, chunk_rows, grad=False) * n
+        drawn += n
+    return total / samples - rate * packed.entropy_term(log_sigma, math.log(scale), pairs)
+
+
+def rate_for_lambda(lam: float, n_tokens: int, whole_layer: bool) -> float:
+    """The `rate` (authors' mean convention) equal to the paper's λ.
+
+    Equal for a whole-layer state (D = n · K); for a single vector s the paper's λ is rate / n.
+    """
+    return lam if whole_layer else lam * n_tokens

@@ -1,0 +1,285 @@
+"""The two entry points: `explain_phi` for any differentiable Φ on tensors, `explain` for models."""
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from dataclasses import asdict
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from .estimator import Problem, Settings, optimise
+from .hooks import HookedModel, frozen
+from .result import Explanation, PhiExplanation, entropy_nats
+
+
+def _pair_seed(random_state: int, *key: str) -> int:
+    """A pair's own noise seed: the same sentence and hidden state get the same noise in any batch."""
+    digest = hashlib.sha256("\x1f".join([str(random_state), *key]).encode()).digest()
+    return int.from_bytes(digest[:7], "little")
+
+
+def _check_tensor_input(x) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor of shape [n_words, K], got {type(x).__name__}.")
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"x must have shape [n_words, K] with both ≥ 1, got {tuple(x.shape)}.")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got {x.dtype}.")
+    if not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or inf.")
+    return x.detach()
+
+
+def explain_phi(
+    x: Tensor,
+    phi: Callable[[Tensor], Tensor],
+    sigma_s: Tensor | float | None = None,
+    *,
+    rate: float = 0.1,
+    scale: float = 1.0,
+    samples: int | None = None,
+    max_steps: int = 200,
+    random_state: int = 0,
+    **settings,
+) -> PhiExplanation:
+    """σ of each word (row of x) for a differentiable Φ.
+
+    Args:
+        x: [n_words, K] the words' embeddings.
+        phi: maps [n_words, K] to a tensor of any shape (the hidden state s = phi(x)).
+        sigma_s: per-element spread of Φ over data (broadcastable to phi(x)'s shape). None uses
+            the spread of Φ when every word is fully perturbed (σ = scale), measured from 64 draws.
+        rate, scale, samples, max_steps, random_state, **settings: see `estimator.Settings`.
+    Returns:
+        PhiExplanation with sigma [n_words] (larger = more forgotten) and entropy in nats.
+    """
+    x = _check_tensor_input(x)
+    if not callable(phi):
+        raise TypeError(f"phi must be callable, got {type(phi).__name__}.")
+    config = Settings(rate=rate, scale=scale, samples=samples, max_steps=max_steps, random_state=random_state, **settings)
+    config.check()
+    with torch.no_grad():
+        s = _call_phi(phi, x)
+    sigma_s = _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else torch.as_tensor(sigma_s, dtype=s.dtype)
+    try:
+        inv_var = torch.broadcast_to(1.0 / sigma_s**2, s.shape)
+    except RuntimeError as error:
+        raise ValueError(f"sigma_s of shape {tuple(sigma_s.shape)} does not broadcast to phi(x)'s shape {tuple(s.shape)}.") from error
+    if (sigma_s <= 0).any() or not torch.isfinite(inv_var).all():
+        raise ValueError("sigma_s must be positive and finite (it divides the reconstruction error).")
+
+    def error(x_tilde: Tensor, pairs: Tensor) -> Tensor:
+        out = torch.stack([_call_phi(phi, row) for row in x_tilde])
+        return ((out - s) ** 2 * inv_var).reshape(len(out), -1).mean(1)
+
+    problem = Problem([x], [torch.arange(len(x))], [_pair_seed(random_state, "phi")], error, [s.numel()])
+    fit = optimise(problem, config, scale)[0]
+    return PhiExplanation(fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged)
+
+
+def _call_phi(phi, x: Tensor) -> Tensor:
+    out = phi(x)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"phi must return a torch.Tensor, got {type(out).__name__}.")
+    if not out.is_floating_point():
+        raise TypeError(f"phi must return a floating-point tensor, got {out.dtype}.")
+    if not torch.isfinite(out).all():
+        raise FloatingPointError("phi returned NaN or inf; explain a finite Φ.")
+    return out
+
+
+def _phi_spread(phi, x: Tensor, s: Tensor, scale: float, seed: int, draws: int = 64) -> Tensor:
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        outs = torch.stack([_call_phi(phi, x + scale * torch.randn(x.shape, generator=generator, dtype=x.dtype)) for _ in range(draws)])
+    std = outs.std(0)
+    # Elements Φ never varies add no error; an infinite spread makes that exact.
+    return torch.where(std > 1e-12 * std.max().clamp_min(1e-30), std, torch.full_like(std, math.inf))
+
+
+def _check_sentences(sentences) -> list[str]:
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if not isinstance(sentences, Sequence) or isinstance(sentences, (bytes, bytearray)):
+        raise TypeError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}.")
+    if len(sentences) == 0:
+        raise ValueError("no sentences given: pass a string or a non-empty list of strings.")
+    out = []
+    for i, sentence in enumerate(sentences):
+        if not isinstance(sentence, str):
+            raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string.")
+        if not sentence.split():
+            raise ValueError(f"sentence {i} is empty or only whitespace: there is no word to explain.")
+        out.append(" ".join(sentence.split()))
+    return out
+
+
+def _fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list[str]:
+    lengths = [len(t) for t in model.encode(sentences).tokens]
+    for i, n in enumerate(lengths):
+        if n <= model.max_tokens:
+            continue
+        if not truncate:
+            raise ValueError(
+                f"sentence {i} has {n} tokens, more than {model.name}'s maximum of {model.max_tokens}. "
+                f"Shorten it, or pass truncate=True to explain only its first words."
+            )
+        words = sentences[i].split()
+        while len(model.encode([" ".join(words)]).tokens[0]) > model.max_tokens:
+            words = words[: max(1, len(words) - max(1, (n - model.max_tokens) // 2))]
+            n = len(model.encode([" ".join(words)]).tokens[0])
+        warnings.warn(f"sentence {i} truncated to its first {len(words)} words ({model.max_tokens} tokens).", stacklevel=3)
+        sentences[i] = " ".join(words)
+    return sentences
+
+
+def explain(
+    model: HookedModel | str,
+    sentences: str | Sequence[str],
+    layers: str | int | Sequence[str | int] = "all",
+    *,
+    level: str = "word",
+    sigma_s: Mapping[str, Tensor] | None = None,
+    corpus: Sequence[str] | None = None,
+    truncate: bool = False,
+    progress: bool = True,
+    **settings,
+) -> Explanation:
+    """How much of each word's information each hidden state keeps: σ per sentence, layer, word.
+
+    All (sentence, hidden state) pairs are optimised together in one batch; each pair has its
+    own σ and noise stream, so the answer equals separate runs with the same `random_state`.
+
+    Args:
+        model: a HookedModel (`infolib.load_model(...)`) or a registry name such as 'minilm'.
+        sentences: a sentence or a list; words are separated by whitespace.
+        layers: 'all' (layer.1 … layer.L), a name ('layer.3', 'pooled', 'logits'), an int, or a list.
+        level: 'word' (the pieces of a word share one σ) or 'token' (one σ per word piece).
+        sigma_s: name -> [D] spread of each hidden state; None = estimated from `corpus` (default:
+            512 SST-2 train sentences) and cached on disk per model fingerprint.
+        truncate: cut sentences longer than the model's maximum (with a warning) instead of failing.
+        progress: show a progress bar.
+        **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
+            memory_budget_mb, ...), see `estimator.Settings`.
+    Returns:
+        Explanation (see `infolib.result`).
+    """
+    if isinstance(model, str):
+        from .zoo import load_model
+
+        model = load_model(model)
+    if not isinstance(model, HookedModel):
+        raise TypeError(
+            f"model must be an infolib HookedModel (infolib.load_model(...)) or a model name, got "
+            f"{type(model).__name__}. Wrap a Hugging Face encoder with infolib.HFEncoder(model, tokenizer)."
+        )
+    if level not in ("word", "token"):
+        raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
+    sentences = _fit_length(model, _check_sentences(sentences), truncate)
+    names = model.resolve_layers(layers)
+    config = Settings(**settings)
+    config.check()
+    scale = float(config.scale if config.scale is not None else model.default_scale())
+
+    with frozen(model.module):
+        if sigma_s is None:
+            from .sigma_s import sigma_s as estimate_sigma_s
+
+            sigma_s = estimate_sigma_s(model, names, corpus)
+        missing = [n for n in names if n not in sigma_s]
+        if missing:
+            raise ValueError(f"sigma_s has no entry for {', '.join(missing)}.")
+        encoding = model.encode(sentences)
+        with torch.no_grad():
+            clean_embed = model.embed(encoding)
+            mask = encoding.attention_mask.to(clean_embed.device)
+            clean = model.states(clean_embed, mask, names)
+        pairs = [(i, name) for i in range(len(sentences)) for name in names]
+        problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, config.random_state, sentences)
+        bar = _progress_bar(len(pairs), config.max_steps, progress)
+        try:
+            fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
+        finally:
+            if bar:
+                bar.close()
+    return Explanation(
+        sentences=sentences,
+        layers=names,
+        words=encoding.words if level == "word" else encoding.tokens,
+        tokens=encoding.tokens,
+        word_of_token=encoding.word_of_token if level == "word" else [list(range(len(t))) for t in encoding.tokens],
+        sigma={pair: fit.sigma for pair, fit in zip(pairs, fits)},
+        diagnostics={pair: {"loss_curve": fit.loss_curve, "steps": fit.steps, "converged": fit.converged} for pair, fit in zip(pairs, fits)},
+        scale=scale,
+        K=int(clean_embed.shape[-1]),
+        settings={**asdict(config), "scale": scale},
+        model=model.name,
+        fingerprint=model.fingerprint(),
+        level=level,
+    )
+
+
+def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, random_state, sentences) -> Problem:
+    lengths = encoding.attention_mask.sum(1).tolist()
+    T = clean_embed.shape[1]
+    device = clean_embed.device
+    x, units, seeds, targets = [], [], [], []
+    for i, name in pairs:
+        n = lengths[i]
+        x.append(clean_embed[i, :n])
+        units.append(torch.tensor(encoding.word_of_token[i]) if level == "word" else torch.arange(n))
+        seeds.append(_pair_seed(random_state, sentences[i], name, level))
+        targets.append(name)
+    pair_sentence = torch.tensor([i for i, _ in pairs], device=device)
+    pair_len = torch.tensor([lengths[i] for i, _ in pairs], device=device)
+    inv_var = {name: 1.0 / sigma_s[name].to(device) ** 2 for name in set(targets)}
+
+    def error(x_tilde: Tensor, pair_of_row: Tensor) -> Tensor:
+        width = x_tilde.shape[1]
+        mask = (torch.arange(width, device=device)[None, :] < pair_len[pair_of_row][:, None]).long()
+        row_targets = [targets[p] for p in pair_of_row.tolist()]
+        states = model.run(x_tilde, mask, row_targets)
+        err = torch.empty(len(row_targets), dtype=x_tilde.dtype, device=device)
+        for name, state in states.items():
+            rows = torch.tensor([r for r, t in enumerate(row_targets) if t == name], device=device)
+            s = clean[name][pair_sentence[pair_of_row[rows]]]
+            if model.is_token_level(name):
+                s, m = s[:, :width], mask[rows, :, None].to(state.dtype)
+                sq = ((state - s) ** 2 * inv_var[name] * m).sum((1, 2))
+                err[rows] = sq / (m.sum((1, 2)) * state.shape[-1])
+            else:
+                err[rows] = ((state - s) ** 2 * inv_var[name]).mean(1)
+        return err
+
+    D = max(v.shape[-1] for v in clean.values())
+    depth = max(model.depth(n) for n in set(targets))
+    # Activation memory of one row: about 40 [T, D] tensors and the [heads, T, T] attention maps per
+    # block kept for backward; a deliberate overestimate.
+    heads = 12
+
+    def row_bytes(tokens: int) -> float:
+        return 4.0 * depth * (40 * tokens * D + 3 * heads * tokens * tokens) + 4.0 * tokens * D
+
+    elements = [(lengths[i] if model.is_token_level(name) else 1) * clean[name].shape[-1] for i, name in pairs]
+    return Problem(x, units, seeds, error, elements, row_bytes)
+
+
+class _Bar:
+    def __init__(self, total_pairs: int, max_steps: int):
+        from tqdm.auto import tqdm
+
+        self.tqdm = tqdm(total=total_pairs, desc="σ-optimisation", unit="pair", leave=False)
+
+    def update_to(self, step: int, done: int) -> None:
+        self.tqdm.set_postfix_str(f"step {step}")
+        self.tqdm.update(done - self.tqdm.n)
+
+    def close(self) -> None:
+        self.tqdm.close()
+
+
+def _progress_bar(pairs: int, max_steps: int, enabled: bool):
+    return _Bar(pairs, max_steps) if enabled else None
