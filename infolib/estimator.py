@@ -53,6 +53,9 @@ class Settings:
         tol: stop when the windowed objective improves by less than tol · rate.
         max_step: largest change of log σ in one step.
         init: starting σ as a fraction of scale.
+        damping: fraction of the Newton step taken after the first `warmup` steps; < 1 keeps the
+            iteration stable where R grows faster than σ² and halves the Monte-Carlo jitter.
+        warmup: full Newton steps at the start (from `init` straight to the optimum's neighbourhood).
         random_state: seed of the noise; the same seed gives the same σ.
         memory_budget_mb: rows per forward are limited so activations stay under this.
     """
@@ -66,6 +69,8 @@ class Settings:
     tol: float = 1e-3
     max_step: float = 3.0
     init: float = 0.1
+    damping: float = 0.5
+    warmup: int = 2
     random_state: int = 0
     memory_budget_mb: float = 2048.0
 
@@ -95,6 +100,10 @@ class Settings:
         positive("tol", self.tol)
         positive("max_step", self.max_step)
         positive("memory_budget_mb", self.memory_budget_mb)
+        if not 0 < self.damping <= 1:
+            raise ValueError(f"damping is a fraction in (0, 1], got {self.damping!r}.")
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"warmup must be a whole number ≥ 0, got {self.warmup!r}.")
         if not 0 < self.init <= 1:
             raise ValueError(f"init is a fraction of scale in (0, 1], got {self.init!r}.")
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
@@ -169,7 +178,7 @@ class _Packed:
         return torch.exp(torch.gather(log_sigma, 1, self.unit[pairs]))
 
     def entropy_term(self, log_sigma: Tensor, log_scale: float, pairs: Tensor) -> Tensor:
-        """[pairs] mean_t log(σ_t / scale) over each pair's real tokens."""
+        """[len(pairs)] mean_t log(σ_t / scale) over each pair's real tokens; log_sigma: [len(pairs), U]."""
         per_token = torch.gather(log_sigma, 1, self.unit[pairs]) - log_scale
         mask = self.token_mask[pairs]
         return (per_token * mask).sum(1) / mask.sum(1)
@@ -242,10 +251,11 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
         leaf = log_sigma.detach().requires_grad_(True)
         R = reconstruction(problem, packed, leaf, pairs, samples[pairs], noise, chunk_rows, grad=True)
         g, r = leaf.grad[pairs], packed.r[pairs]
-        loss = R - settings.rate * packed.entropy_term(log_sigma, log_scale, pairs)
+        loss = R - settings.rate * packed.entropy_term(log_sigma[pairs], log_scale, pairs)
         # Newton step in log σ for R ∝ σ²: lands where g = r. g ≤ 0 (word unused) means "grow".
         newton = 0.5 * (torch.log(r.clamp_min(1e-30)) - torch.log(torch.maximum(g, r * 1e-8).clamp_min(1e-30)))
-        newton = newton.clamp(-settings.max_step, settings.max_step) * packed.unit_mask[pairs]
+        eta = 1.0 if step < settings.warmup else settings.damping
+        newton = eta * newton.clamp(-settings.max_step, settings.max_step) * packed.unit_mask[pairs]
         still = []
         for i, p in enumerate(active):
             fits[p].loss_curve.append(float(loss[i]))

@@ -100,7 +100,7 @@ def _phi_spread(phi, x: Tensor, s: Tensor, scale: float, seed: int, draws: int =
     return torch.where(std > 1e-12 * std.max().clamp_min(1e-30), std, torch.full_like(std, math.inf))
 
 
-def _check_sentences(sentences) -> list[str]:
+def check_sentences(sentences) -> list[str]:
     if isinstance(sentences, str):
         sentences = [sentences]
     if not isinstance(sentences, Sequence) or isinstance(sentences, (bytes, bytearray)):
@@ -117,7 +117,7 @@ def _check_sentences(sentences) -> list[str]:
     return out
 
 
-def _fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list[str]:
+def fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list[str]:
     lengths = [len(t) for t in model.encode(sentences).tokens]
     for i, n in enumerate(lengths):
         if n <= model.max_tokens:
@@ -178,7 +178,7 @@ def explain(
         )
     if level not in ("word", "token"):
         raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
-    sentences = _fit_length(model, _check_sentences(sentences), truncate)
+    sentences = fit_length(model, check_sentences(sentences), truncate)
     names = model.resolve_layers(layers)
     config = Settings(**settings)
     config.check()

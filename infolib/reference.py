@@ -72,7 +72,7 @@ def optimise_reference(
         x_tilde = x + sigma[:, None] * noise
         loss = ((phi(x_tilde) - s) ** 2 * inv_var).mean() - rate * torch.log(torch.sigmoid(theta)).mean()
         loss.backward()
-        value = float(loss)
+        value = float(loss.detach())
         fit.loss_curve.append(value)
         if value < fit.best_loss:
             fit.best_loss, best_theta = value, theta.detach().clone()

@@ -1,0 +1,120 @@
+"""Command line: `python -m infolib explain "a sentence" --model minilm --layers all`."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+EXPLAIN_HELP = """\
+Explain which words each layer keeps.
+
+For every word i and hidden state s, infolib finds σ_i, the largest Gaussian noise (std) the
+word's embedding can take without changing s, and the entropy H(X̃_i) of the perturbed word in
+nats. Larger σ / higher entropy = the layer has FORGOTTEN more of that word; small σ = the layer
+keeps the word's information. σ is at most `scale` (10 × the word-embedding std by default);
+log(σ/scale) near 0 means the word is entirely forgotten.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infolib", description="How much of each word's information does each layer keep?")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    explain = commands.add_parser("explain", help="per-word σ and entropy for each layer", description=EXPLAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain.add_argument("sentences", nargs="+", help="one or more sentences (words separated by spaces)")
+    explain.add_argument("--model", default="minilm", help="model name or Hugging Face folder (default: minilm)")
+    explain.add_argument("--layers", default="all", help="'all' (layer.1 … layer.L) or names/indices separated by commas, e.g. 3,6,pooled")
+    explain.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    explain.add_argument("--level", choices=["word", "token"], default="word", help="one σ per word (default) or per word piece")
+    explain.add_argument("--rate", type=float, default=0.1, help="weight of the entropy term (default 0.1)")
+    explain.add_argument("--samples", type=int, default=None, help="noise draws per step (default: automatic)")
+    explain.add_argument("--max-steps", type=int, default=200, help="cap on optimisation steps")
+    explain.add_argument("--seed", type=int, default=0, help="random_state: same seed, same σ")
+    explain.add_argument("--truncate", action="store_true", help="cut over-long sentences instead of failing")
+    explain.add_argument("--data-dir", help="data folder for the σ_S corpus (SST-2 train)")
+
+    from .train import add_arguments as add_train_arguments
+
+    add_train_arguments(commands.add_parser("train", help="train and cache infolib's models (SST-2, CoLA, reversal)"))
+
+    reproduce = commands.add_parser("reproduce", help="explain SST-2 dev sentences and write reports/")
+    reproduce.add_argument("--out", default="reports")
+    reproduce.add_argument("--sentences", type=int, default=5)
+    reproduce.add_argument("--smoke", action="store_true", help="a quick run with fewer steps")
+    reproduce.add_argument("--data-dir")
+    return parser
+
+
+def _layers(text: str):
+    if text == "all":
+        return "all"
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [int(item) if item.lstrip("-").isdigit() else item for item in items]
+
+
+def _table(explanation) -> str:
+    lines = [
+        f"{explanation.model}: σ per word and hidden state (larger σ = more forgotten; at most scale = {explanation.scale:.3g})",
+    ]
+    for i, sentence in enumerate(explanation.sentences):
+        sigma, entropy = explanation.sigma_matrix(i), explanation.entropy_nats(i)
+        width = max(8, *(len(w) for w in explanation.words[i])) + 2
+        header = f"{'word':<{width}}" + "".join(f"{layer:>10}" for layer in explanation.layers)
+        lines += ["", f"sentence {i}: {sentence}", "σ", header]
+        lines += [f"{w:<{width}}" + "".join(f"{v:10.4f}" for v in sigma[:, j]) for j, w in enumerate(explanation.words[i])]
+        lines += ["entropy H(X̃ᵢ) in nats (higher = more forgotten)", header]
+        lines += [f"{w:<{width}}" + "".join(f"{v:10.1f}" for v in entropy[:, j]) for j, w in enumerate(explanation.words[i])]
+    unconverged = [f"{i}:{layer}" for (i, layer), d in explanation.diagnostics.items() if not d["converged"]]
+    if unconverged:
+        lines.append(f"\nnot converged within --max-steps: {', '.join(unconverged)}")
+    return "\n".join(lines)
+
+
+def _explain(args) -> int:
+    import infolib
+
+    if args.data_dir:
+        os.environ["INFOLIB_DATA"] = args.data_dir
+    model = infolib.load_model(args.model)
+    explanation = infolib.explain(
+        model, args.sentences, _layers(args.layers), level=args.level, rate=args.rate, samples=args.samples,
+        max_steps=args.max_steps, random_state=args.seed, truncate=args.truncate, progress=sys.stderr.isatty(),
+    )
+    if args.format == "table":
+        print(_table(explanation))
+    elif args.format == "json":
+        frame = explanation.to_frame()
+        print(json.dumps({"model": explanation.model, "scale": explanation.scale, "settings": explanation.settings,
+                          "rows": frame.to_dict(orient="records")}, indent=1))
+    else:
+        explanation.to_frame().to_csv(sys.stdout, index=False)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point; bad input prints one clear line and exits with status 2."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "explain":
+            return _explain(args)
+        if args.command == "train":
+            from .train import run
+
+            return run(args)
+        if args.command == "reproduce":
+            from .reproduce import reproduce
+
+            if args.data_dir:
+                os.environ["INFOLIB_DATA"] = args.data_dir
+            reproduce(out=args.out, n_sentences=args.sentences, smoke=args.smoke)
+            return 0
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, IndexError) as error:
+        print(f"infolib: error: {error}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
