@@ -3,6 +3,7 @@
 Per-word H(X_i|s) in any hidden state s, by the σ-optimisation of Guan et al. (ICML 2019).
 Larger σ / higher entropy = the hidden state has forgotten more of that word.
 """
+from . import baselines, metrics
 from .estimator import Settings, rate_for_lambda
 from .explain import explain, explain_phi
 from .hooks import Encoding, HFEncoder, HookedModel, frozen
@@ -12,6 +13,6 @@ from .zoo import available_models, load_model
 
 __version__ = "0.1.0"
 __all__ = [
-    "explain", "explain_phi", "load_model", "available_models", "Explanation", "PhiExplanation",
+    "explain", "explain_phi", "baselines", "metrics", "load_model", "available_models", "Explanation", "PhiExplanation",
     "HookedModel", "HFEncoder", "Encoding", "frozen", "Settings", "rate_for_lambda", "DataNotFoundError",
 ]

@@ -1,0 +1,25 @@
+"""Baselines to compare the information measure with, on the same sentences, hidden states and
+words: gradient saliency, gradient × input, integrated gradients, occlusion and LRP.
+
+Every method explains `embed` (the output of the embedding module, like the estimator), one call
+covers all requested layers for a batch of sentences, and the result converts to the same tidy
+table as the estimator (`Attribution.to_frame()`, with a `score` column). Unlike σ, a larger
+|score| means a more important word. Each method module documents its score and how word pieces
+are combined into words.
+"""
+from .attribution import Attribution
+from .input_x_gradient import input_x_gradient
+from .integrated_gradients import integrated_gradients
+from .lrp import lrp
+from .occlusion import occlusion
+from .saliency import gradient_saliency
+
+METHODS = {
+    "gradient_saliency": gradient_saliency,
+    "input_x_gradient": input_x_gradient,
+    "integrated_gradients": integrated_gradients,
+    "occlusion": occlusion,
+    "lrp": lrp,
+}
+
+__all__ = ["Attribution", "METHODS", "gradient_saliency", "input_x_gradient", "integrated_gradients", "occlusion", "lrp"]

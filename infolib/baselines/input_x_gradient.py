@@ -1,0 +1,61 @@
+"""Gradient × input (Captum's `InputXGradient`) of the projection of a whole hidden state.
+
+    score_i = Σ_{t ∈ word i} Σ_k x_{t,k} · ∂f/∂x_{t,k},     f(x) = ⟨u, s(x)/σ_S⟩
+
+with u a fixed random unit direction per (sentence, hidden state) (see `scalar.py`). Signed: the
+sign says whether word i pushes s along u or against it; |score| larger = more important (unlike
+σ). For a linear Φ the scores sum to f(x) − f(0). Word level: the signed sum over the word's
+pieces and K dims (the first-order contribution of the whole word).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from torch import Tensor
+
+from ..hooks import HookedModel, frozen
+from .attribution import Attribution
+from .inputs import assert_unchanged, check_random_state, parameters_snapshot, prepare, resolve_model
+from .scalar import HiddenStateScalar
+
+MEANING = ("Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the projection of the whole hidden state "
+           "on a fixed random unit direction u; signed (sign relative to u), larger |score| = more important.")
+AGGREGATION = "signed sum over the word's pieces and K dims"
+
+
+def input_x_gradient(
+    model: HookedModel | str,
+    sentences: str | Sequence[str],
+    layers: str | int | Sequence[str | int] = "all",
+    *,
+    level: str = "word",
+    sigma_s: Mapping[str, Tensor] | None = None,
+    random_state: int = 0,
+    truncate: bool = False,
+) -> Attribution:
+    """Gradient × input of f = ⟨u, s/σ_S⟩ for every sentence, hidden state s and word.
+
+    Args:
+        model, sentences, layers, level, sigma_s, truncate: as `gradient_saliency`.
+        random_state: seed of the direction u (each sentence and state has its own).
+    Returns:
+        Attribution with signed scores [n_words] per (sentence, layer).
+    """
+    from captum.attr import InputXGradient
+
+    random_state = check_random_state(random_state)
+    model = resolve_model(model)
+    snapshot = parameters_snapshot(model)
+    scores = {}
+    with frozen(model.module):
+        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
+        for name in batch.names:
+            f = HiddenStateScalar(batch, name, "projection")
+            direction = f.directions(random_state)
+            x = batch.embed.detach().clone().requires_grad_(True)
+            attr = InputXGradient(f).attribute(x, additional_forward_args=(batch.mask, direction, f.reference(None)))
+            for b in range(len(batch.sentences)):
+                scores[b, name] = batch.to_units(attr[b].detach().sum(-1), b)
+    assert_unchanged(model, snapshot)
+    settings = {"target": "projection", "random_state": random_state}
+    return batch.result("input_x_gradient", scores, MEANING, AGGREGATION, settings)

@@ -1,0 +1,209 @@
+"""Baselines against analytic answers on the toy models, plus one small run on MiniLM."""
+import os
+
+import pytest
+import torch
+
+from infolib.baselines import (
+    METHODS, Attribution, gradient_saliency, input_x_gradient, integrated_gradients, lrp, occlusion,
+)
+from infolib.testing import LinearToyModel, ReluToyModel
+
+torch.set_num_threads(1)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SENTENCES = ["a b c d", "x un+hap+py z"]  # the second has a 3-piece word
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return LinearToyModel(K=8, D=6)
+
+
+@pytest.fixture(scope="module")
+def sigma_s():
+    generator = torch.Generator().manual_seed(3)
+    return {name: 0.5 + torch.rand(6, generator=generator) for name in ("layer.1", "layer.2", "pooled")}
+
+
+def _tokens_of_words(model, sentence):
+    return model.encode([sentence]).word_of_token[0]
+
+
+def _word_weights(model, sentence):
+    """[n_words] sqrt(Σ_{t ∈ word} w_t²)."""
+    units = torch.tensor(_tokens_of_words(model, sentence))
+    w2 = model.module.position_weights[: len(units)] ** 2
+    return torch.zeros(int(units.max()) + 1).index_add_(0, units, w2).sqrt()
+
+
+# -- gradient saliency ---------------------------------------------------------------------------
+def test_saliency_exact_equals_weight_times_jacobian_norm(toy, sigma_s):
+    result = gradient_saliency(toy, SENTENCES, ["layer.1", "pooled"], sigma_s=sigma_s)
+    for b, sentence in enumerate(SENTENCES):
+        for name in ("layer.1", "pooled"):  # pooled = Σ_t layer.1_t has the same Jacobian blocks
+            A = toy.module.A.weight.detach() / sigma_s[name][:, None]
+            expected = _word_weights(toy, sentence) * torch.linalg.norm(A)  # |w_i| · ‖diag(1/σ_S) A‖_F
+            torch.testing.assert_close(result.scores[b, name], expected, rtol=1e-5, atol=1e-6)
+            assert result.extra[b, name]["mode"] == "exact"
+
+
+def test_saliency_token_level_matches_helper(toy):
+    result = gradient_saliency(toy, SENTENCES[1], "layer.1", level="token")
+    torch.testing.assert_close(result.scores[0, "layer.1"], toy.layer1_jacobian_norm(5), rtol=1e-5, atol=1e-6)
+    assert result.words[0] == ["x", "un", "##hap", "##py", "z"]
+
+
+def test_saliency_hutchinson_is_unbiased_and_batch_independent(toy):
+    exact = gradient_saliency(toy, SENTENCES, "layer.2", mode="exact")
+    estimate = gradient_saliency(toy, SENTENCES, "layer.2", mode="hutchinson", probes=3000)
+    for b in range(2):
+        # squared norms are unbiased; 3000 probes: relative error well under 10 %
+        ratio = estimate.scores[b, "layer.2"] ** 2 / exact.scores[b, "layer.2"] ** 2
+        assert torch.all((ratio - 1).abs() < 0.1), ratio
+        se = estimate.extra[b, "layer.2"]["se_squared_norm"]
+        assert torch.all(se > 0) and torch.all(se < 0.1 * estimate.scores[b, "layer.2"] ** 2)
+    alone = gradient_saliency(toy, SENTENCES[1], "layer.2", mode="hutchinson", probes=3000)
+    torch.testing.assert_close(alone.scores[0, "layer.2"], estimate.scores[1, "layer.2"])
+
+
+# -- occlusion -----------------------------------------------------------------------------------
+def test_occlusion_matches_closed_form(toy, sigma_s):
+    result = occlusion(toy, SENTENCES, "layer.1", sigma_s=sigma_s, baseline="zero")
+    for b, sentence in enumerate(SENTENCES):
+        encoding = toy.encode([sentence])
+        x = toy.embed(encoding)[0].detach()
+        units = torch.tensor(encoding.word_of_token[0])
+        w = toy.module.position_weights[: len(x)]
+        contribution = ((w[:, None] * toy.module.A(x).detach() / sigma_s["layer.1"]) ** 2).sum(1)  # [tokens]
+        per_word = torch.zeros(int(units.max()) + 1).index_add_(0, units, contribution)
+        expected = (per_word / (len(x) * 6)).sqrt()
+        torch.testing.assert_close(result.scores[b, "layer.1"], expected, rtol=1e-5, atol=1e-6)
+
+
+# -- gradient × input, integrated gradients, LRP -------------------------------------------------
+def _change(toy, sentence, name, sigma):
+    encoding = toy.encode([sentence])
+    x = toy.embed(encoding).detach()
+    s = toy.states(x, encoding.attention_mask, [name])[name] / sigma
+    s0 = toy.states(torch.zeros_like(x), encoding.attention_mask, [name])[name] / sigma
+    return float(((s - s0) ** 2).mean().detach())
+
+
+def test_integrated_gradients_completeness(toy, sigma_s):
+    result = integrated_gradients(toy, SENTENCES, ["layer.1", "layer.2"], sigma_s=sigma_s, target="change", n_steps=32)
+    for b, sentence in enumerate(SENTENCES):
+        for name in ("layer.1", "layer.2"):
+            total = float(result.scores[b, name].sum())
+            assert total == pytest.approx(_change(toy, sentence, name, sigma_s[name]), rel=1e-3)
+            assert abs(result.extra[b, name]["delta"]) < 1e-4
+
+
+def test_projection_ig_equals_input_x_gradient_on_linear_state(toy):
+    ig = integrated_gradients(toy, SENTENCES, "layer.1", target="projection", n_steps=8)
+    ixg = input_x_gradient(toy, SENTENCES, "layer.1")
+    for b in range(2):
+        torch.testing.assert_close(ig.scores[b, "layer.1"], ixg.scores[b, "layer.1"], rtol=1e-4, atol=1e-6)
+        assert abs(ig.extra[b, "layer.1"]["delta"]) < 1e-5
+
+
+def test_lrp_equals_input_x_gradient_on_bias_free_relu_net():
+    relu = ReluToyModel()
+    relevance = lrp(relu, SENTENCES, ["layer.1", "layer.2"])
+    ixg = input_x_gradient(relu, SENTENCES, ["layer.1", "layer.2"])
+    for key, score in relevance.scores.items():
+        torch.testing.assert_close(score, ixg.scores[key], rtol=1e-4, atol=1e-6)
+        assert abs(relevance.extra[key]["delta"]) < 1e-4
+
+
+def test_lrp_warns_when_relevance_is_not_conserved(toy):
+    with pytest.warns(UserWarning, match="not conserved"):
+        lrp(toy, SENTENCES, "layer.1")
+
+
+# -- the result, the model, and bad input ---------------------------------------------------------
+def test_frame_has_estimator_columns_and_score(toy):
+    frame = occlusion(toy, SENTENCES, ["layer.1", "layer.2"]).to_frame()
+    assert list(frame.columns) == ["method", "model", "sentence_id", "sentence", "layer", "word_id", "word", "pieces", "score"]
+    assert len(frame) == 2 * (4 + 3)
+    assert frame.loc[(frame.sentence_id == 1) & (frame.word_id == 1), "pieces"].tolist() == [3, 3]
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_model_is_unchanged_and_flags_restored(method):
+    model = ReluToyModel() if method == "lrp" else LinearToyModel()
+    model.module.train()
+    before = {k: v.clone() for k, v in model.module.state_dict().items()}
+    fingerprint = model.fingerprint()
+    result = METHODS[method](model, SENTENCES, ["layer.1", "layer.2"])
+    assert isinstance(result, Attribution) and result.method == method
+    assert all(torch.isfinite(s).all() for s in result.scores.values())
+    for k, v in model.module.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert model.module.training and all(p.requires_grad for p in model.module.parameters())
+    assert model.fingerprint() == fingerprint
+
+
+def test_seeded_results_repeat(toy):
+    a = gradient_saliency(toy, SENTENCES, "layer.2", mode="hutchinson", probes=16, random_state=7)
+    b = gradient_saliency(toy, SENTENCES, "layer.2", mode="hutchinson", probes=16, random_state=7)
+    assert all(torch.equal(a.scores[k], b.scores[k]) for k in a.scores)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"level": "piece"}, ValueError, "level"),
+    ({"layers": "layer.9"}, ValueError, "not a hidden state"),
+    ({"layers": 7}, ValueError, "out of range"),
+    ({"sentences": []}, ValueError, "no sentences"),
+    ({"sentences": ["ok", "  "]}, ValueError, "empty"),
+    ({"sigma_s": {"layer.1": torch.ones(3)}}, ValueError, "shape"),
+    ({"sigma_s": {"layer.1": -torch.ones(6)}}, ValueError, "positive"),
+    ({"sigma_s": {"layer.2": torch.ones(6)}}, ValueError, "no entry"),
+])
+def test_bad_input_gives_clear_errors(toy, kwargs, error, match):
+    arguments = {"sentences": SENTENCES, "layers": "layer.1", **kwargs}
+    sentences, layers = arguments.pop("sentences"), arguments.pop("layers")
+    for method in sorted(METHODS):
+        model = ReluToyModel() if method == "lrp" else toy
+        with pytest.raises(error, match=match):
+            METHODS[method](model, sentences, layers, **arguments)
+
+
+def test_method_specific_bad_input(toy):
+    with pytest.raises(TypeError, match="HookedModel"):
+        occlusion(object(), SENTENCES)
+    with pytest.raises(ValueError, match="mode"):
+        gradient_saliency(toy, SENTENCES, mode="fast")
+    with pytest.raises(ValueError, match="probes"):
+        gradient_saliency(toy, SENTENCES, probes=0)
+    with pytest.raises(ValueError, match="target"):
+        integrated_gradients(toy, SENTENCES, target="logit")
+    with pytest.raises(ValueError, match=r"\[MASK\]"):
+        occlusion(toy, SENTENCES, baseline="mask")
+    with pytest.raises(ValueError, match="broadcast"):
+        occlusion(toy, SENTENCES, baseline=torch.zeros(3))
+
+
+# -- the real model ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_every_baseline_on_minilm():
+    import infolib
+
+    model = infolib.load_model("minilm")
+    sentences = ["a good movie", "the plot is unbelievably dull"]
+    fingerprint = model.fingerprint()
+    before = {k: v.clone() for k, v in model.module.state_dict().items()}
+    options = {"gradient_saliency": {"probes": 8}, "integrated_gradients": {"n_steps": 8}, "occlusion": {"baseline": "mask"}}
+    for method in ("gradient_saliency", "input_x_gradient", "integrated_gradients", "occlusion"):
+        result = METHODS[method](model, sentences, ["layer.1", "layer.6"], **options.get(method, {}))
+        assert result.words[1] == ["[CLS]", "the", "plot", "is", "unbelievably", "dull", "[SEP]"]
+        for b, words in enumerate(result.words):
+            for layer in ("layer.1", "layer.6"):
+                score = result.scores[b, layer]
+                assert score.shape == (len(words),) and torch.isfinite(score).all()
+        assert len(result.to_frame()) == 2 * (5 + 7)
+    with pytest.raises(NotImplementedError, match="LayerNorm.*ReluToyModel"):
+        lrp(model, sentences, ["layer.1"])
+    assert model.fingerprint() == fingerprint
+    assert all(torch.equal(v, before[k]) for k, v in model.module.state_dict().items())
+    assert not model.module.training
