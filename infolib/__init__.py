@@ -11,7 +11,7 @@ from .paths import DataNotFoundError
 from .result import Explanation, PhiExplanation
 from .zoo import available_models, load_model
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = [
     "explain", "explain_phi", "baselines", "metrics", "load_model", "available_models", "Explanation", "PhiExplanation",
     "HookedModel", "HFEncoder", "Encoding", "frozen", "Settings", "rate_for_lambda", "DataNotFoundError",

@@ -38,6 +38,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add_train_arguments(commands.add_parser("train", help="train and cache infolib's models (SST-2, CoLA, reversal)"))
 
+    corpus = commands.add_parser("explain-corpus", help="explain a whole data set, resumably (Ctrl-C and run again)")
+    corpus.add_argument("--dataset", default="sst2-dev", help="sst2-dev (default), sst2-train, sst2-test")
+    corpus.add_argument("--model", default="minilm")
+    corpus.add_argument("--layers", default="all")
+    corpus.add_argument("--limit", type=int, help="only the first N sentences")
+    corpus.add_argument("--batch-size", type=int, default=8)
+    corpus.add_argument("--level", choices=["word", "token"], default="word")
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
+    corpus.add_argument("--data-dir")
+
     reproduce = commands.add_parser("reproduce", help="explain SST-2 dev sentences and write reports/")
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--sentences", type=int, default=5)
@@ -92,6 +103,21 @@ def _explain(args) -> int:
     return 0
 
 
+def _explain_corpus(args) -> int:
+    from .corpus import explain_corpus
+
+    if args.data_dir:
+        os.environ["INFOLIB_DATA"] = args.data_dir
+    result = explain_corpus(
+        args.model, args.dataset, _layers(args.layers), limit=args.limit, batch_size=args.batch_size,
+        level=args.level, random_state=args.seed, out=args.out, progress=sys.stderr.isatty(),
+    )
+    unconverged = sum(not d["converged"] for d in result.diagnostics.values())
+    print(f"explained {len(result.sentences)} sentences × {len(result.layers)} hidden states; "
+          f"{unconverged} pairs not converged; table: {args.out}")
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point; bad input prints one clear line and exits with status 2."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -103,6 +129,8 @@ def main(argv=None) -> int:
             from .train import run
 
             return run(args)
+        if args.command == "explain-corpus":
+            return _explain_corpus(args)
         if args.command == "reproduce":
             from .reproduce import reproduce
 

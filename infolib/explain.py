@@ -10,9 +10,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
+from .cache import ResultCache, tensor_digest
 from .estimator import Problem, Settings, optimise
 from .hooks import HookedModel, frozen
 from .result import Explanation, PhiExplanation, entropy_nats
+from .version import __version__
 
 
 def _pair_seed(random_state: int, *key: str) -> int:
@@ -146,6 +148,7 @@ def explain(
     corpus: Sequence[str] | None = None,
     truncate: bool = False,
     progress: bool = True,
+    cache: "bool | ResultCache" = False,
     **settings,
 ) -> Explanation:
     """How much of each word's information each hidden state keeps: σ per sentence, layer, word.
@@ -162,6 +165,8 @@ def explain(
             512 SST-2 train sentences) and cached on disk per model fingerprint.
         truncate: cut sentences longer than the model's maximum (with a warning) instead of failing.
         progress: show a progress bar.
+        cache: reuse and store results on disk (True: the default `ResultCache`, or your own);
+            only pairs not found are optimised. Keyed by everything that changes the answer.
         **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
             memory_budget_mb, ...), see `estimator.Settings`.
     Returns:
@@ -198,21 +203,40 @@ def explain(
             mask = encoding.attention_mask.to(clean_embed.device)
             clean = model.states(clean_embed, mask, names)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
-        problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, config.random_state, sentences)
-        bar = _progress_bar(len(pairs), config.max_steps, progress)
-        try:
-            fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
-        finally:
-            if bar:
-                bar.close()
+        store = ResultCache() if cache is True else cache if isinstance(cache, ResultCache) else None
+        keys = {}
+        if store is not None:
+            key_settings = {**asdict(config), "scale": scale}
+            spread_ids = {name: tensor_digest(sigma_s[name]) for name in names}
+            fingerprint = model.fingerprint()
+            keys = {(i, name): store.key(fingerprint=fingerprint, hidden_state=name, sentence=sentences[i], level=level,
+                                         settings=key_settings, sigma_s=spread_ids[name], version=__version__)
+                    for i, name in pairs}
+        found = {pair: store.get(keys[pair]) for pair in pairs} if store is not None else {}
+        todo = [pair for pair in pairs if found.get(pair) is None]
+        fitted = {}
+        if todo:
+            problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, todo, level, config.random_state, sentences)
+            bar = _progress_bar(len(todo), config.max_steps, progress)
+            try:
+                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+            for pair, fit in zip(todo, fits):
+                fitted[pair] = {"sigma": fit.sigma.tolist(), "loss_curve": fit.loss_curve, "steps": fit.steps, "converged": fit.converged}
+                if store is not None:
+                    store.put(keys[pair], fitted[pair])
+        results = {pair: found.get(pair) or fitted[pair] for pair in pairs}
     return Explanation(
         sentences=sentences,
         layers=names,
         words=encoding.words if level == "word" else encoding.tokens,
         tokens=encoding.tokens,
         word_of_token=encoding.word_of_token if level == "word" else [list(range(len(t))) for t in encoding.tokens],
-        sigma={pair: fit.sigma for pair, fit in zip(pairs, fits)},
-        diagnostics={pair: {"loss_curve": fit.loss_curve, "steps": fit.steps, "converged": fit.converged} for pair, fit in zip(pairs, fits)},
+        sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
+        diagnostics={pair: {k: r[k] for k in ("loss_curve", "steps", "converged")} | {"cached": pair not in fitted}
+                     for pair, r in results.items()},
         scale=scale,
         K=int(clean_embed.shape[-1]),
         settings={**asdict(config), "scale": scale},

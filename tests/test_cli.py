@@ -54,3 +54,18 @@ def test_bad_input_is_one_clear_line(capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("infolib: error:") and message in err
     assert "Traceback" not in err
+
+
+def test_explain_corpus_command_resumes(tmp_path, capsys):
+    out = tmp_path / "corpus.csv"
+    args = ["explain-corpus", "--limit", "2", "--layers", "1", "--out", str(out)]
+    assert main(args) == 0
+    assert "explained 2 sentences × 1 hidden states" in capsys.readouterr().out
+    first = out.read_text()
+    assert main(args) == 0  # second run: everything from the cache
+    assert out.read_text() == first
+
+
+def test_explain_corpus_bad_dataset(capsys):
+    assert main(["explain-corpus", "--dataset", "imdb"]) == 2
+    assert "unknown dataset 'imdb'" in capsys.readouterr().err

@@ -1,0 +1,93 @@
+"""A result cache that cannot lie: explanations on disk, keyed by everything that changes them.
+
+One file per (sentence, hidden state) pair. The key hashes the model's weight fingerprint, the
+hidden state, the sentence, the level, every estimator setting (seed included), σ_S of that
+hidden state (its exact bytes) and infolib's version, so a cached answer never belongs to another
+model or setting. Each file carries a sha256 of its payload: a torn, truncated or flipped file is
+detected, deleted and recomputed. Writes go to a temporary file in the same folder and are moved
+into place with an atomic rename, so a crash mid-write leaves the old entry or none, and two
+processes writing the same entry each write a complete file (identical content: last one wins).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .paths import cache_dir
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def tensor_digest(tensor: Tensor) -> str:
+    """sha256 of a tensor's dtype, shape and bytes."""
+    t = tensor.detach().cpu().contiguous()
+    h = hashlib.sha256(f"{t.dtype}{tuple(t.shape)}".encode())
+    h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Explanations of (sentence, hidden state) pairs on disk.
+
+    Args:
+        folder: where entries live; default `$INFOLIB_CACHE/results` (data/cache/results).
+    """
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        self.folder = Path(folder) if folder is not None else cache_dir("results")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.corrupted = 0  # entries found damaged and dropped, for diagnostics
+
+    @staticmethod
+    def key(*, fingerprint: str, hidden_state: str, sentence: str, level: str, settings: dict, sigma_s: str, version: str) -> str:
+        """The entry's name: a hash of everything that changes the answer."""
+        return _digest({
+            "fingerprint": fingerprint, "hidden_state": hidden_state, "sentence": sentence, "level": level,
+            "settings": settings, "sigma_s": sigma_s, "version": version,
+        })
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        """The stored payload, or None if absent or damaged (a damaged entry is removed)."""
+        path = self._path(key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            payload = entry["payload"]
+            if entry["checksum"] != _digest(payload) or entry["key"] != key:
+                raise ValueError("checksum mismatch")
+            return payload
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            self.corrupted += 1
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, payload: dict) -> None:
+        """Store atomically: a reader sees the old entry, the new one, or none, never a torn file."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"key": key, "checksum": _digest(payload), "payload": payload})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def __len__(self) -> int:
+        return sum(1 for p in self.folder.glob("*/*.json") if not p.name.startswith("."))

@@ -1,0 +1,206 @@
+"""The result cache cannot lie, and corpus runs survive interruption (fault injection)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+
+import infolib
+from infolib.cache import ResultCache
+from infolib.corpus import explain_corpus
+from infolib.testing import LinearToyModel
+
+SENTENCES = [f"w{i} x{i % 3} y{i % 5} z" + " q" * (i % 4) for i in range(40)]
+CORPUS = SENTENCES[:20]
+RUN = SENTENCES[:24]  # the interrupted corpus run
+
+
+@pytest.fixture
+def toy():
+    return LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
+
+
+def spread(model):
+    from infolib.sigma_s import sigma_s
+
+    return sigma_s(model, ["layer.1", "layer.2"], CORPUS, use_cache=False)
+
+
+def test_round_trip_reads_back_identical_sigma(toy, tmp_path):
+    store = ResultCache(tmp_path)
+    a = infolib.explain(toy, SENTENCES[:3], ["layer.1", "layer.2"], sigma_s=spread(toy), cache=store, progress=False)
+    assert len(store) == 6 and not any(d["cached"] for d in a.diagnostics.values())
+    b = infolib.explain(toy, SENTENCES[:3], ["layer.1", "layer.2"], sigma_s=spread(toy), cache=store, progress=False)
+    assert all(d["cached"] for d in b.diagnostics.values())
+    for pair in a.sigma:
+        assert torch.equal(a.sigma[pair], b.sigma[pair])
+        assert a.diagnostics[pair]["loss_curve"] == b.diagnostics[pair]["loss_curve"]
+
+
+@pytest.mark.parametrize("change", ["seed", "rate", "level", "weights", "sigma_s", "sentence"])
+def test_anything_that_changes_the_answer_misses(toy, tmp_path, change):
+    store = ResultCache(tmp_path)
+    spread_ = spread(toy)
+    infolib.explain(toy, SENTENCES[0], "layer.1", sigma_s=spread_, cache=store, progress=False)
+    kwargs = dict(sigma_s=spread_, cache=store, progress=False)
+    sentence = SENTENCES[0]
+    if change == "seed":
+        kwargs["random_state"] = 1
+    elif change == "rate":
+        kwargs["rate"] = 0.2
+    elif change == "level":
+        kwargs["level"] = "token"
+    elif change == "weights":
+        with torch.no_grad():
+            toy.module.A.weight.mul_(1.01)
+    elif change == "sigma_s":
+        kwargs["sigma_s"] = {k: v * 1.01 for k, v in spread_.items()}
+    else:
+        sentence = SENTENCES[1]
+    again = infolib.explain(toy, sentence, "layer.1", **kwargs)
+    assert not again.diagnostics[0, "layer.1"]["cached"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+def test_damaged_entry_is_detected_and_recomputed(toy, tmp_path, damage):
+    store = ResultCache(tmp_path)
+    first = infolib.explain(toy, SENTENCES[0], "layer.1", sigma_s=spread(toy), cache=store, progress=False)
+    (path,) = list(tmp_path.glob("*/*.json"))
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        i = data.index(b'"sigma": [') + 12  # a digit of the first σ
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_bytes(os.urandom(200))
+    again = infolib.explain(toy, SENTENCES[0], "layer.1", sigma_s=spread(toy), cache=store, progress=False)
+    assert store.corrupted == 1
+    assert not again.diagnostics[0, "layer.1"]["cached"]
+    assert torch.equal(again.sigma[0, "layer.1"], first.sigma[0, "layer.1"])
+    assert json.loads(path.read_text())["payload"]["sigma"] == first.sigma[0, "layer.1"].tolist()
+
+
+def test_crash_mid_write_leaves_no_entry(tmp_path, monkeypatch):
+    store = ResultCache(tmp_path)
+    store.put("a" * 64, {"sigma": [1.0]})
+
+    def crash(*args):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        store.put("a" * 64, {"sigma": [2.0]})
+    with pytest.raises(OSError):
+        store.put("b" * 64, {"sigma": [3.0]})
+    monkeypatch.undo()
+    assert store.get("a" * 64) == {"sigma": [1.0]}  # the old entry survives
+    assert store.get("b" * 64) is None
+    assert not list(tmp_path.glob("*/.tmp-*"))
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from infolib.cache import ResultCache
+    store = ResultCache(sys.argv[1])
+    for round in range(int(sys.argv[2])):
+        for k in range(20):
+            store.put(f"{k:064x}", {"sigma": [float(k)] * 500, "writer": sys.argv[3]})
+""")
+
+
+def _check_all_entries(folder):
+    store = ResultCache(folder)
+    keys = [p.stem for p in folder.glob("*/*.json")]
+    assert all(store.get(k) is not None for k in keys)
+    assert store.corrupted == 0
+    return keys
+
+
+def test_two_writers_at_once_do_not_corrupt(tmp_path):
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "30", name]) for name in "ab"]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert len(_check_all_entries(tmp_path)) == 20
+
+
+def test_killed_writer_leaves_only_whole_entries(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "100000", "k"])
+    deadline = time.time() + 60
+    while len(list(tmp_path.glob("*/*.json"))) < 10 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert len(_check_all_entries(tmp_path)) >= 10
+
+
+RUNNER = textwrap.dedent("""
+    import sys, torch
+    from infolib.cache import ResultCache
+    from infolib.corpus import explain_corpus
+    from infolib.testing import LinearToyModel
+    sys.path.insert(0, sys.argv[2])
+    from test_cache_corpus import RUN, CORPUS
+    model = LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
+    explain_corpus(model, RUN, ["layer.1", "layer.2"], batch_size=2, corpus=CORPUS,
+                   cache=ResultCache(sys.argv[1]), progress=False, samples=64, max_steps=60, tol=1e-6)
+""")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_interrupted_corpus_run_resumes_to_the_same_answer(tmp_path, how):
+    folder = tmp_path / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(folder), os.path.dirname(__file__)])
+    deadline = time.time() + 120
+    while len(list(folder.glob("*/*.json"))) < 8 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(how)
+    proc.wait(timeout=60)
+    stored = len(list(folder.glob("*/*.json")))
+    assert 8 <= stored < 2 * len(RUN), "the run should have been interrupted part-way"
+
+    model = LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
+    settings = dict(batch_size=2, corpus=CORPUS, progress=False, samples=64, max_steps=60, tol=1e-6)
+    resumed = explain_corpus(model, RUN, ["layer.1", "layer.2"], cache=ResultCache(folder), **settings)
+    reused = sum(d["cached"] for d in resumed.diagnostics.values())
+    assert reused == stored  # nothing stored was recomputed or lost
+    fresh = explain_corpus(model, RUN, ["layer.1", "layer.2"], cache=ResultCache(tmp_path / "fresh"), **settings)
+    for pair in fresh.sigma:
+        assert torch.equal(resumed.sigma[pair], fresh.sigma[pair]), pair
+    # Other batch compositions differ only by float rounding (padding changes the matmul shapes).
+    settings["batch_size"] = 7
+    rebatched = explain_corpus(model, RUN, ["layer.1", "layer.2"], cache=ResultCache(tmp_path / "other"), **settings)
+    for pair in fresh.sigma:
+        assert torch.allclose(rebatched.sigma[pair], fresh.sigma[pair], rtol=1e-5), pair
+
+
+def test_explain_corpus_writes_a_table_in_dataset_order(toy, tmp_path):
+    result = explain_corpus(toy, SENTENCES[:5], "layer.1", corpus=CORPUS, cache=ResultCache(tmp_path / "c"),
+                            out=tmp_path / "out.csv", progress=False, batch_size=2)
+    assert result.sentences == SENTENCES[:5]
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "out.csv")
+    assert list(frame.drop_duplicates("sentence_id")["sentence"]) == SENTENCES[:5]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch_size=0), "batch_size"),
+    (dict(cache=False), "needs a result cache"),
+    (dict(limit=0), "limit"),
+])
+def test_explain_corpus_bad_input(toy, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        explain_corpus(toy, SENTENCES[:2], "layer.1", corpus=CORPUS, **kwargs)
+
+
+def test_unknown_dataset_name(toy):
+    with pytest.raises(ValueError, match="unknown dataset 'imdb'"):
+        explain_corpus(toy, "imdb", "layer.1")
