@@ -46,7 +46,8 @@ class Settings:
         rate: weight λ of the entropy term (authors' convention, see module doc). Default 0.1.
         scale: upper bound of σ; None = the model's default (10 × word-embedding std).
         samples: noise draws per pair and step; None = enough that samples × elements of s is at
-            least `draws_per_step` (between 8 and 64), so small hidden states get more draws.
+            least `draws_per_step` (between 4 and 64), so small hidden states get more draws.
+            Whole layers get 4: on MiniLM, 8 changes the objective by < 0.1 % at twice the cost.
         draws_per_step: see samples.
         max_steps: cap on optimisation steps.
         window: steps averaged for the stopping rule and the final σ.
@@ -78,7 +79,7 @@ class Settings:
         """Noise draws per step for a hidden state of `elements` numbers."""
         if self.samples is not None:
             return int(self.samples)
-        return int(min(64, max(8, math.ceil(self.draws_per_step / max(elements, 1)))))
+        return int(min(64, max(4, math.ceil(self.draws_per_step / max(elements, 1)))))
 
     def check(self) -> None:
         def positive(name, value, kind=float):
