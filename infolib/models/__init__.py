@@ -1,0 +1,30 @@
+"""infolib's models, one module per architecture, each a `HookedModel` so `infolib.explain` works on it.
+
+    bert                 pretrained MiniLM fine-tuned (HFEncoder)
+    transformer          BERT architecture from scratch (HFEncoder)
+    lstm                 stacked bidirectional LSTM
+    cnn                  Kim (2014) CNN + a second conv layer
+    lstm_reverse         LSTM encoder-decoder for sequence reversal
+    transformer_reverse  Transformer encoder-decoder for sequence reversal
+
+`BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.zoo` trains and caches.
+"""
+from .bert import build_bert
+from .cnn import HookedCNN, build_cnn
+from .lstm import HookedLSTM, build_lstm
+from .lstm_reverse import build_lstm_reverse
+from .reverse import ReverseModel
+from .transformer import build_transformer
+from .transformer_reverse import build_transformer_reverse
+
+BUILDERS = {
+    "bert": build_bert,
+    "transformer": build_transformer,
+    "lstm": build_lstm,
+    "cnn": build_cnn,
+    "lstm-reverse": build_lstm_reverse,
+    "transformer-reverse": build_transformer_reverse,
+}
+
+__all__ = ["BUILDERS", "HookedLSTM", "HookedCNN", "ReverseModel", "build_bert", "build_transformer", "build_lstm",
+           "build_cnn", "build_lstm_reverse", "build_transformer_reverse"]
