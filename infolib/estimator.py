@@ -19,8 +19,8 @@ a Newton step in log σ that lands on the optimum in one move for the quadratic 
 word's weight. That is what the authors' Adam cannot do: its step sizes are set by gradient history,
 and strongly used words, whose gradients start thousands of times larger, crawl (METHOD.md §4).
 Steps are clipped to ±`max_step`, σ to (0, scale]. A pair stops when its objective, averaged over
-`window` steps, no longer improves by `tol`·rate; its σ is the geometric mean of the last window's
-iterates (averaging away the noise of the Monte-Carlo gradients).
+`window` steps, no longer improves by `tol`·rate; its σ is the geometric mean of the iterates of the
+last two windows (averaging away the noise of the Monte-Carlo gradients).
 
 Pairs never interact: each has its own σ, its own seeded noise stream and its own stopping time, so
 a batch gives the same answer as separate runs with the same seeds.
