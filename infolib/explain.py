@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 import warnings
 from dataclasses import asdict
 from typing import Callable, Mapping, Sequence
@@ -102,7 +103,17 @@ def _phi_spread(phi, x: Tensor, s: Tensor, scale: float, seed: int, draws: int =
     return torch.where(std > 1e-12 * std.max().clamp_min(1e-30), std, torch.full_like(std, math.inf))
 
 
+def _strip_control(text: str) -> str:
+    """Remove control and format characters (\\x00, escape codes, zero-width marks), keep whitespace."""
+    return "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def check_sentences(sentences) -> list[str]:
+    """Sentences as a list of clean strings: words joined by single spaces, control characters removed.
+
+    Raises:
+        TypeError: not a string or a list of strings. ValueError: no sentence, or one with no word.
+    """
     if isinstance(sentences, str):
         sentences = [sentences]
     if not isinstance(sentences, Sequence) or isinstance(sentences, (bytes, bytearray)):
@@ -113,9 +124,10 @@ def check_sentences(sentences) -> list[str]:
     for i, sentence in enumerate(sentences):
         if not isinstance(sentence, str):
             raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string.")
-        if not sentence.split():
-            raise ValueError(f"sentence {i} is empty or only whitespace: there is no word to explain.")
-        out.append(" ".join(sentence.split()))
+        words = _strip_control(sentence).split()
+        if not words:
+            raise ValueError(f"sentence {i} is empty or only whitespace/control characters: there is no word to explain.")
+        out.append(" ".join(words))
     return out
 
 
@@ -198,10 +210,14 @@ def explain(
         if missing:
             raise ValueError(f"sigma_s has no entry for {', '.join(missing)}.")
         encoding = model.encode(sentences)
+        _warn_unknown(encoding)
         with torch.no_grad():
             clean_embed = model.embed(encoding)
             mask = encoding.attention_mask.to(clean_embed.device)
             clean = model.states(clean_embed, mask, names)
+        for name, state in clean.items():
+            if not torch.isfinite(state).all():
+                raise FloatingPointError(f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain.")
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = ResultCache() if cache is True else cache if isinstance(cache, ResultCache) else None
         keys = {}
@@ -244,6 +260,14 @@ def explain(
         fingerprint=model.fingerprint(),
         level=level,
     )
+
+
+def _warn_unknown(encoding) -> None:
+    unknown = sorted({encoding.words[b][u] for b, (tokens, units) in enumerate(zip(encoding.tokens, encoding.word_of_token))
+                      for t, u in zip(tokens, units) if t == "[UNK]"})
+    if unknown:
+        warnings.warn(f"the tokenizer does not know {', '.join(unknown)} ([UNK]): those words are explained "
+                      f"through the [UNK] embedding, not their own.", stacklevel=3)
 
 
 def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, random_state, sentences) -> Problem:

@@ -136,12 +136,26 @@ class HookedModel(abc.ABC):
         want: dict[str, list[int]] = {}
         for row, name in enumerate(targets):
             want.setdefault(name, []).append(row)
-        return self._forward(embed, attention_mask, {n: torch.tensor(r) for n, r in want.items()})
+        return self._checked(embed, attention_mask, {n: torch.tensor(r) for n, r in want.items()})
 
     def states(self, embed: Tensor, attention_mask: Tensor, names: Sequence[str]) -> dict[str, Tensor]:
         """Every row's hidden states at each of `names`: name -> [batch, ...]."""
         rows = torch.arange(embed.shape[0])
-        return self._forward(embed, attention_mask, {n: rows for n in names})
+        return self._checked(embed, attention_mask, {n: rows for n in names})
+
+    def _checked(self, embed: Tensor, attention_mask: Tensor, want: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """`_forward`, with a clear error when a (user's) model returns states of the wrong shape."""
+        out = self._forward(embed, attention_mask, want)
+        for name, rows in want.items():
+            state = out.get(name)
+            token_level = self.is_token_level(name)
+            expected = f"[{len(rows)}, {embed.shape[1]}, D]" if token_level else f"[{len(rows)}, D]"
+            if (not isinstance(state, Tensor) or state.shape[0] != len(rows) or state.ndim != (3 if token_level else 2)
+                    or (token_level and state.shape[1] != embed.shape[1])):
+                got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
+                raise ValueError(f"{self.name} returned {got} for hidden state '{name}'; expected {expected} "
+                                 f"(rows × tokens × D for layer states, rows × D for vectors). Check its _forward.")
+        return out
 
     def fingerprint(self) -> str:
         """sha256 of the weights (and buffers); changes whenever the model does."""
