@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install reproduce test bench clean
+.PHONY: install reproduce test bench browser-deps clean
 
 install: $(STAMP)
 
@@ -22,12 +22,19 @@ $(STAMP): pyproject.toml
 reproduce: $(STAMP)
 	$(PY) -m infolib reproduce --out reports
 
-test: $(STAMP)
+# What tests/test_browser_probe.py and the probe widget need: Debian's Chromium (browsers cannot be
+# downloaded here; Playwright drives /usr/bin/chromium).
+browser-deps: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
 
 # Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_estimator.py
+	$(PY) benchmarks/bench_probe.py
 
 clean:
 	rm -rf $(VENV) reports

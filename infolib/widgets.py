@@ -1,0 +1,255 @@
+"""`Probe`: a what-if widget from plain ipywidgets (no custom JavaScript, no front-end extension).
+
+    from infolib.widgets import Probe
+    Probe(models=["bert-sst2", "minilm"])          # displays itself in a notebook
+
+Type a sentence and press Enter: the probe shows the layers × words information map of each chosen
+model (one, or two side by side) with its prediction, and, after an edit, which words each layer
+keeps more (blue) or forgets more (red) than in the previous sentence. Dark cells in the map =
+the layer keeps the word; bright (log(σ/scale) near 0) = forgotten.
+
+The work is done by `infolib.probe` (testable without a browser); this module only wires widgets
+to it. Computations run in a background thread, one at a time; a new edit supersedes the running
+one, which stops at its next optimisation step (a generation counter checked before every forward
+pass) and whose result is never shown. Errors appear as a message in the widget.
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Mapping, Sequence
+
+from .hooks import HookedModel
+from .probe import INFORMATION, Cancelled, Prober, ProbeState, diff_figure, diffs_between, figure_png, probe_figure
+
+NONE = "(none)"
+
+
+def _image_output(png: bytes, text: str) -> dict:
+    """A notebook display_data output holding a PNG (what an ipywidgets.Output shows)."""
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}}
+
+
+class Probe:
+    """Interactive what-if probing of one or two models.
+
+    Args:
+        models: model names or HookedModels to choose from; the first one (and the second, if
+            `compare=True`) are selected at the start.
+        sentence: the sentence explained first ('' = wait for input).
+        layers: (first, last) block range selected at the start; None = all layers.
+        methods: methods offered: 'information' (default) and any of `infolib.baselines.METHODS`.
+        settings: estimator settings for the information method (default `probe.PROBE_SETTINGS`).
+        corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
+        compare: show the second model side by side from the start.
+        background: compute in a thread (the widget stays responsive); False computes in the
+            caller's thread (for scripts and tests).
+        train: let `load_model` train a registry model that is not cached yet.
+        max_words: longest sentence accepted (default `probe.MAX_WORDS`, 40).
+
+    Attributes:
+        state: the ProbeState shown (None before the first result); previous: the state of the
+            sentence before the last edit; diffs: [WordDiff] between them; error: the last message.
+        text, model_a, model_b, layers, method, status, progress, figure, difference: the widgets.
+    """
+
+    def __init__(self, models: Sequence[str | HookedModel], sentence: str = "", layers: tuple[int, int] | None = None,
+                 methods: Sequence[str] = (INFORMATION, "gradient_saliency", "input_x_gradient"),
+                 settings: Mapping | None = None, corpus: Sequence[str] | None = None, compare: bool = False,
+                 background: bool = True, train: bool = False, max_words: int | None = None):
+        import ipywidgets as w
+
+        kwargs = {} if max_words is None else {"max_words": max_words}
+        self.prober = Prober(models, settings=settings, corpus=corpus, train=train, **kwargs)
+        self.background = background
+        self.state: ProbeState | None = None
+        self.previous: ProbeState | None = None
+        self.diffs = []
+        self.error: str | None = None
+        self.generation = 0
+        self.cancelled = 0  # computations superseded before they finished
+        self._lock = threading.Lock()
+        self._compute_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+        names = self.prober.names
+        depth = self._initial_depth()
+        lo, hi = layers if layers is not None else (1, depth)
+        self.text = w.Text(value=sentence, placeholder="type a sentence and press Enter", description="Sentence",
+                           continuous_update=False, layout=w.Layout(width="70%"))
+        self.model_a = w.Dropdown(options=names, value=names[0], description="Model")
+        self.model_b = w.Dropdown(options=[NONE, *names], value=names[1] if compare and len(names) > 1 else NONE,
+                                  description="beside it")
+        self.layers = w.IntRangeSlider(value=(lo, hi), min=0, max=depth, step=1, description="Layers",
+                                       continuous_update=False)
+        self.method = w.Dropdown(options=list(methods), value=methods[0], description="Method")
+        self.status = w.HTML(value="")
+        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="30%", visibility="hidden"))
+        self.prediction = w.HTML(value="")
+        self.figure = w.Output()
+        self.difference = w.Output()
+        for control in (self.text, self.model_a, self.model_b, self.layers, self.method):
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox([
+            self.text,
+            w.HBox([self.model_a, self.model_b, self.method]),
+            self.layers,
+            w.HBox([self.progress, self.status]),
+            self.prediction,
+            self.figure,
+            w.HTML("<b>Change after the last edit</b> (blue: the layer keeps more of the word, red: forgets more)"),
+            self.difference,
+        ])
+        if sentence.strip():
+            self.update()
+
+    def _initial_depth(self) -> int:
+        for name in self.prober.names[:1]:
+            try:
+                return self.prober.model(name).num_layers
+            except Exception:  # reported when it is first used
+                pass
+        return 6
+
+    # -- notebook display ---------------------------------------------------------------------
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- requests -----------------------------------------------------------------------------
+    def selected_models(self) -> list[str]:
+        chosen = [self.model_a.value]
+        if self.model_b.value not in (NONE, self.model_a.value):
+            chosen.append(self.model_b.value)
+        return chosen
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Explain the current sentence with the current choices (supersedes a running computation)."""
+        with self._lock:
+            self.generation += 1
+            generation = self.generation
+        request = (self.text.value, self.selected_models(), tuple(self.layers.value), self.method.value)
+        if not request[0].strip():
+            self._show_error("The sentence is empty: type a few words to explain.", generation)
+            return
+        self._set_busy(f"computing {' and '.join(request[1])} …", generation)
+        if self.background:
+            self._thread = threading.Thread(target=self._run, args=(generation, request), daemon=True)
+            self._thread.start()
+        else:
+            self._run(generation, request)
+
+    def wait(self, timeout: float = 120.0) -> None:
+        """Block until the latest computation has finished (for scripts and tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise TimeoutError(f"the probe did not finish within {timeout} s.")
+
+    def _stale(self, generation: int) -> bool:
+        return generation != self.generation
+
+    def _run(self, generation: int, request) -> None:
+        sentence, models, layers, method = request
+
+        def check():
+            if self._stale(generation):
+                raise Cancelled()
+
+        steps = self.prober.settings.get("max_steps", 200) if method == INFORMATION else 1
+
+        def on_pass(model: str, n: int) -> None:
+            if not self._stale(generation):
+                self.progress.max = max(steps * len(models), 1)
+                self.progress.value = min(models.index(model) * steps + n, self.progress.max)
+                self.status.value = f"computing {model}: step {n} of at most {steps} …"
+
+        with self._compute_lock:  # one computation at a time; a stale one gives way at its next step
+            if self._stale(generation):
+                self._count_cancelled()
+                return
+            try:
+                state = self.prober.compute(sentence, models, layers, method, check=check, on_pass=on_pass)
+            except Cancelled:
+                self._count_cancelled()
+                return
+            except Exception as error:  # shown in the widget, never as a traceback
+                self._show_error(_message(error), generation)
+                return
+            self._publish(state, generation)
+
+    def _count_cancelled(self) -> None:
+        with self._lock:
+            self.cancelled += 1
+
+    # -- output -------------------------------------------------------------------------------
+    def _set_busy(self, message: str, generation: int) -> None:
+        if self._stale(generation):
+            return
+        self.progress.value = 0
+        self.progress.layout.visibility = "visible"
+        self.status.value = message
+
+    def _show_error(self, message: str, generation: int) -> None:
+        with self._lock:
+            if self._stale(generation):
+                return
+            self.error = message
+        self.progress.layout.visibility = "hidden"
+        self.status.value = f"<span style='color:#b00020'>⚠ {_escape(message)}</span>"
+
+    def _publish(self, state: ProbeState, generation: int) -> None:
+        figure = figure_png(probe_figure(state))
+        with self._lock:
+            if self._stale(generation):
+                self.cancelled += 1
+                return
+            if self.state is not None and self.state.sentence != state.sentence:
+                self.previous = self.state
+            self.state, self.error = state, None
+            self.diffs = diffs_between(self.previous, state) if self.previous is not None else []
+            self.figure.outputs = (_image_output(figure, f"<Figure: {state.sentence}>"),)
+            if self.diffs:
+                self.difference.outputs = (_image_output(figure_png(diff_figure(self.diffs)), "<Figure: difference>"),)
+            else:
+                self.difference.outputs = ({"output_type": "stream", "name": "stdout",
+                                            "text": "Edit the sentence to see which words gained or lost information.\n"},)
+            self.prediction.value = " · ".join(
+                f"<b>{_escape(v.model)}</b>: " + (f"predicts <b>{_escape(v.prediction.label)}</b> with probability "
+                                                  f"{v.prediction.probability:.2f}" if v.prediction else "no classifier (no prediction)")
+                for v in state.views)
+            self.progress.layout.visibility = "hidden"
+            self.status.value = f"done in {state.seconds:.1f} s"
+
+    # -- static figures -----------------------------------------------------------------------
+    def figure_now(self):
+        """The current information map as a matplotlib Figure (for export)."""
+        if self.state is None:
+            raise ValueError("nothing computed yet: type a sentence first.")
+        return probe_figure(self.state)
+
+    def difference_figure(self):
+        """The current difference figure (after an edit) as a matplotlib Figure."""
+        if not self.diffs:
+            raise ValueError("no edit yet: change the sentence to see a difference.")
+        return diff_figure(self.diffs)
+
+
+def _message(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: {text}"
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(str(text))
