@@ -1,6 +1,6 @@
 """infolib's estimator against the authors' algorithm: speed and quality.
 
-    python benchmarks/bench_estimator.py            # ~10 minutes on 2 cores
+    python benchmarks/bench_estimator.py            # ~15 minutes on 2 idle cores
     python benchmarks/bench_estimator.py --full     # full 5000-step reference on every pair (~1.5 h)
 
 Setup: pretrained MiniLM (6 layers), the first 5 SST-2 dev sentences, all 6 layers, token level
