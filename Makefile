@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The main job: explain SST-2 dev sentences on every layer and write reports/.
+# The main job: load/train the models, run notebooks 00-07 headless, write reports/ (REPORT.md, figures, tables).
+# SMOKE=1: the same pipeline on tiny models trained in seconds, written to reports/smoke/.
 reproduce: $(STAMP)
-	$(PY) -m infolib reproduce --out reports
+	$(PY) -m infolib reproduce $(if $(filter 1 true yes,$(SMOKE)),--smoke --out reports/smoke,--out reports)
 
 # What tests/test_browser_probe.py and the probe widget need: Debian's Chromium (browsers cannot be
 # downloaded here; Playwright drives /usr/bin/chromium).

@@ -1,0 +1,187 @@
+"""`SentenceExplorer`: pick a model, a sentence (from a list or typed) and a hidden state; see its figure.
+
+    from infolib.figure_widgets import SentenceExplorer
+    SentenceExplorer(["bert-sst2", "lstm-sst2"], dev_sentences, layers=["layer.1", ..., "layer.6"])
+
+Plain ipywidgets (Dropdowns, a Text box) and a matplotlib figure shown as a PNG in an
+`ipywidgets.Image`, so it works in any Jupyter front end without extensions. Every change
+recomputes synchronously (the figure notebooks use small settings); `figure` holds the last
+matplotlib Figure, so the same view can be saved with `plots.save_figure`. Methods: 'information'
+(σ; dark = kept) or a baseline name from `infolib.baselines.METHODS` (bright = important).
+"""
+from __future__ import annotations
+
+import io
+from typing import Mapping, Sequence
+
+ALL = "all"
+
+
+class SentenceExplorer:
+    """Interactive layers × words map of one sentence, one model, one method.
+
+    Args:
+        models: registry names (or HookedModels) offered in the model menu.
+        sentences: sentences offered in the sentence menu (e.g. SST-2 dev); typing in the text box
+            and pressing Enter explains the typed sentence instead (clear it to go back).
+        layers: hidden-state names offered; 'all' shows every one of them as rows.
+        methods: 'information' and/or baseline names.
+        settings: estimator settings (max_steps, ...), passed to `infolib.explain`.
+        corpus: sentences for σ_S (None = 512 SST-2 train sentences; reversal models need their own).
+        smoke: load the SMOKE variants of registry models.
+        sentence_limit: how many of `sentences` the menu lists.
+
+    Attributes:
+        model, sentence, text, layer, method: the widgets; image: the figure; status: messages.
+        figure: the last matplotlib Figure; renders: how many figures were drawn; error: last error.
+    """
+
+    def __init__(self, models: Sequence, sentences: Sequence[str], layers: Sequence[str] | str = ALL,
+                 methods: Sequence[str] = ("information",), settings: Mapping | None = None,
+                 corpus: Sequence[str] | None = None, smoke: bool = False, sentence_limit: int = 50):
+        import ipywidgets as w
+
+        if not sentences:
+            raise ValueError("give at least one sentence to choose from.")
+        self.settings = dict(settings or {})
+        self.corpus = list(corpus) if corpus is not None else None
+        self.smoke = smoke
+        self._models: dict[str, object] = {}
+        names = []
+        for model in models:
+            name = model if isinstance(model, str) else model.name
+            if not isinstance(model, str):
+                self._models[name] = model
+            names.append(name)
+        self.layer_names = None if isinstance(layers, str) else list(layers)
+        self.model = w.Dropdown(options=names, value=names[0], description="model")
+        self.sentence = w.Dropdown(options=list(sentences)[:sentence_limit], description="sentence",
+                                   layout=w.Layout(width="95%"))
+        self.text = w.Text(value="", placeholder="or type a sentence and press Enter", description="typed",
+                           continuous_update=False, layout=w.Layout(width="95%"))
+        self.layer = w.Dropdown(options=[ALL] + (self.layer_names or []), value=ALL, description="hidden state")
+        self.method = w.Dropdown(options=list(methods), value=methods[0], description="method")
+        self.image = w.Image(format="png")
+        self.status = w.HTML("")
+        self.figure = None
+        self.renders = 0
+        self.error: str | None = None
+        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status, self.image])
+        for widget in (self.model, self.sentence, self.text, self.layer, self.method):
+            widget.observe(self._on_change, names="value")
+        self.update()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.box)
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def load(self, name: str):
+        """The HookedModel of a menu entry (loaded once)."""
+        if name not in self._models:
+            from .zoo import load_model
+
+            self._models[name] = load_model(name, smoke=self.smoke)
+        return self._models[name]
+
+    @property
+    def current_sentence(self) -> str:
+        return self.text.value.strip() or self.sentence.value
+
+    def make_figure(self):
+        """The matplotlib Figure of the current selection."""
+        from .explain import explain
+        from .plots import information_heatmap
+        from .sigma_s import sigma_s
+
+        model = self.load(self.model.value)
+        names = model.resolve_layers(self.layer_names or ALL)
+        if self.layer.value != ALL:
+            names = [self.layer.value]
+        sentence = self.current_sentence
+        spread = sigma_s(model, names, self.corpus)
+        method = self.method.value
+        title = f"{model.name}: {sentence[:60]}"
+        if method == "information":
+            result = explain(model, [sentence], names, sigma_s=spread, progress=False, **self.settings)
+            return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
+        from .baselines import METHODS
+        from .figures import method_maps
+
+        frame = METHODS[method](model, [sentence], names, sigma_s=spread).to_frame()
+        return method_maps(frame, [method], [model.name], 0, names, title=title)
+
+    def update(self) -> None:
+        """Recompute the figure for the current selection (errors are shown, not raised)."""
+        import matplotlib.pyplot as plt
+
+        self.status.value = "<i>computing…</i>"
+        try:
+            figure = self.make_figure()
+        except (ValueError, TypeError, IndexError, KeyError) as error:
+            self.error = str(error)
+            self.status.value = f"<b>error:</b> {_escape(str(error))}"
+            return
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        self.figure = figure
+        self.image.value = buffer.getvalue()
+        self.renders += 1
+        self.error = None
+        self.status.value = f"{self.model.value} · {self.method.value} · {self.layer.value}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class LinearToyExplorer:
+    """Sliders for rate and scale on the linear toy Φ = Σ w_i x_i: estimate beside the closed form.
+
+    Attributes:
+        rate, scale: FloatLogSliders; image: the figure; figure, renders: as `SentenceExplorer`.
+    """
+
+    def __init__(self, weights: Sequence[float], K: int = 16, settings: Mapping | None = None):
+        import ipywidgets as w
+
+        self.weights = list(weights)
+        self.K = K
+        self.settings = dict(settings or {})
+        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False)
+        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale", continuous_update=False)
+        self.image = w.Image(format="png")
+        self.figure = None
+        self.renders = 0
+        self.box = w.VBox([w.HBox([self.rate, self.scale]), self.image])
+        for widget in (self.rate, self.scale):
+            widget.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.box)
+
+    def update(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from .analysis import linear_closed_form, linear_toy
+        from .explain import explain_phi
+        from .figures import toy_figure
+
+        x, phi, spread = linear_toy(self.weights, self.K)
+        fit = explain_phi(x, phi, spread, rate=self.rate.value, scale=self.scale.value, **self.settings)
+        closed = linear_closed_form(self.weights, spread, self.rate.value, self.scale.value)
+        figure = toy_figure(closed, fit.sigma.numpy(), self.weights)
+        figure.axes[0].set_title(f"Linear Φ, rate {self.rate.value:.3g}, scale {self.scale.value:.3g}", fontsize=10)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        plt.close(figure)
+        self.figure = figure
+        self.image.value = buffer.getvalue()
+        self.renders += 1

@@ -1,0 +1,166 @@
+"""The figure notebooks: every one runs in SMOKE mode, their saved results have the right shape, the
+widgets redraw, and no notebook in git carries outputs.
+
+The notebook kernels inherit os.environ, so they use the session's temporary INFOLIB_CACHE
+(`isolated_cache`): SMOKE models are trained there (a few seconds each), never in the checkout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from infolib.notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, has_outputs, inject_parameters, run_notebook
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def smoke_reports(tmp_path_factory, isolated_cache):
+    """Run notebooks 00-07 with SMOKE=True into one temporary reports folder (≤ 10 minutes in all)."""
+    assert os.environ["INFOLIB_CACHE"] == str(isolated_cache)
+    out = tmp_path_factory.mktemp("reports")
+    seconds, errors = {}, {}
+    started = time.perf_counter()
+    for name in FIGURE_NOTEBOOKS:
+        try:
+            seconds[name] = run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
+                                         {"SMOKE": True, "REPORTS": str(out)}, timeout=300)
+        except Exception as error:  # collect all failures, report them together
+            errors[name] = f"{type(error).__name__}: {str(error)[-1500:]}"
+    return {"out": out, "seconds": seconds, "errors": errors, "total": time.perf_counter() - started}
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_in_smoke_mode(smoke_reports):
+    assert not smoke_reports["errors"], "\n\n".join(f"{k}: {v}" for k, v in smoke_reports["errors"].items())
+    assert smoke_reports["total"] < 600, smoke_reports["seconds"]
+    for name in FIGURE_NOTEBOOKS:
+        assert (smoke_reports["out"] / "notebooks" / f"{name}.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_every_notebook_saves_png_and_svg(smoke_reports):
+    figures = smoke_reports["out"] / "figures"
+    for prefix in ("00_quickstart", "01_linear_toy", "01_convergence", "02_coherence", "03_reverse_maps", "04_sentiment_maps",
+                   "05_model_comparison", "06_forgetting", "07_information_by_kind"):
+        assert (figures / f"{prefix}.png").stat().st_size > 1000, prefix
+        assert (figures / f"{prefix}.svg").exists(), prefix
+
+
+@pytest.mark.slow
+def test_linear_toy_ranking(smoke_reports):
+    summary = json.loads((smoke_reports["out"] / "01_linear_toy.json").read_text())
+    assert summary["ranking_matches"]          # σ ∝ 1/|w|: the heaviest words have the smallest σ
+    assert summary["max_relative_error"] < 0.1
+    table = pd.read_csv(smoke_reports["out"] / "01_linear_toy.csv")
+    assert list(table.columns) == ["weight", "closed_form", "estimate", "relative_error"]
+    assert len(table) == 5
+
+
+@pytest.mark.slow
+def test_tables_have_their_shapes_and_units(smoke_reports):
+    out = smoke_reports["out"]
+    quick = pd.read_csv(out / "00_quickstart.csv")
+    assert (quick["log_sigma_ratio"] <= 1e-6).all() and (quick["sigma"] > 0).all()
+
+    coherence = pd.read_csv(out / "02_coherence.csv")
+    assert set(coherence.columns) == {"method", "model", "log_magnitude_spread", "adjacent_spearman", "n_sentences"}
+    assert len(coherence) == 4 * 3                      # 4 models × 3 methods
+    assert (coherence["log_magnitude_spread"] >= 0).all()
+    assert coherence["adjacent_spearman"].between(-1, 1).all()
+
+    reversal = pd.read_csv(out / "03_reversal_alignment.csv")
+    assert len(reversal) == 2 * 4                       # 2 models × 4 methods
+    assert reversal["accuracy"].between(0, 1).all() and reversal["mass"].between(0, 1).all()
+    assert reversal["chance"].round(6).eq(0.2).all()   # SMOKE length 5
+    # The SMOKE reversal models are trained for ≤ 40 steps (≈ chance token accuracy), so their
+    # alignment is not asserted here; see test_reversal_alignment_on_trained_model.
+
+    methods = pd.read_csv(out / "04_sentiment_methods.csv")
+    assert set(methods["metric"]) == {"sentiment_share", "function_share", "entropy_normalised"}
+    assert methods["low"].le(methods["mean"] + 1e-12).all() and methods["mean"].between(0, 1).all()
+
+    summary = pd.read_csv(out / "05_comparison_summary.csv")
+    assert set(summary["metric"]) == {"entropy_normalised", "neighbour_share", "sentiment_share", "function_share"}
+    assert summary["model"].nunique() == 4 and summary["mean"].between(0, 1).all()
+    accuracy = pd.read_csv(out / "05_accuracy.csv")
+    assert accuracy["model"].str.endswith("-smoke").all() and accuracy["accuracy"].between(0, 1).all()
+
+    forgetting = pd.read_csv(out / "06_forgetting_by_kind.csv")
+    assert {"[CLS]", "[SEP]"} <= set(forgetting["kind"])
+    assert forgetting["half_depth"].dropna().between(0, 1).all()
+    assert forgetting["never_forgotten"].between(0, 1).all()
+
+    by_kind = pd.read_csv(out / "07_information_by_kind.csv")
+    assert (by_kind["information"] >= 0).all() and by_kind["relative_depth"].between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_executed_notebooks_show_figures_and_widgets(smoke_reports):
+    for name in FIGURE_NOTEBOOKS:
+        nb = nbformat.read(smoke_reports["out"] / "notebooks" / f"{name}.ipynb", as_version=4)
+        kinds = {key for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs for key in output.get("data", {})}
+        assert "image/png" in kinds, name
+        assert "application/vnd.jupyter.widget-view+json" in kinds, name
+        assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"], name
+
+
+@pytest.mark.slow
+def test_reversal_alignment_on_trained_model(tmp_path, isolated_cache):
+    """Information finds the anti-diagonal on a trained reversal model (above chance 1/n).
+
+    Uses the checkout's cached full `lstm-reverse` (copied into the temporary cache, the checkout
+    is only read); skipped when it has not been trained.
+    """
+    source = ROOT / "data" / "cache" / "models" / "lstm-reverse"
+    if not (source / "metrics.json").exists():
+        pytest.skip("lstm-reverse is not trained in data/cache (python -m infolib train lstm-reverse)")
+    target = Path(isolated_cache) / "models" / "lstm-reverse"
+    if not target.exists():
+        shutil.copytree(source, target)
+    run_notebook(NOTEBOOK_DIR / "03_reverse_sequence.ipynb", tmp_path / "03.ipynb",
+                 {"SMOKE": False, "REPORTS": str(tmp_path), "MODELS": ["lstm-reverse"], "METHODS": ["information", "occlusion"],
+                  "LENGTH": 6, "N_SENTENCES": 3, "MAX_STEPS": 60}, timeout=300)
+    table = pd.read_csv(tmp_path / "03_reversal_alignment.csv").set_index("method")
+    assert table.loc["information", "accuracy"] > 2 * table.loc["information", "chance"]
+
+
+def test_no_notebook_in_git_carries_outputs():
+    listed = subprocess.run(["git", "ls-files", "--others", "--cached", "--exclude-standard", "notebooks/*.ipynb"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert listed, "no notebooks found"
+    dirty = [path for path in listed if has_outputs(nbformat.read(ROOT / path, as_version=4))]
+    assert not dirty, f"strip outputs before committing: {dirty} (python -c 'from infolib.notebooks import strip_outputs; ...')"
+
+
+def test_figure_notebooks_follow_the_style():
+    for name in FIGURE_NOTEBOOKS:
+        nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+        assert nb.cells[0].cell_type == "markdown" and "Claim" in nb.cells[0].source, name
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and "SMOKE = False" in tagged[0].source and "REPORTS" in tagged[0].source, name
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        assert 3 <= len(code) <= 12, name
+        assert not any("\ndef " in "\n" + source or "lambda" in source for source in code), name
+        assert any("save_figure" in source for source in code), name
+
+
+def test_inject_parameters_goes_after_the_parameters_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"),
+                                         nbformat.v4.new_code_cell("A = 1", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("print(A)")])
+    inject_parameters(nb, {"A": 2, "B": "x"})
+    assert nb.cells[2].source.endswith("A = 2\nB = 'x'") and nb.cells[2].metadata["tags"] == ["injected-parameters"]
+    inject_parameters(nb, {"A": 3})
+    assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells) == 1
