@@ -49,10 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
     corpus.add_argument("--data-dir")
 
-    reproduce = commands.add_parser("reproduce", help="explain SST-2 dev sentences and write reports/")
+    reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07, write reports/")
     reproduce.add_argument("--out", default="reports")
-    reproduce.add_argument("--sentences", type=int, default=5)
-    reproduce.add_argument("--smoke", action="store_true", help="a quick run with fewer steps")
+    reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
     reproduce.add_argument("--data-dir")
     return parser
 
@@ -136,7 +135,7 @@ def main(argv=None) -> int:
 
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
-            reproduce(out=args.out, n_sentences=args.sentences, smoke=args.smoke)
+            reproduce(out=args.out, smoke=args.smoke)
             return 0
     except (ValueError, TypeError, FileNotFoundError, FloatingPointError, IndexError) as error:
         print(f"infolib: error: {error}", file=sys.stderr)

@@ -52,14 +52,12 @@ class Stages:
         return self.times[name]
 
 
-def reproduce(out: str | Path = "reports", n_sentences: int | None = None, smoke: bool = False,
+def reproduce(out: str | Path = "reports", smoke: bool = False,
               notebooks=FIGURE_NOTEBOOKS, timeout: int = 1800) -> Path:
     """Run the whole pipeline; return the report folder.
 
     Args:
         out: the report folder.
-        n_sentences: accepted for the CLI's `--sentences` and ignored (each notebook's parameters
-            cell sets its own counts).
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
         timeout: seconds per notebook cell.
