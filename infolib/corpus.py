@@ -65,10 +65,9 @@ def explain_corpus(
     Returns:
         one Explanation over all sentences, in dataset order.
     """
-    if isinstance(model, str):
-        from .zoo import load_model
+    from .zoo import resolve_model
 
-        model = load_model(model)
+    model = resolve_model(model)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}.")
     if cache is not True and not isinstance(cache, ResultCache):

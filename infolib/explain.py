@@ -184,15 +184,9 @@ def explain(
     Returns:
         Explanation (see `infolib.result`).
     """
-    if isinstance(model, str):
-        from .zoo import load_model
+    from .zoo import resolve_model
 
-        model = load_model(model)
-    if not isinstance(model, HookedModel):
-        raise TypeError(
-            f"model must be an infolib HookedModel (infolib.load_model(...)) or a model name, got "
-            f"{type(model).__name__}. Wrap a Hugging Face encoder with infolib.HFEncoder(model, tokenizer)."
-        )
+    model = resolve_model(model)
     if level not in ("word", "token"):
         raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
     sentences = fit_length(model, check_sentences(sentences), truncate)

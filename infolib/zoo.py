@@ -158,6 +158,18 @@ def load_model(
     return model
 
 
+def resolve_model(model: HookedModel | str) -> HookedModel:
+    """A HookedModel as given, or loaded by registry name; a clear error for anything else."""
+    if isinstance(model, str):
+        model = load_model(model)
+    if not isinstance(model, HookedModel):
+        raise TypeError(
+            f"model must be an infolib HookedModel (infolib.load_model(...)) or a model name, got "
+            f"{type(model).__name__}. Wrap a Hugging Face encoder with infolib.HFEncoder(model, tokenizer)."
+        )
+    return model
+
+
 def _device(device: str):
     import torch
 

@@ -133,16 +133,9 @@ def prepare(model, sentences, layers, level: str, sigma_s: Mapping[str, Tensor] 
 
 
 def resolve_model(model) -> HookedModel:
-    if isinstance(model, str):
-        from ..zoo import load_model
+    from ..zoo import resolve_model as resolve
 
-        model = load_model(model)
-    if not isinstance(model, HookedModel):
-        raise TypeError(
-            f"model must be an infolib HookedModel (infolib.load_model(...)) or a model name, got "
-            f"{type(model).__name__}. Wrap a Hugging Face encoder with infolib.HFEncoder(model, tokenizer)."
-        )
-    return model
+    return resolve(model)
 
 
 def _inverse_spread(sigma_s, name: str, D: int, like: Tensor) -> Tensor:
