@@ -116,8 +116,6 @@ class SentenceExplorer:
 
     def update(self) -> None:
         """Recompute the figure for the current selection (errors are shown, not raised)."""
-        import matplotlib.pyplot as plt
-
         self.status.value = "<i>computing…</i>"
         try:
             figure = self.make_figure()
@@ -125,14 +123,21 @@ class SentenceExplorer:
             self.error = str(error)
             self.status.value = f"<b>error:</b> {_escape(str(error))}"
             return
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(figure)
         self.figure = figure
-        self.image.value = buffer.getvalue()
+        self.image.value = _png(figure)
         self.renders += 1
         self.error = None
         self.status.value = f"{self.model.value} · {self.method.value} · {self.layer.value}"
+
+
+def _png(figure) -> bytes:
+    """The figure as PNG bytes for an ipywidgets Image; closes it so notebooks do not show it twice."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def _escape(text: str) -> str:
@@ -168,8 +173,6 @@ class LinearToyExplorer:
         display(self.box)
 
     def update(self) -> None:
-        import matplotlib.pyplot as plt
-
         from .analysis import linear_closed_form, linear_toy
         from .explain import explain_phi
         from .figures import toy_figure
@@ -179,9 +182,6 @@ class LinearToyExplorer:
         closed = linear_closed_form(self.weights, spread, self.rate.value, self.scale.value)
         figure = toy_figure(closed, fit.sigma.numpy(), self.weights)
         figure.axes[0].set_title(f"Linear Φ, rate {self.rate.value:.3g}, scale {self.scale.value:.3g}", fontsize=10)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(figure)
         self.figure = figure
-        self.image.value = buffer.getvalue()
+        self.image.value = _png(figure)
         self.renders += 1
