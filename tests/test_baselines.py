@@ -1,5 +1,6 @@
 """Baselines against analytic answers on the toy models, plus one small run on MiniLM."""
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,9 @@ torch.set_num_threads(1)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SENTENCES = ["a b c d", "x un+hap+py z"]  # the second has a 3-piece word
+# The user's model cache, read at import (conftest's session fixture then points INFOLIB_CACHE at a
+# temporary folder so tests never write into data/).
+MODEL_CACHE = Path(os.environ.get("INFOLIB_CACHE") or Path(__file__).resolve().parents[1] / "data" / "cache")
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +109,66 @@ def test_projection_ig_equals_input_x_gradient_on_linear_state(toy):
     for b in range(2):
         torch.testing.assert_close(ig.scores[b, "layer.1"], ixg.scores[b, "layer.1"], rtol=1e-4, atol=1e-6)
         assert abs(ig.extra[b, "layer.1"]["delta"]) < 1e-5
+
+
+@pytest.fixture(scope="module")
+def curved_toy():
+    """The toy with 5× position weights: tanh in layer.2 saturates, so 2 Gauss-Legendre points
+    break completeness by ~10 % for the first sentence (~3 % for the second)."""
+    weights = 5 * torch.randn(32, generator=torch.Generator().manual_seed(0))
+    return LinearToyModel(K=8, D=6, position_weights=weights)
+
+
+def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("infolib.baselines.integrated_gradients")
+    layers = ["layer.1", "layer.2"]
+    with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=2"):
+        fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2, max_steps=2)
+    assert fixed.extra[0, "layer.2"]["relative_delta"] > 0.05 and not fixed.extra[0, "layer.2"]["converged"]
+
+    calls, attribute = [], module._attribute
+    monkeypatch.setattr(module, "_attribute", lambda f, batch, *a: calls.append((f.name, list(a[3]), a[4])) or attribute(f, batch, *a))
+    result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
+    # only the failing sentence of the failing state is recomputed, with twice the steps
+    assert calls == [("layer.1", [0, 1], 2), ("layer.2", [0, 1], 2), ("layer.2", [0], 4)]
+    assert result.settings["n_steps"] == 2 and result.settings["tolerance"] == 0.05 and result.settings["max_steps"] == 512
+    for b, sentence in enumerate(SENTENCES):
+        for name in layers:
+            record = result.extra[b, name]
+            assert set(record) == {"delta", "relative_delta", "n_steps", "converged"}
+            assert record["converged"] and record["relative_delta"] <= 0.05
+            total = float(result.scores[b, name].double().sum()) - record["delta"]  # f(x) − f(b), f(b) = 0
+            assert total == pytest.approx(_change(curved_toy, sentence, name, torch.ones(6)), rel=1e-4)
+            assert record["relative_delta"] == pytest.approx(abs(record["delta"]) / abs(total), rel=1e-4, abs=1e-12)
+    assert result.extra[0, "layer.2"]["n_steps"] == 4
+    assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [2, 2, 2]
+    torch.testing.assert_close(result.scores[1, "layer.2"], fixed.scores[1, "layer.2"])  # kept, not recomputed
+    again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
+    assert all(torch.equal(again.scores[k], result.scores[k]) and again.extra[k] == result.extra[k] for k in result.scores)
+
+
+def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
+    with pytest.warns(UserWarning, match="1 of 1 .*max_steps=5"):
+        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=5, tolerance=1e-9)
+    assert result.extra[0, "layer.2"]["n_steps"] == 5 and not result.extra[0, "layer.2"]["converged"]  # 3, then min(6, 5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tolerance": 0}, "tolerance must be a positive finite number"),
+    ({"tolerance": -0.05}, "tolerance must be a positive finite number"),
+    ({"tolerance": float("nan")}, "tolerance must be a positive finite number"),
+    ({"tolerance": float("inf")}, "tolerance must be a positive finite number"),
+    ({"tolerance": "5%"}, "tolerance must be a positive finite number"),
+    ({"tolerance": True}, "tolerance must be a positive finite number"),
+    ({"max_steps": 0}, "max_steps must be a positive int"),
+    ({"max_steps": 2.5}, "max_steps must be a positive int"),
+    ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
+])
+def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        integrated_gradients(toy, SENTENCES, "layer.1", **kwargs)
 
 
 def test_lrp_equals_input_x_gradient_on_bias_free_relu_net():
@@ -207,3 +271,28 @@ def test_every_baseline_on_minilm():
     assert model.fingerprint() == fingerprint
     assert all(torch.equal(v, before[k]) for k, v in model.module.state_dict().items())
     assert not model.module.training
+
+
+@pytest.mark.slow
+def test_integrated_gradients_completeness_on_bert_sst2(monkeypatch):
+    """The issue's case: 'a gorgeously strange movie .', all layers, defaults, σ_S as the notebooks.
+    With 32 fixed steps completeness broke by up to ~40 % of the total; now every layer is ≤ 5 %."""
+    import infolib
+    from infolib.sigma_s import sigma_s
+
+    if not (MODEL_CACHE / "models" / "bert-sst2" / "metrics.json").is_file():
+        pytest.skip(f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m infolib.train bert-sst2`).")
+    with monkeypatch.context() as patch:  # read the model from the real cache, write nothing there
+        patch.setenv("INFOLIB_CACHE", str(MODEL_CACHE))
+        model = infolib.load_model("bert-sst2", train=False, progress=False)
+    names = model.resolve_layers("all")
+    try:
+        spread = sigma_s(model, names)  # the default corpus, like analysis.explain_methods
+    except infolib.DataNotFoundError as error:
+        pytest.skip(f"no SST-2 train data for σ_S: {error}")
+    result = integrated_gradients(model, "a gorgeously strange movie .", "all", sigma_s=spread)
+    assert result.settings["tolerance"] == 0.05 and result.settings["n_steps"] == 32
+    for name in names:
+        record = result.extra[0, name]
+        assert record["relative_delta"] <= 0.05 and record["converged"], (name, record)
+        assert 32 <= record["n_steps"] <= 512
