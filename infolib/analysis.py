@@ -32,9 +32,11 @@ def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[s
                     baseline_settings: Mapping[str, Mapping] | None = None, progress: bool = False) -> pd.DataFrame:
     """One tidy table of several methods on the same sentences and hidden states.
 
-    'information' runs `explain_corpus` (resumable, result cache); baselines come from
-    `infolib.baselines.METHODS` and get the same σ_S as the estimator (so both see the state in
-    the same normalised units) unless `baseline_settings[method]['sigma_s']` is given (None = raw).
+    Every method goes through the result cache (`explain_corpus` for 'information',
+    `attribute_corpus` for the baselines of `infolib.baselines.METHODS`), so a pair computed once,
+    by any notebook, is read back everywhere. Baselines get the same σ_S as the estimator (so both
+    see the state in the same normalised units) unless `baseline_settings[method]['sigma_s']` is
+    given (None = raw).
 
     Args:
         model: a HookedModel or registry name.
@@ -47,8 +49,7 @@ def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[s
     Returns:
         DataFrame with the columns of `to_frame()` plus `importance` (≥ 0, larger = more important).
     """
-    from .baselines import METHODS
-    from .corpus import explain_corpus
+    from .corpus import attribute_corpus, explain_corpus
     from .sigma_s import sigma_s as estimate
     from .zoo import load_model
 
@@ -60,15 +61,36 @@ def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[s
     for method in methods:
         if method == "information":
             result = explain_corpus(model, list(sentences), names, sigma_s=spread, progress=progress, **dict(settings or {}))
-            frame = result.to_frame()
-        elif method in METHODS:
-            kwargs = {"sigma_s": spread, **dict((baseline_settings or {}).get(method, {}))}
-            frame = METHODS[method](model, list(sentences), names, **kwargs).to_frame()
         else:
-            raise ValueError(f"unknown method {method!r}: use 'information' or one of {', '.join(METHODS)}.")
-        frames.append(frame)
+            kwargs = {"sigma_s": spread, **dict((baseline_settings or {}).get(method, {}))}
+            result = attribute_corpus(model, list(sentences), names, method, progress=progress, **kwargs)
+        frames.append(result.to_frame())
     frame = pd.concat(frames, ignore_index=True)
     return frame.assign(importance=importance_column(frame))
+
+
+def explain_reversal(models, lengths: Sequence[int], per_length: int, methods: Sequence[str] = ("information",), *,
+                     settings: Mapping | None = None, seed: int = 1, corpus_size: int = 256) -> pd.DataFrame:
+    """The reversal task at every sequence length: each model's output steps explained by each method.
+
+    For each length n, `per_length` dev sequences of n symbols are explained at step.1 … step.n, with
+    σ_S from `corpus_size` other sequences of that length. Sentence ids run over all lengths.
+
+    Returns:
+        the `explain_methods` table plus a `length` column.
+    """
+    from .data import make_reverse
+
+    frames, offset = [], 0
+    for n in lengths:
+        corpus = make_reverse("dev", corpus_size, min_len=n, max_len=n).sentences
+        sequences = make_reverse("dev", per_length, min_len=n, max_len=n, seed=seed).sentences
+        steps = [f"step.{t}" for t in range(1, n + 1)]
+        for model in models:
+            frame = explain_methods(model, sequences, steps, methods, corpus=corpus, settings=settings)
+            frames.append(frame.assign(sentence_id=frame["sentence_id"] + offset, length=n))
+        offset += per_length
+    return pd.concat(frames, ignore_index=True)
 
 
 def importance_map(frame: pd.DataFrame, method: str, model: str, sentence_id: int = 0,
@@ -102,32 +124,60 @@ def _layer_key(name: str):
 
 
 # -- figure 1: coherence across layers -------------------------------------------------------------
-def coherence_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per method and model: how much the total importance and the word ranking change across layers.
+def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, model, sentence): how much the total importance and the word ranking change across layers.
 
-    Per sentence: `log_magnitude_spread` (std over layers of log Σ_i importance; 0 = same scale at
-    every layer) and the mean `adjacent_layer_spearman` (1 = same ranking in every layer); then the
-    mean over sentences. Only 'layer.N' rows are used.
+    Only 'layer.N' rows are used; sentences with fewer than two layers or two words are left out.
+    `log_magnitude_spread` is the std over layers of log Σ_i importance (0 = same scale at every
+    layer; NaN when a layer's total is 0), `adjacent_spearman` the mean Spearman ρ between the word
+    rankings of adjacent layers (1 = same ranking; NaN when every ranking is constant).
 
     Returns:
-        DataFrame: method, model, log_magnitude_spread, adjacent_spearman, n_sentences.
+        DataFrame: method, model, sentence_id, log_magnitude_spread, adjacent_spearman.
     """
+    columns = ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
     rows = []
     layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
-    for (method, model), group in layered.groupby(["method", "model"], sort=False):
-        spreads, rhos = [], []
-        for sentence_id in sorted(group["sentence_id"].unique()):
-            matrix, layers, _ = metrics.importance_matrix(group, int(sentence_id))
-            if len(layers) < 2 or matrix.shape[1] < 2:
-                continue
-            if (matrix.sum(1) > 0).all():
-                spreads.append(metrics.log_magnitude_spread(matrix))
-            rhos.append(float(np.nanmean(metrics.adjacent_layer_spearman(matrix))) if not np.isnan(metrics.adjacent_layer_spearman(matrix)).all() else np.nan)
-        rows.append({"method": method, "model": model,
-                     "log_magnitude_spread": float(np.mean(spreads)) if spreads else np.nan,
-                     "adjacent_spearman": float(np.nanmean(rhos)) if rhos and not np.isnan(rhos).all() else np.nan,
-                     "n_sentences": len(rhos)})
-    return pd.DataFrame(rows)
+    for (method, model, sentence_id), group in layered.groupby(["method", "model", "sentence_id"], sort=False):
+        matrix, layers, _ = metrics.importance_matrix(group, sentence_id)
+        if len(layers) < 2 or matrix.shape[1] < 2:
+            continue
+        spread = metrics.log_magnitude_spread(matrix) if (matrix.sum(1) > 0).all() else math.nan
+        rhos = metrics.adjacent_layer_spearman(matrix)
+        rho = float(np.nanmean(rhos)) if not np.isnan(rhos).all() else math.nan
+        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id),
+                     "log_magnitude_spread": spread, "adjacent_spearman": rho})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coherence_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Per method and model: the mean over sentences of `coherence_per_sentence`, with bootstrap intervals.
+
+    Returns:
+        DataFrame: method, model, log_magnitude_spread, log_magnitude_spread_low,
+        log_magnitude_spread_high, adjacent_spearman, adjacent_spearman_low, adjacent_spearman_high,
+        n_sentences (sentences with at least two layers and two words). Intervals: seeded 95 %
+        percentile bootstrap over sentences (`metrics.bootstrap_interval`).
+    """
+    per = coherence_per_sentence(frame)
+    return _mean_table(per, ["method", "model"], ["log_magnitude_spread", "adjacent_spearman"], n_boot, random_state)
+
+
+def _mean_table(per: pd.DataFrame, by: list[str], columns: list[str], n_boot: int, random_state: int,
+                plain: Sequence[str] = ()) -> pd.DataFrame:
+    """Per group of `by`: each column's mean with _low/_high bootstrap bounds, `plain` columns' means, n_sentences."""
+    names = list(by) + [c + s for c in columns for s in ("", "_low", "_high")] + list(plain) + ["n_sentences"]
+    rows = []
+    for keys, group in per.groupby(by, sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        row = dict(zip(by, keys))
+        for column in columns:
+            row[column], row[column + "_low"], row[column + "_high"], _ = _interval(group[column], n_boot, random_state)
+        for column in plain:
+            row[column] = float(group[column].mean())
+        row["n_sentences"] = int(group["sentence_id"].nunique())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=names)
 
 
 def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -145,34 +195,40 @@ def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- figure 2: reversal --------------------------------------------------------------------------
-def reversal_alignment_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per method and model: does output step t hold input word n − t + 1 (`metrics.reverse_alignment`)?
+def reversal_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, model, sentence): does output step t hold input word n − t + 1 (`metrics.reverse_alignment`)?
 
-    Rows with layer 'step.t' are used; per sentence the [steps, n_words] map gives accuracy
-    (argmax on the anti-diagonal) and mass (share of the step's importance on it); then means.
-    Chance accuracy is 1/n.
+    Rows with layer 'step.t' are used; the sentence's [steps, n_words] map gives `accuracy` (share
+    of steps whose argmax is on the anti-diagonal) and `mass` (mean share of a step's importance on
+    it). Sentences with a step of zero total importance are left out. `chance` = 1/length.
 
     Returns:
-        DataFrame: method, model, accuracy, mass, chance, n_sentences.
+        DataFrame: method, model, sentence_id, length (n words), accuracy, mass, chance.
     """
     steps = frame[frame["layer"].astype(str).str.fullmatch(r"step\.\d+")]
     if steps.empty:
         raise ValueError("the table has no 'step.t' rows (explain the reversal models' step states).")
+    columns = ["method", "model", "sentence_id", "length", "accuracy", "mass", "chance"]
     rows = []
-    for (method, model), group in steps.groupby(["method", "model"], sort=False):
-        acc, mass, chance = [], [], []
-        for sentence_id, one in group.groupby("sentence_id"):
-            matrix, _, words = importance_map(one, method, model, int(sentence_id), normalise=False)
-            if (matrix.sum(1) <= 0).any():
-                continue
-            result = metrics.reverse_alignment(matrix)
-            acc.append(result["accuracy"])
-            mass.append(result["mass"])
-            chance.append(1.0 / len(words))
-        rows.append({"method": method, "model": model, "accuracy": float(np.mean(acc)) if acc else np.nan,
-                     "mass": float(np.mean(mass)) if mass else np.nan,
-                     "chance": float(np.mean(chance)) if chance else np.nan, "n_sentences": len(acc)})
-    return pd.DataFrame(rows)
+    for (method, model, sentence_id), one in steps.groupby(["method", "model", "sentence_id"], sort=False):
+        matrix, _, words = importance_map(one, method, model, sentence_id, normalise=False)
+        if (matrix.sum(1) <= 0).any():
+            continue
+        result = metrics.reverse_alignment(matrix)
+        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id), "length": len(words),
+                     "accuracy": result["accuracy"], "mass": result["mass"], "chance": 1.0 / len(words)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def reversal_alignment_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Per method and model: the mean over sentences of `reversal_per_sentence`, with bootstrap intervals.
+
+    Returns:
+        DataFrame: method, model, accuracy, accuracy_low, accuracy_high, mass, mass_low, mass_high,
+        chance (mean 1/length), n_sentences.
+    """
+    per = reversal_per_sentence(frame)
+    return _mean_table(per, ["method", "model"], ["accuracy", "mass"], n_boot, random_state, plain=["chance"])
 
 
 # -- word kinds ------------------------------------------------------------------------------------
@@ -251,8 +307,12 @@ def sentence_profile_metrics(frame: pd.DataFrame, lexicon: Mapping[str, bool] | 
     return pd.DataFrame(out)
 
 
-def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[str] = ("method", "model")) -> pd.DataFrame:
-    """Mean and 95 % t-interval over sentences of each column, per group.
+def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[str] = ("method", "model"), *,
+              n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Mean over sentences of each column, per group, with a seeded 95 % percentile-bootstrap interval.
+
+    The interval resamples the group's sentences (`metrics.bootstrap_interval`); NaN values (a
+    metric undefined for a sentence) are left out.
 
     Returns:
         DataFrame: the `by` columns, metric, mean, low, high, n_sentences.
@@ -261,30 +321,34 @@ def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[s
     for keys, group in per_sentence.groupby(list(by), sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         for column in columns:
-            values = group[column].to_numpy(dtype=float)
-            mean, low, high = metrics.mean_interval(values)
-            finite = values[~np.isnan(values)]
-            if finite.size and finite.min() >= 0 and finite.max() <= 1:  # shares: keep the interval in [0, 1]
-                low, high = max(low, 0.0), min(high, 1.0)
-            rows.append({**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high,
-                         "n_sentences": int(group[column].notna().sum())})
-    return pd.DataFrame(rows)
+            mean, low, high, n = _interval(group[column], n_boot, random_state)
+            rows.append({**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high, "n_sentences": n})
+    return pd.DataFrame(rows, columns=[*by, "metric", "mean", "low", "high", "n_sentences"])
 
 
-def model_accuracies(names: Sequence[str], smoke: bool = False) -> pd.DataFrame:
+def model_accuracies(names: Sequence[str], smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
     """Dev scores of cached trained models, from their metrics JSON.
 
+    `accuracy_low`/`accuracy_high` are a seeded 95 % bootstrap interval over the n dev sentences
+    (`metrics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers" (NaN if absent).
+
     Returns:
-        DataFrame: model, accuracy, mcc (as the metrics JSON holds it), n.
+        DataFrame: model, accuracy, accuracy_low, accuracy_high, mcc (as the metrics JSON holds it),
+        n, hidden_layers.
     """
     from .zoo import model_metrics
 
     rows = []
     for name in names:
         key = f"{name}-smoke" if smoke and not name.endswith("-smoke") else name
-        dev = model_metrics(key).get("dev", {})
-        rows.append({"model": key, "accuracy": dev.get("accuracy", np.nan), "mcc": dev.get("mcc", np.nan), "n": dev.get("n")})
-    return pd.DataFrame(rows)
+        record = model_metrics(key)
+        dev = record.get("dev", {})
+        accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
+        _, low, high = metrics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
+        layers = record.get("hidden_layers")
+        rows.append({"model": key, "accuracy": accuracy, "accuracy_low": low, "accuracy_high": high,
+                     "mcc": dev.get("mcc", np.nan), "n": n, "hidden_layers": np.nan if layers is None else layers})
+    return pd.DataFrame(rows, columns=["model", "accuracy", "accuracy_low", "accuracy_high", "mcc", "n", "hidden_layers"])
 
 
 # -- figures 6, 7: forgetting across layers --------------------------------------------------------
@@ -368,13 +432,96 @@ CLAIMS = {
     7: "BERT keeps fine-grained (per-word) information best across layers.",
     8: "Accuracy follows these differences: BERT best, then the Transformer.",
 }
+CLAIM_COLUMNS = ["claim", "text", "metric", "values", "verdict", "note", "n_sentences"]
+VERDICTS = ("reproduced", "not reproduced", "inconclusive", "n/a")
 
 
-def claim_row(claim: int, metric: str, values: Mapping[str, float], reproduced: bool | None, note: str = "") -> dict:
-    """One row of the claims table: claim number and text, the metric, values per model, verdict."""
-    verdict = "n/a" if reproduced is None else ("reproduced" if reproduced else "NOT reproduced")
-    shown = "; ".join(f"{k}: {_fmt(v)}" for k, v in values.items())
-    return {"claim": claim, "text": CLAIMS[claim], "metric": metric, "values": shown, "verdict": verdict, "note": note}
+def verdict(expected_higher, expected_lower) -> str:
+    """The verdict of one comparison: the single rule behind every verdict of the claims table.
+
+    Each argument is a confidence interval (low, high) (or (estimate, low, high), as
+    `metrics.bootstrap_interval` returns) of a quantity; the paper says `expected_higher` is the
+    larger one. A fixed threshold t is the degenerate interval (t, t).
+
+    - 'reproduced': the intervals separate in the paper's direction (expected_higher's low >
+      expected_lower's high);
+    - 'not reproduced': they separate in the opposite direction (expected_higher's high <
+      expected_lower's low);
+    - 'inconclusive': they overlap (touching counts as overlapping);
+    - 'n/a': a bound is NaN (no data behind one of the values).
+    """
+    (h_low, h_high), (l_low, l_high) = _bounds(expected_higher, "expected_higher"), _bounds(expected_lower, "expected_lower")
+    if any(math.isnan(b) for b in (h_low, h_high, l_low, l_high)):
+        return "n/a"
+    if h_low > l_high:
+        return "reproduced"
+    if h_high < l_low:
+        return "not reproduced"
+    return "inconclusive"
+
+
+def _bounds(interval, name: str) -> tuple[float, float]:
+    values = tuple(interval)
+    if len(values) not in (2, 3):
+        raise ValueError(f"{name} must be (low, high) or (estimate, low, high), got {interval!r}.")
+    low, high = (float(v) for v in values[-2:])
+    if low > high:
+        raise ValueError(f"{name} has low > high: {interval!r}.")
+    return low, high
+
+
+def combine_verdicts(verdicts: Sequence[str]) -> str:
+    """One verdict for a claim tested by several comparisons (each a `verdict`).
+
+    'reproduced' when every comparison is; otherwise 'not reproduced' when any comparison is;
+    otherwise 'inconclusive' (some overlap, or some could not be made); 'n/a' when there is no
+    comparison or none could be made.
+    """
+    verdicts = list(verdicts)
+    unknown = [v for v in verdicts if v not in VERDICTS]
+    if unknown:
+        raise ValueError(f"unknown verdicts {unknown!r}: use one of {', '.join(VERDICTS)}.")
+    if not verdicts or all(v == "n/a" for v in verdicts):
+        return "n/a"
+    if all(v == "reproduced" for v in verdicts):
+        return "reproduced"
+    if "not reproduced" in verdicts:
+        return "not reproduced"
+    return "inconclusive"
+
+
+class _Estimate:
+    """A labelled value with its interval and the number of sentences behind it."""
+
+    def __init__(self, label: str, estimate: float, low: float, high: float, n: int):
+        self.label, self.estimate, self.low, self.high, self.n = label, estimate, low, high, n
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def __str__(self) -> str:
+        return f"{self.label} {_fmt(self.estimate)} [{_fmt(self.low)}, {_fmt(self.high)}]"
+
+
+def _interval(values, n_boot: int, random_state: int) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) over the non-NaN values (one per sentence); NaNs and n = 0 when there are none."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean, low, high = metrics.bootstrap_interval(v, n_boot=n_boot, random_state=random_state)
+    return mean, low, high, int(v.size)
+
+
+def claim_row(claim: int, metric: str, estimates: Sequence[_Estimate], verdicts: Sequence[str], note: str = "") -> dict:
+    """One row of the claims table: the values with their intervals, the combined verdict, the note.
+
+    n_sentences is the smallest number of sentences behind any of the values.
+    """
+    return {"claim": claim, "text": CLAIMS[claim], "metric": metric, "values": "; ".join(str(e) for e in estimates),
+            "verdict": combine_verdicts(verdicts), "note": note,
+            "n_sentences": min((e.n for e in estimates), default=0)}
 
 
 def _fmt(value) -> str:
@@ -384,114 +531,318 @@ def _fmt(value) -> str:
 
 
 def _family(model: str) -> str:
-    return model.split("-")[0]
+    return str(model).split("-")[0]
 
 
-def claims_table(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """The claims of METHOD.md §5 tested on the saved result tables.
+def _labels(models) -> dict[str, str]:
+    """model -> its family when no other model shares that family, else the full name."""
+    models = list(dict.fromkeys(models))
+    families = [_family(m) for m in models]
+    return {m: f if families.count(f) == 1 else str(m) for m, f in zip(models, families)}
+
+
+def _families(models, key: str) -> dict[str, str]:
+    """family -> model; a claim that compares families needs one model per family."""
+    out: dict[str, str] = {}
+    for model in dict.fromkeys(models):
+        family = _family(model)
+        if family in out:
+            raise ValueError(f"results[{key!r}] has several models of family {family!r} ({out[family]}, {model}): "
+                             "pass one model per family.")
+        out[family] = model
+    return out
+
+
+def _require(results: Mapping[str, pd.DataFrame], key: str, columns: Sequence[str], producer: str) -> pd.DataFrame:
+    table = results[key]
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"results[{key!r}] lacks the columns {', '.join(missing)}: pass the output of {producer}.")
+    return table
+
+
+def _tally(verdicts: Sequence[str], what: str) -> str:
+    if not verdicts:
+        return f"no comparison: {what}"
+    counts = [(v, verdicts.count(v)) for v in VERDICTS if verdicts.count(v)]
+    return f"{what}: " + ", ".join(f"{n}/{len(verdicts)} {v}" for v, n in counts)
+
+
+def _order(estimates: Sequence[_Estimate], descending: bool = True) -> str:
+    ranked = sorted((e for e in estimates if not math.isnan(e.estimate)), key=lambda e: e.estimate, reverse=descending)
+    return (" > " if descending else " < ").join(e.label for e in ranked)
+
+
+def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """The claims of METHOD.md §5 tested on per-sentence result tables, each value with a bootstrap interval.
+
+    Every comparison is `verdict` on two seeded 95 % percentile-bootstrap intervals over sentences
+    (`metrics.bootstrap_interval`, one value per sentence); a claim needing several comparisons
+    gets `combine_verdicts` of them. Family = model name before the first '-' ('bert-sst2' -> bert).
 
     Args:
-        results: any of 'coherence' (`coherence_table`, fig 1), 'reversal' (`reversal_alignment_table`,
-            fig 2), 'sentiment_methods' (`summarise` of `sentence_profile_metrics` per method, fig 3),
-            'comparison' (`summarise` per model, information only, figs 4-5), 'accuracy'
-            (`model_accuracies`), 'forgetting' (`forgetting_by_kind`, fig 6). Missing tables give
-            no row for their claims.
+        results: any of (a missing table gives no row for its claims)
+            'coherence': `coherence_per_sentence` (claim 1: per model and gradient method, information's
+                log_magnitude_spread lower and adjacent_spearman higher; one row per metric);
+            'reversal': `reversal_per_sentence` (claim 2: per model, information's anti-diagonal mass
+                above each baseline's; its accuracy above chance = 1/length);
+            'sentiment_methods': `sentence_profile_metrics` of several methods incl. 'information'
+                (claim 3: per model, information's sentiment_share above the per-sentence median of the
+                baselines' shares);
+            'comparison': `sentence_profile_metrics` of the information method, one hidden state, one
+                model per family (claim 4: bert and transformer below cnn and lstm in neighbour_share
+                and in entropy_normalised, one row each; claim 5: bert's sentiment_share above and
+                function_share below every other model's, one row each);
+            'accuracy': `model_accuracies` (claim 8: bert's accuracy above the transformer's, the
+                transformer's above every other model's; its hidden_layers feed the notes of claims
+                6 and 7);
+            'forgetting': `word_trajectories` (claim 6, BERT: per-sentence [SEP] half_depth below
+                0.5, and function words' half_depth below sentiment words'; claim 7: bert's
+                per-sentence mean retention above every other model's).
+        n_boot, random_state: the bootstrap's resamples and seed.
     Returns:
-        DataFrame: claim, text, metric, values, verdict ('reproduced' / 'NOT reproduced'), note.
+        DataFrame: claim, text, metric, values ('label estimate [low, high]; ...'), verdict
+        ('reproduced' / 'not reproduced' / 'inconclusive' / 'n/a'), note (computed from the
+        tables), n_sentences (the fewest sentences behind any value of the row).
     """
-    rows = []
-    if "coherence" in results:
-        table = results["coherence"]
-        info = table[table["method"] == "information"].set_index("model")
-        values, scale_ok, rank_ok = {}, [], []
-        for row in table[table["method"] != "information"].itertuples():
-            if row.model not in info.index:
-                continue
-            i_s, i_r = info.loc[row.model, "log_magnitude_spread"], info.loc[row.model, "adjacent_spearman"]
-            values[f"{_family(row.model)} {row.method} (spread, ρ)"] = f"info {_fmt(i_s)}, {_fmt(i_r)} vs {_fmt(row.log_magnitude_spread)}, {_fmt(row.adjacent_spearman)}"
-            scale_ok.append(bool(i_s < row.log_magnitude_spread))
-            rank_ok.append(bool(i_r >= row.adjacent_spearman))
-        ok = all(scale_ok) and all(rank_ok) if scale_ok else None
-        rows.append(claim_row(1, "std over layers of log total importance (lower = comparable scale); mean adjacent-layer Spearman ρ (higher = stable ranking); information vs each gradient method",
-                              values, ok, f"scale more stable than the gradient method in {sum(scale_ok)}/{len(scale_ok)} comparisons, "
-                                          f"ranking at least as stable in {sum(rank_ok)}/{len(rank_ok)}"))
-    if "reversal" in results:
-        table = results["reversal"]
-        values, ok = {}, []
-        for model, group in table.groupby("model", sort=False):
-            by = group.set_index("method")
-            for method in by.index:
-                values[f"{_family(model)} {method}"] = f"acc {_fmt(by.loc[method, 'accuracy'])}, mass {_fmt(by.loc[method, 'mass'])}"
-            if "information" in by.index:
-                others = by.drop("information")
-                ok.append(bool(by.loc["information", "mass"] >= others["mass"].max() and by.loc["information", "accuracy"] > by.loc["information", "chance"]))
-        note = "reproduced = information has the largest anti-diagonal mass and above-chance accuracy on every model"
-        if ok and not all(ok):
-            note += ("; likely reason: I = −log(σ/scale) is a log-scale quantity, so its share on the target word is "
-                     "compressed next to squared-gradient or occlusion scores even when its argmax is right")
-        rows.append(claim_row(2, "anti-diagonal accuracy and mass per method (chance = 1/n)", values, all(ok) if ok else None, note))
-    if "sentiment_methods" in results:
-        table = results["sentiment_methods"]
-        table = table[table["metric"] == "sentiment_share"]
-        values, ok = {}, []
-        for model, group in table.groupby("model", sort=False):
-            by = group.set_index("method")["mean"]
-            values.update({f"{_family(model)} {m}": v for m, v in by.items()})
-            if "information" in by.index and len(by) > 1:
-                ok.append(bool(by["information"] >= by.drop("information").median()))
-        rows.append(claim_row(3, "share of importance on SST sentiment words, per method", values, all(ok) if ok else None,
-                              "reproduced = information's share ≥ the median baseline's on every model"))
-    if "comparison" in results:
-        table = results["comparison"]
-        table = table[table["method"] == "information"] if "method" in table else table
-        mean = table.pivot_table(index="model", columns="metric", values="mean")
-        fam = {_family(m): m for m in mean.index}
-        attention, recurrent = [fam[f] for f in ("bert", "transformer") if f in fam], [fam[f] for f in ("cnn", "lstm") if f in fam]
-        if attention and recurrent:
-            for metric, text in (("neighbour_share", "share of information on the ±1 neighbours of the top word (lower = precise)"),
-                                 ("entropy_normalised", "normalised entropy of the information profile (lower = concentrated)")):
-                values = {_family(m): mean.loc[m, metric] for m in mean.index}
-                rows.append(claim_row(4, text, values, bool(mean.loc[attention, metric].max() < mean.loc[recurrent, metric].min())))
-        if "bert" in fam:
-            values = {f"{_family(m)} sentiment/function": f"{_fmt(mean.loc[m, 'sentiment_share'])}/{_fmt(mean.loc[m, 'function_share'])}" for m in mean.index}
-            others = mean.drop(fam["bert"])
-            ok = bool(len(others) and mean.loc[fam["bert"], "sentiment_share"] > others["sentiment_share"].max()
-                      and mean.loc[fam["bert"], "function_share"] < others["function_share"].min())
-            order = " > ".join(_family(m) for m in mean["sentiment_share"].sort_values(ascending=False).index)
-            rows.append(claim_row(5, "share of information on sentiment words / on function words", values, ok if len(others) else None,
-                                  f"sentiment-share order: {order}"))
-        if "accuracy" in results:
-            acc = results["accuracy"].assign(family=lambda f: f["model"].map(_family)).set_index("family")["accuracy"]
-            values = {f: acc[f] for f in acc.index}
-            ranked = list(acc.sort_values(ascending=False).index)
-            ok = ranked[:2] == ["bert", "transformer"]
-            shared = [f for f in acc.index if f in fam]
-            note = f"accuracy order: {' > '.join(ranked)}"
-            if len(shared) >= 3:
-                from scipy.stats import spearmanr
+    def est(label: str, values) -> _Estimate:
+        return _Estimate(label, *_interval(values, n_boot, random_state))
 
-                rho = spearmanr([acc[f] for f in shared], [mean.loc[fam[f], "sentiment_share"] for f in shared]).statistic
-                note += f"; Spearman ρ(accuracy, sentiment share) over {len(shared)} models = {_fmt(float(rho))}"
-            rows.append(claim_row(8, "dev accuracy from each model's metrics JSON", values, ok, note))
+    rows: list[dict] = []
+    if "coherence" in results:
+        rows += _claim_coherence(_require(results, "coherence", ["method", "model", "sentence_id", "log_magnitude_spread",
+                                                                 "adjacent_spearman"], "coherence_per_sentence"), est)
+    if "reversal" in results:
+        rows += _claim_reversal(_require(results, "reversal", ["method", "model", "sentence_id", "accuracy", "mass", "chance"],
+                                         "reversal_per_sentence"), est)
+    if "sentiment_methods" in results:
+        rows += _claim_sentiment_methods(_require(results, "sentiment_methods", ["method", "model", "sentence_id", "sentiment_share"],
+                                                  "sentence_profile_metrics"), est)
+    comparison = None
+    if "comparison" in results:
+        comparison = _require(results, "comparison", ["model", "sentence_id", "neighbour_share", "entropy_normalised",
+                                                      "sentiment_share", "function_share"], "sentence_profile_metrics")
+        if "method" in comparison:
+            comparison = comparison[comparison["method"] == "information"]
+        rows += _claim_comparison(comparison, est)
+    accuracy = None
+    if "accuracy" in results:
+        accuracy = _require(results, "accuracy", ["model", "accuracy"], "model_accuracies")
+        rows += _claim_accuracy(accuracy, comparison, n_boot, random_state)
     if "forgetting" in results:
-        table = results["forgetting"]
-        bert = table[table["model"].map(_family) == "bert"].set_index("kind")
-        if not bert.empty:
-            depth = lambda kind: float(bert.loc[kind, "half_depth"]) if kind in bert.index else math.nan
-            values = {f"{k} half-depth": depth(k) for k in ("[CLS]", "[SEP]", "function", "sentiment")}
-            sep, func, sent = depth("[SEP]"), depth("function"), depth("sentiment")
-            ok = bool(sep <= 0.5 and (math.isnan(sent) or func <= sent)) if not math.isnan(sep) else False
-            rows.append(claim_row(6, "relative depth at which a word keeps ≤ half of its layer-1 information (BERT)", values, ok,
-                                  "reproduced = [SEP] by half the depth (3-4 of 12 ≈ 0.3) and function words no later than sentiment words"))
-        retention = table.groupby("model").apply(lambda g: float(np.average(g["retention"], weights=g["n_words"])), include_groups=False)
-        fam = {_family(m): m for m in retention.index}
-        if "bert" in fam and len(fam) > 1:
-            rows.append(claim_row(7, "mean retention I_last / I_first over words (higher = keeps fine-grained information)",
-                                  {f: retention[m] for f, m in fam.items()},
-                                  bool(retention[fam["bert"]] >= retention.drop(fam["bert"]).max()),
-                                  "retention compares each model's first and last layer; models differ in depth (BERT 6, "
-                                  "Transformer 4, LSTM/CNN 2 layers), so deeper models have more layers to forget over"))
-    return pd.DataFrame(rows, columns=["claim", "text", "metric", "values", "verdict", "note"])
+        rows += _claim_forgetting(_require(results, "forgetting", ["model", "sentence_id", "kind", "half_depth", "retention"],
+                                           "word_trajectories"), accuracy, est)
+    table = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return table.sort_values("claim", kind="stable", ignore_index=True)
+
+
+def _claim_coherence(table: pd.DataFrame, est) -> list[dict]:
+    labels = _labels(table["model"])
+    out = []
+    for metric, info_higher, text in (
+            ("log_magnitude_spread", False, "log_magnitude_spread: std over layers of log total importance (lower = comparable "
+                                            "scale); information expected lower than each gradient method"),
+            ("adjacent_spearman", True, "adjacent_spearman: mean Spearman ρ of adjacent layers' word rankings (higher = stable "
+                                        "ranking); information expected higher than each gradient method")):
+        values, verdicts = [], []
+        for model, group in table.groupby("model", sort=False):
+            methods = [m for m in group["method"].unique() if m != "information"]
+            if "information" not in set(group["method"]) or not methods:
+                continue
+            info = est(f"{labels[model]} information", group.loc[group["method"] == "information", metric])
+            values.append(info)
+            for method in methods:
+                other = est(f"{labels[model]} {method}", group.loc[group["method"] == method, metric])
+                values.append(other)
+                verdicts.append(verdict(info.interval, other.interval) if info_higher else verdict(other.interval, info.interval))
+        out.append(claim_row(1, text, values, verdicts, _tally(verdicts, "information vs each other method, per model")))
+    return out
+
+
+def _claim_reversal(table: pd.DataFrame, est) -> list[dict]:
+    labels = _labels(table["model"])
+    mass_values, mass_verdicts, acc_values, acc_verdicts = [], [], [], []
+    for model, group in table.groupby("model", sort=False):
+        if "information" not in set(group["method"]):
+            continue
+        info_rows = group[group["method"] == "information"]
+        info = est(f"{labels[model]} information", info_rows["mass"])
+        mass_values.append(info)
+        for method in (m for m in group["method"].unique() if m != "information"):
+            other = est(f"{labels[model]} {method}", group.loc[group["method"] == method, "mass"])
+            mass_values.append(other)
+            mass_verdicts.append(verdict(info.interval, other.interval))
+        accuracy = est(f"{labels[model]} information accuracy", info_rows["accuracy"])
+        chance = est(f"{labels[model]} chance", info_rows["chance"])
+        acc_values += [accuracy, chance]
+        acc_verdicts.append(verdict(accuracy.interval, chance.interval))
+    lengths = ""
+    if "length" in table and table["length"].notna().any():
+        lengths = "; sequence lengths " + ", ".join(str(int(n)) for n in sorted(table["length"].dropna().unique()))
+    return [
+        claim_row(2, "mass: mean share of each output step's importance on its anti-diagonal word; information expected "
+                     "above each other method", mass_values, mass_verdicts,
+                  _tally(mass_verdicts, "information vs each other method, per model") + lengths),
+        claim_row(2, "accuracy: share of output steps whose most important word is the anti-diagonal one; information "
+                     "expected above chance (1/length)", acc_values, acc_verdicts,
+                  _tally(acc_verdicts, "information vs chance, per model") + lengths),
+    ]
+
+
+def _claim_sentiment_methods(table: pd.DataFrame, est) -> list[dict]:
+    labels = _labels(table["model"])
+    values, verdicts, used = [], [], set()
+    for model, group in table.groupby("model", sort=False):
+        wide = group.pivot_table(index="sentence_id", columns="method", values="sentiment_share", aggfunc="first")
+        baselines = [m for m in wide.columns if m != "information"]
+        if "information" not in wide.columns or not baselines:
+            continue
+        used.update(baselines)
+        info = est(f"{labels[model]} information", wide["information"])
+        median = est(f"{labels[model]} baselines' median", wide[baselines].median(axis=1, skipna=True))
+        values += [info, median]
+        verdicts.append(verdict(info.interval, median.interval))
+    note = _tally(verdicts, "information vs the baselines' per-sentence median, per model")
+    if used:
+        note += f"; baselines: {', '.join(sorted(used))}"
+    return [claim_row(3, "sentiment_share: share of importance on SST sentiment words; information expected above the "
+                         "per-sentence median of the baselines", values, verdicts, note)]
+
+
+def _claim_comparison(table: pd.DataFrame, est) -> list[dict]:
+    fam = _families(table["model"], "comparison")
+    out = []
+    attention = [f for f in ("bert", "transformer") if f in fam]
+    recurrent = [f for f in ("cnn", "lstm") if f in fam]
+
+    def family_estimates(metric, families):
+        return {f: est(f, table.loc[table["model"] == fam[f], metric]) for f in families}
+
+    if attention and recurrent:
+        for metric, text in (("neighbour_share", "neighbour_share: share of information on the ±1 neighbours of the top word "
+                                                 "(lower = precise); bert and transformer expected below cnn and lstm"),
+                             ("entropy_normalised", "entropy_normalised: normalised entropy of the information profile "
+                                                    "(lower = concentrated); bert and transformer expected below cnn and lstm")):
+            values = family_estimates(metric, attention + recurrent)
+            verdicts = [verdict(values[r].interval, values[a].interval) for a in attention for r in recurrent]
+            out.append(claim_row(4, text, list(values.values()), verdicts,
+                                 f"order (low to high): {_order(list(values.values()), descending=False)}"))
+    if "bert" in fam:
+        others = [f for f in fam if f != "bert"]
+        for metric, bert_higher, text in (
+                ("sentiment_share", True, "sentiment_share: share of information on SST sentiment words; bert expected above "
+                                          "every other model"),
+                ("function_share", False, "function_share: share of information on function words; bert expected below every "
+                                          "other model")):
+            values = family_estimates(metric, ["bert"] + others)
+            b = values["bert"]
+            verdicts = [verdict(b.interval, values[o].interval) if bert_higher else verdict(values[o].interval, b.interval)
+                        for o in others]
+            note = (f"order (high to low): {_order(list(values.values()))}" if bert_higher
+                    else f"order (low to high): {_order(list(values.values()), descending=False)}")
+            out.append(claim_row(5, text, list(values.values()), verdicts, note))
+    return out
+
+
+def _accuracy_estimate(row, label: str, n_boot: int, random_state: int) -> _Estimate:
+    n = row.get("n", math.nan)
+    n = math.nan if n is None or pd.isna(n) else int(n)
+    if "accuracy_low" in row and "accuracy_high" in row and pd.notna(row["accuracy_low"]) and pd.notna(row["accuracy_high"]):
+        low, high = float(row["accuracy_low"]), float(row["accuracy_high"])
+    else:
+        _, low, high = metrics.bootstrap_proportion(row["accuracy"], n, n_boot=n_boot, random_state=random_state)
+    return _Estimate(label, float(row["accuracy"]), low, high, 0 if math.isnan(n) else n)
+
+
+def _claim_accuracy(table: pd.DataFrame, comparison: pd.DataFrame | None, n_boot: int, random_state: int) -> list[dict]:
+    fam = _families(table["model"], "accuracy")
+    rows = table.set_index("model")
+    values = {f: _accuracy_estimate(rows.loc[m], f, n_boot, random_state) for f, m in fam.items()}
+    verdicts = []
+    if "bert" in values:
+        others = [f for f in values if f not in ("bert", "transformer")]
+        if "transformer" in values:
+            verdicts.append(verdict(values["bert"].interval, values["transformer"].interval))
+            verdicts += [verdict(values["transformer"].interval, values[o].interval) for o in others]
+        else:
+            verdicts += [verdict(values["bert"].interval, values[o].interval) for o in others]
+    note = f"accuracy order: {_order(list(values.values()))}"
+    if comparison is not None and len(comparison):
+        share = comparison.groupby(comparison["model"].map(_family))["sentiment_share"].mean()
+        shared = [f for f in values if f in share.index and not math.isnan(values[f].estimate)]
+        if len(shared) >= 3:
+            from scipy.stats import spearmanr
+
+            rho = spearmanr([values[f].estimate for f in shared], [share[f] for f in shared]).statistic
+            note += f"; Spearman ρ(accuracy, mean sentiment share) over {len(shared)} models = {_fmt(float(rho))}"
+    return [claim_row(8, "accuracy: dev accuracy from each model's metrics JSON (interval: bootstrap over the dev sentences); "
+                         "bert expected above the transformer, the transformer above every other model",
+                      list(values.values()), verdicts, note)]
+
+
+def _hidden_layers(accuracy: pd.DataFrame | None) -> dict[str, int]:
+    """family -> number of hidden layers, from the accuracy table's hidden_layers (where known)."""
+    if accuracy is None or "hidden_layers" not in accuracy:
+        return {}
+    known = accuracy.dropna(subset=["hidden_layers"])
+    return {_family(m): int(n) for m, n in zip(known["model"], known["hidden_layers"])}
+
+
+def _per_sentence_mean(table: pd.DataFrame, column: str) -> pd.Series:
+    return table.groupby("sentence_id")[column].mean()
+
+
+def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -> list[dict]:
+    out = []
+    depths = _hidden_layers(accuracy)
+    labels = _labels(table["model"])
+    bert_models = [m for m in table["model"].unique() if _family(m) == "bert"]
+    if bert_models:
+        sep_values, sep_verdicts, kind_values, kind_verdicts, sep_notes, kind_notes = [], [], [], [], [], []
+        for model in bert_models:
+            rows = table[table["model"] == model]
+            sep_rows = rows[rows["kind"] == "[SEP]"]
+            sep = est(f"{labels[model]} [SEP]", _per_sentence_mean(sep_rows, "half_depth"))
+            sep_values.append(sep)
+            sep_verdicts.append(verdict((0.5, 0.5), sep.interval))
+            never = int(sep_rows["half_depth"].isna().sum())
+            if never:
+                sep_notes.append(f"{labels[model]}: {never} of {len(sep_rows)} [SEP] never fall to half (left out)")
+            if _family(model) in depths:
+                sep_notes.append(f"{labels[model]} has {depths[_family(model)]} hidden layers: depth 0.5 = layer "
+                                 f"{_fmt(depths[_family(model)] / 2)}")
+            by_kind = {}
+            for kind in ("function", "sentiment"):
+                kind_rows = rows[rows["kind"] == kind]
+                by_kind[kind] = est(f"{labels[model]} {kind}", _per_sentence_mean(kind_rows, "half_depth"))
+                never = int(kind_rows["half_depth"].isna().sum())
+                if never:
+                    kind_notes.append(f"{labels[model]}: {never} of {len(kind_rows)} {kind} words never fall to half (left out)")
+            kind_values += [by_kind["function"], by_kind["sentiment"]]
+            kind_verdicts.append(verdict(by_kind["sentiment"].interval, by_kind["function"].interval))
+        out.append(claim_row(6, "half_depth of [SEP]: relative depth (layer / deepest layer) at which it keeps ≤ half of its "
+                                "first-layer information, per-sentence; expected below 0.5", sep_values, sep_verdicts,
+                             "; ".join([_tally(sep_verdicts, "[SEP] vs 0.5, per BERT model")] + sep_notes)))
+        out.append(claim_row(6, "half_depth of function vs sentiment words (per-sentence mean); function words expected "
+                                "earlier (lower) than sentiment words", kind_values, kind_verdicts,
+                             "; ".join([_tally(kind_verdicts, "function vs sentiment words, per BERT model")] + kind_notes)))
+    fam = _families(table["model"], "forgetting")
+    if "bert" in fam and len(fam) > 1:
+        values = {f: est(f, _per_sentence_mean(table[table["model"] == m], "retention")) for f, m in fam.items()}
+        verdicts = [verdict(values["bert"].interval, values[o].interval) for o in values if o != "bert"]
+        known = {f: depths[f] for f in fam if f in depths}
+        if known:
+            note = "hidden layers: " + ", ".join(f"{f} {n}" for f, n in known.items())
+            unknown = [f for f in fam if f not in known]
+            if unknown:
+                note += f" ({', '.join(unknown)} unknown)"
+            if len(set(known.values())) > 1:
+                note += "; retention compares each model's first and last layer, so the deeper models have more layers to forget over"
+        else:
+            note = "model depths unknown (the accuracy table with hidden_layers was not given)"
+        out.append(claim_row(7, "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
+                                "information); bert expected above every other model", list(values.values()), verdicts, note))
+    return out
 
 
 # -- notebook 01: the linear toy -------------------------------------------------------------------

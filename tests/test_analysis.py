@@ -66,8 +66,11 @@ def test_coherence_constant_information_vs_changing_gradient():
     assert table.loc["gradient_saliency", "adjacent_spearman"] < 0
     magnitudes = analysis.layer_magnitudes(pd.concat([info, grad]).assign(importance=lambda f: np.nan_to_num(f["score"].abs()) + np.nan_to_num(-f["log_sigma_ratio"])))
     assert list(magnitudes.columns) == ["method", "model", "layer", "depth", "total", "relative_depth"]
-    claims = analysis.claims_table({"coherence": analysis.coherence_table(pd.concat([info, grad]))})
-    assert claims.loc[0, "verdict"] == "reproduced"
+    assert {"log_magnitude_spread_low", "log_magnitude_spread_high", "adjacent_spearman_low", "n_sentences"} <= set(table.columns)
+    per = analysis.coherence_per_sentence(pd.concat([info, grad]))
+    assert list(per.columns) == ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
+    claims = analysis.claims_table({"coherence": per})
+    assert list(claims["claim"]) == [1, 1] and (claims["verdict"] == "reproduced").all()   # scale row, ranking row
 
 
 def test_reversal_alignment_of_a_perfect_anti_diagonal():
@@ -78,7 +81,12 @@ def test_reversal_alignment_of_a_perfect_anti_diagonal():
     table = analysis.reversal_alignment_table(frame).set_index("method")
     assert table.loc["information", "accuracy"] == 1 and table.loc["information", "chance"] == pytest.approx(0.25)
     assert table.loc["information", "mass"] > table.loc["occlusion", "mass"]
-    assert analysis.claims_table({"reversal": table.reset_index()}).loc[0, "verdict"] == "reproduced"
+    assert table.loc["information", "accuracy_low"] == 1 and table.loc["information", "n_sentences"] == 2
+    per = analysis.reversal_per_sentence(frame)
+    assert list(per.columns) == ["method", "model", "sentence_id", "length", "accuracy", "mass", "chance"]
+    assert len(per) == 4 and per["length"].eq(n).all()
+    claims = analysis.claims_table({"reversal": per})
+    assert (claims["claim"] == 2).all() and (claims["verdict"] == "reproduced").all()
     with pytest.raises(ValueError):
         analysis.reversal_alignment_table(frame.assign(layer="layer.1"))
 
@@ -111,22 +119,32 @@ def test_word_trajectories_find_the_halving_layer():
     assert traj.loc["[SEP]", "forgotten_layer"] == 3          # σ = e^-0.01 scale ≥ 0.9 scale
     by_kind = analysis.forgetting_by_kind(traj.reset_index())
     assert set(by_kind["kind"]) == {"[CLS]", "[SEP]", "sentiment"}
-    claims = analysis.claims_table({"forgetting": by_kind})
-    assert set(claims["claim"]) == {6}
+    claims = analysis.claims_table({"forgetting": traj.reset_index()})
+    assert set(claims["claim"]) == {6}                        # one model: no claim-7 comparison
+    assert claims.loc[0, "verdict"] == "not reproduced"        # [SEP] halves at depth 2/3 > 0.5
+    assert claims.loc[1, "verdict"] == "n/a"                   # no function words
     by_layer = analysis.information_by_kind(frame, {"good": True})
     assert by_layer["relative_depth"].max() == 1
 
 
 def test_claims_for_model_comparison_and_accuracy():
+    rng = np.random.default_rng(0)
     rows = []
     for model, share, neighbour in (("bert-sst2", 0.6, 0.1), ("transformer-sst2", 0.5, 0.15), ("lstm-sst2", 0.3, 0.4), ("cnn-sst2", 0.2, 0.5)):
-        for metric, value in (("sentiment_share", share), ("function_share", 1 - share), ("neighbour_share", neighbour), ("entropy_normalised", neighbour)):
-            rows.append({"method": "information", "model": model, "metric": metric, "mean": value})
-    accuracy = pd.DataFrame({"model": ["bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2"], "accuracy": [0.87, 0.81, 0.84, 0.81]})
+        for sid in range(100):
+            noise = rng.normal(0, 0.02, 2)
+            rows.append({"method": "information", "model": model, "sentence_id": sid, "sentiment_share": share + noise[0],
+                         "function_share": 1 - share - noise[0], "neighbour_share": neighbour + noise[1], "entropy_normalised": neighbour + noise[1]})
+    accuracy = pd.DataFrame({"model": ["bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2"], "accuracy": [0.87, 0.81, 0.88, 0.81],
+                             "n": 872})
     claims = analysis.claims_table({"comparison": pd.DataFrame(rows), "accuracy": accuracy}).set_index("claim")
     assert (claims.loc[4, "verdict"] == "reproduced").all()
-    assert claims.loc[5, "verdict"] == "reproduced"
-    assert claims.loc[8, "verdict"] == "NOT reproduced" and "bert > lstm" in claims.loc[8, "note"]
+    assert (claims.loc[5, "verdict"] == "reproduced").all()
+    assert (claims.loc[[4, 5], "n_sentences"] == 100).all()
+    # the transformer's accuracy interval lies below the LSTM's: the order the paper claims is contradicted
+    assert claims.loc[8, "verdict"] == "not reproduced" and "lstm > bert" in claims.loc[8, "note"]
+    assert claims.loc[8, "n_sentences"] == 872
+    assert analysis.claims_table({"accuracy": accuracy.drop(columns="n")}).loc[0, "verdict"] == "n/a"   # no n, no interval
 
 
 def test_explain_methods_on_a_toy_model():
