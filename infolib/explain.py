@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
+from . import runlog
 from .cache import ResultCache, tensor_digest
 from .estimator import Problem, Settings, optimise
 from .hooks import HookedModel, frozen
@@ -238,6 +239,8 @@ def explain(
                 if store is not None:
                     store.put(keys[pair], fitted[pair])
         results = {pair: found.get(pair) or fitted[pair] for pair in pairs}
+    runlog.record(kind="explain", model=model.name, pairs=len(pairs), cached=len(pairs) - len(todo), max_steps=config.max_steps,
+                  steps=[fitted[pair]["steps"] for pair in todo], at_max_steps=sum(not fitted[pair]["converged"] for pair in todo))
     return Explanation(
         sentences=sentences,
         layers=names,

@@ -106,12 +106,12 @@ class SentenceExplorer:
         method = self.method.value
         title = f"{model.name}: {sentence[:60]}"
         if method == "information":
-            result = explain(model, [sentence], names, sigma_s=spread, progress=False, **self.settings)
+            result = explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, **self.settings)
             return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
-        from .baselines import METHODS
+        from .corpus import attribute_corpus
         from .figures import method_maps
 
-        frame = METHODS[method](model, [sentence], names, sigma_s=spread).to_frame()
+        frame = attribute_corpus(model, [sentence], names, method, sigma_s=spread, progress=False).to_frame()
         return method_maps(frame, [method], [model.name], 0, names, title=title)
 
     def update(self) -> None:

@@ -281,6 +281,7 @@ def fit_and_score(model: HookedModel, recipe: Recipe, *, progress: bool = True, 
                                      f"sentences (infolib.train.subset, seed {recipe.train.seed})")
     return {
         **dev, **facts,
+        "hidden_layers": model.num_layers,  # layer.1 … layer.L, for reports
         "seed": recipe.train.seed,
         "data_sha256": sources,
         "threads": torch.get_num_threads(),

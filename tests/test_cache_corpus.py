@@ -150,7 +150,7 @@ RUNNER = textwrap.dedent("""
     from test_cache_corpus import RUN, CORPUS
     model = LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
     explain_corpus(model, RUN, ["layer.1", "layer.2"], batch_size=2, corpus=CORPUS,
-                   cache=ResultCache(sys.argv[1]), progress=False, samples=64, max_steps=60, tol=1e-6)
+                   cache=ResultCache(sys.argv[1]), progress=False, samples=64, max_steps=60, z=0, tol=1e-6)
 """)
 
 
@@ -167,7 +167,7 @@ def test_interrupted_corpus_run_resumes_to_the_same_answer(tmp_path, how):
     assert 8 <= stored < 2 * len(RUN), "the run should have been interrupted part-way"
 
     model = LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
-    settings = dict(batch_size=2, corpus=CORPUS, progress=False, samples=64, max_steps=60, tol=1e-6)
+    settings = dict(batch_size=2, corpus=CORPUS, progress=False, samples=64, max_steps=60, z=0, tol=1e-6)
     resumed = explain_corpus(model, RUN, ["layer.1", "layer.2"], cache=ResultCache(folder), **settings)
     reused = sum(d["cached"] for d in resumed.diagnostics.values())
     assert reused == stored  # nothing stored was recomputed or lost
@@ -204,3 +204,31 @@ def test_explain_corpus_bad_input(toy, kwargs, message):
 def test_unknown_dataset_name(toy):
     with pytest.raises(ValueError, match="unknown dataset 'imdb'"):
         explain_corpus(toy, "imdb", "layer.1")
+
+
+def test_baselines_are_stored_and_read_back_like_information(toy, tmp_path, monkeypatch):
+    """`attribute_corpus`: the second call computes nothing, returns the same scores, and a changed option misses."""
+    from infolib import runlog
+    from infolib.corpus import attribute_corpus
+
+    log = tmp_path / "run.jsonl"
+    monkeypatch.setenv(runlog.RUN_LOG_ENV, str(log))
+    store = ResultCache(tmp_path / "store")
+    kwargs = dict(sigma_s=spread(toy), cache=store, progress=False, batch_size=2)
+    a = attribute_corpus(toy, SENTENCES[:5], ["layer.1", "layer.2"], "integrated_gradients", **kwargs)
+    b = attribute_corpus(toy, SENTENCES[:5], ["layer.1", "layer.2"], "integrated_gradients", **kwargs)
+    first, second = runlog.read(log)
+    assert (first["computed"], first["cached"]) == (10, 0) and (second["computed"], second["cached"]) == (0, 10)
+    assert first["worst_relative_delta"] <= 0.05
+    for pair in a.scores:
+        assert torch.equal(a.scores[pair], b.scores[pair])
+    assert b.extra == a.extra and b.to_frame().equals(a.to_frame())
+    attribute_corpus(toy, SENTENCES[:5], ["layer.1", "layer.2"], "integrated_gradients", n_steps=8, **kwargs)
+    assert runlog.read(log)[-1]["computed"] == 10  # another option, another key
+
+
+def test_attribute_corpus_unknown_method(toy):
+    from infolib.corpus import attribute_corpus
+
+    with pytest.raises(ValueError, match="unknown baseline 'shap'"):
+        attribute_corpus(toy, SENTENCES[:2], "layer.1", "shap", progress=False)
