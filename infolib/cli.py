@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
     reproduce.add_argument("--data-dir")
+    reproduce.add_argument("--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)")
     return parser
 
 
@@ -131,11 +132,15 @@ def main(argv=None) -> int:
         if args.command == "explain-corpus":
             return _explain_corpus(args)
         if args.command == "reproduce":
-            from .reproduce import reproduce
+            from .reproduce import CELL_TIMEOUT, reproduce
 
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
-            reproduce(out=args.out, smoke=args.smoke)
+            try:
+                reproduce(out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT)
+            except RuntimeError as error:  # failed notebooks: the report is written, each failure listed
+                print(f"infolib reproduce: {error}", file=sys.stderr)
+                return 1
             return 0
     except (ValueError, TypeError, FileNotFoundError, FloatingPointError, IndexError) as error:
         print(f"infolib: error: {error}", file=sys.stderr)

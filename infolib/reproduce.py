@@ -8,18 +8,23 @@ Stages, each printed with the time it took:
   3. the claims table (METHOD.md §5, `analysis.claims_table`) from the saved tables,
      reports/claims.csv, reports/results.json, reports/REPORT.md and REPORT.html.
 A failing notebook is reported (REPORT.md lists it with the error) and the others still run;
-the command then exits non-zero.
+the command then exits non-zero. Each notebook runs with `$INFOLIB_RUN_LOG` pointing at its own
+run log (`infolib.runlog`), so the report states the work each one did: pairs explained, mean
+steps, pairs stopped by max_steps, pairs read back from the result cache.
 """
 from __future__ import annotations
 
 import html
 import json
 import math
+import os
+import re
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from . import runlog
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
@@ -30,7 +35,7 @@ SECTIONS = {
                            ["01_linear_toy.csv", "01_convergence.csv"]),
     "02_gradient_vs_information_across_layers": ("Figure 1 · coherence across layers", ["02_coherence", "02_maps"], ["02_coherence.csv"]),
     "03_reverse_sequence": ("Figure 2 · reverse-sequence task", ["03_reverse_maps"], ["03_reversal_alignment.csv"]),
-    "04_sentiment_methods": ("Figure 3 · methods on SST-2", ["04_sentiment_maps"], ["04_coherence.csv"]),
+    "04_sentiment_methods": ("Figure 3 · methods on SST-2", ["04_sentiment_maps"], []),
     "05_model_comparison": ("Figures 4, 5, 8 · model comparison", ["05_model_comparison"], ["05_accuracy.csv"]),
     "06_layerwise_forgetting": ("Figure 6 · layer-wise forgetting", ["06_forgetting"], ["06_forgetting_by_kind.csv"]),
     "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_information_by_kind"], []),
@@ -52,8 +57,17 @@ class Stages:
         return self.times[name]
 
 
+# The per-sentence tables `analysis.claims_table` reads, as the notebooks save them.
+CLAIM_TABLES = {"coherence": "02_coherence_per_sentence.csv", "reversal": "03_reversal_per_sentence.csv",
+                "sentiment_methods": "04_sentiment_per_sentence.csv", "comparison": "05_per_sentence.csv",
+                "accuracy": "05_accuracy.csv", "forgetting": "06_word_trajectories.csv"}
+# Seconds one notebook cell may take: the whole job's budget with models cached is 15 minutes, so a
+# cell that runs for 10 is broken, not slow.
+CELL_TIMEOUT = 600
+
+
 def reproduce(out: str | Path = "reports", smoke: bool = False,
-              notebooks=FIGURE_NOTEBOOKS, timeout: int = 1800) -> Path:
+              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT) -> Path:
     """Run the whole pipeline; return the report folder.
 
     Args:
@@ -64,48 +78,73 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
-    from .zoo import load_model
+    from .zoo import load_model, model_metrics
 
     out = Path(out).resolve()
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    (out / "runlogs").mkdir(parents=True, exist_ok=True)
     stages = Stages()
     print(f"[reproduce] {'SMOKE run (tiny models)' if smoke else 'full run'} → {out}", flush=True)
+    models = []
     for name in MODELS:
-        load_model(name, smoke=smoke)
-        stages.done(f"model {name}{'-smoke' if smoke else ''}")
-    status = {}
+        model = load_model(name, smoke=smoke)
+        models.append(model_facts(model, model_metrics(model.name)))
+        stages.done(f"model {model.name}")
+    status, work = {}, {}
+    previous = os.environ.get(runlog.RUN_LOG_ENV)
     for k, name in enumerate(notebooks, 1):
         print(f"[reproduce] notebook {k}/{len(notebooks)}: {name} …", flush=True)
+        log = out / "runlogs" / f"{name}.jsonl"
+        log.unlink(missing_ok=True)
+        os.environ[runlog.RUN_LOG_ENV] = str(log)  # the kernel inherits it
         try:
             run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
                          {"SMOKE": bool(smoke), "REPORTS": str(out)}, timeout=timeout)
             status[name] = "ok"
         except Exception as error:  # report every failure, keep going
-            status[name] = f"FAILED: {type(error).__name__}: {str(error)[-600:]}"
-            print(f"[reproduce] {name} failed: {type(error).__name__}", flush=True)
-        stages.done(f"notebook {name}")
+            status[name] = f"FAILED: {type(error).__name__}: {_last_lines(str(error))}"
+            print(f"[reproduce] {name} FAILED: {type(error).__name__}: {_last_lines(str(error), 3)}", flush=True)
+        finally:
+            if previous is None:
+                os.environ.pop(runlog.RUN_LOG_ENV, None)
+            else:
+                os.environ[runlog.RUN_LOG_ENV] = previous
+        work[name] = {"seconds": stages.done(f"notebook {name}"), **runlog.summary(runlog.read(log))}
     claims = build_claims(out)
     claims.to_csv(out / "claims.csv", index=False)
     results = {"smoke": bool(smoke), "seconds": stages.times, "total_seconds": round(time.perf_counter() - stages.started, 1),
-               "notebooks": status, "claims": claims.to_dict(orient="records")}
+               "notebooks": status, "work": work, "models": models, "claims": claims.to_dict(orient="records")}
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     write_report(out, claims, results)
     stages.done("claims table and report")
     print(f"[reproduce] wrote {out / 'REPORT.md'} and {out / 'REPORT.html'}", flush=True)
-    failed = [n for n, s in status.items() if s != "ok"]
+    failed = {n: s for n, s in status.items() if s != "ok"}
     if failed:
-        raise RuntimeError(f"notebooks failed: {', '.join(failed)} (see {out / 'REPORT.md'}).")
+        listing = "\n".join(f"  {n}: {s}" for n, s in failed.items())
+        raise RuntimeError(f"{len(failed)} of {len(status)} notebooks failed (see {out / 'REPORT.md'}):\n{listing}")
     return out
 
 
+def _last_lines(text: str, n: int = 12) -> str:
+    """The end of an error message (nbclient's holds the whole traceback; its last lines say what broke)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)  # nbclient's tracebacks carry terminal colours
+    return "\n".join([line for line in plain.strip().splitlines() if line.strip()][-n:])
+
+
+def model_facts(model, metrics: dict) -> dict:
+    """What the report says about a model, all read from its metrics JSON (depth: the JSON, else the model)."""
+    dev = metrics.get("dev", {})
+    return {"model": model.name, "hidden_layers": metrics.get("hidden_layers", model.num_layers),
+            "dev_accuracy": dev.get("accuracy"), "dev_n": dev.get("n"), "train_examples": metrics.get("train_examples"),
+            "train_subset": metrics.get("train_subset", ""), "train_seconds": metrics.get("train_seconds")}
+
+
 def build_claims(out: Path) -> pd.DataFrame:
-    """The claims table from the tables the notebooks saved (missing tables give no rows)."""
+    """The claims table from the per-sentence tables the notebooks saved (missing tables give no rows)."""
     from .analysis import claims_table
 
-    files = {"coherence": "02_coherence.csv", "reversal": "03_reversal_alignment.csv", "sentiment_methods": "04_sentiment_methods.csv",
-             "comparison": "05_comparison_summary.csv", "accuracy": "05_accuracy.csv", "forgetting": "06_forgetting_by_kind.csv"}
-    tables = {key: pd.read_csv(out / name) for key, name in files.items() if (out / name).exists()}
+    tables = {key: pd.read_csv(out / name) for key, name in CLAIM_TABLES.items() if (out / name).exists()}
     return claims_table(tables)
 
 
@@ -123,17 +162,28 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
 
 def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
     """REPORT.md (figures, measured numbers, claims table) and REPORT.html (rendered with mistune)."""
+    verdicts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
+    models = pd.DataFrame(results.get("models", []))
+    work = pd.DataFrame([{"notebook": name, **facts} for name, facts in results.get("work", {}).items()])
     lines = ["# infolib: reproducing Guan et al. (ICML 2019), METHOD.md §5", "",
              ("**SMOKE run**: tiny models trained in seconds, few optimisation steps; the numbers test the pipeline, not the claims."
-              if results["smoke"] else "Full run on the cached trained models (see README, Models)."),
+              if results["smoke"] else "Full run."),
              "", "Reading the figures: σ-based maps show log(σ/scale), 0 = forgotten, dark = kept; method maps show "
              "importance divided by each row's maximum, bright = important.", "",
-             "## Claims", "", markdown_table(claims.drop(columns=["text"]).assign(claim=claims["claim"].astype(str) + ". " + claims["text"])
-                                             if len(claims) else claims), "",
-             "Where a claim is NOT reproduced, likely reasons: our BERT is a 6-layer MiniLM (not 12-layer BERT-base) "
-             "fine-tuned on 16,000 phrases; the Transformer, LSTM and CNN are small and trained for one epoch on CPU; "
-             "the sentiment-word lexicon comes from SST leaf labels; counts are limited by the 15-minute CPU budget.", "",
-             "## Run", "", markdown_table(pd.DataFrame([{"stage": k, "seconds": v} for k, v in results["seconds"].items()])), "",
+             "## Claims", "",
+             "Each value is a mean over sentences with its bootstrap 95 % interval. A claim is *reproduced* when the "
+             "paper's direction holds and the intervals separate, *not reproduced* when the opposite direction holds "
+             "and they separate, *inconclusive* when they overlap (`analysis.verdict`).", "",
+             "Verdicts in this run: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none") + ".", "",
+             markdown_table(claims.drop(columns=["text"]).assign(claim=claims["claim"].astype(str) + ". " + claims["text"])
+                            if len(claims) else claims), "",
+             "## Models", "", "As each model's metrics JSON records them (depth, dev score, training data and time).", "",
+             markdown_table(models) if len(models) else "(none)", "",
+             "## Run", "", "Per notebook: wall time, estimator pairs optimised and read back from the result cache, "
+             "mean optimisation steps, pairs stopped by max_steps, baseline pairs computed and read back, and the worst "
+             "integrated-gradients completeness error |δ|/|total|.", "",
+             markdown_table(work) if len(work) else "(no notebook ran)", "",
+             markdown_table(pd.DataFrame([{"stage": k, "seconds": v} for k, v in results["seconds"].items()])), "",
              f"Total: {results['total_seconds']} s.", ""]
     failed = {n: s for n, s in results["notebooks"].items() if s != "ok"}
     if failed:
@@ -150,7 +200,7 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
                 lines += [f"`{table}`:", "", markdown_table(pd.read_csv(out / table).head(40)), ""]
         if name == "05_model_comparison" and (out / "05_comparison_summary.csv").exists():
             summary = pd.read_csv(out / "05_comparison_summary.csv")
-            lines += ["Mean over sentences (95 % interval in the CSV):", "",
+            lines += ["Mean over sentences (bootstrap 95 % interval in the CSV):", "",
                       markdown_table(summary.pivot_table(index="model", columns="metric", values="mean").reset_index()), ""]
         if name == "04_sentiment_methods" and (out / "04_sentiment_methods.csv").exists():
             summary = pd.read_csv(out / "04_sentiment_methods.csv")
