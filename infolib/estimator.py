@@ -280,7 +280,9 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
             fits[p].steps = step + 1
             targets[p].append(target[i].detach())
             if step >= settings.warmup:
-                drifts[p].append(u[i].detach())
+                # Beyond ±2·max_step, u moves the iterate no further: a word the state barely uses,
+                # whose noisy g crosses 0 near σ = scale (u = −18), must not read as drift.
+                drifts[p].append(u[i].detach().clamp(-2 * settings.max_step, 2 * settings.max_step))
             if _stopped(drifts[p], packed.unit_mask[p], settings):
                 fits[p].converged = True
             else:
