@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -138,6 +139,7 @@ def attribute_corpus(
 
     if method not in METHODS:
         raise ValueError(f"unknown baseline {method!r}: use one of {', '.join(METHODS)}.")
+    started = time.perf_counter()
     model = resolve_model(model)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}.")
@@ -172,7 +174,7 @@ def attribute_corpus(
         if bar:
             bar.close()
     deltas = [entry["extra"]["relative_delta"] for entry in found.values() if "relative_delta" in entry["extra"]]
-    runlog.record(kind="attribute", model=model.name, method=method, pairs=len(keys),
+    runlog.record(kind="attribute", model=model.name, method=method, seconds=time.perf_counter() - started, pairs=len(keys),
                   computed=len(todo) * len(names), cached=len(keys) - len(todo) * len(names),
                   worst_relative_delta=max(deltas) if deltas else None)
     encoding = model.encode(sentences)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 import unicodedata
 import warnings
 from dataclasses import asdict
@@ -187,6 +188,7 @@ def explain(
     """
     from .zoo import resolve_model
 
+    started = time.perf_counter()
     model = resolve_model(model)
     if level not in ("word", "token"):
         raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
@@ -239,7 +241,8 @@ def explain(
                 if store is not None:
                     store.put(keys[pair], fitted[pair])
         results = {pair: found.get(pair) or fitted[pair] for pair in pairs}
-    runlog.record(kind="explain", model=model.name, pairs=len(pairs), cached=len(pairs) - len(todo), max_steps=config.max_steps,
+    runlog.record(kind="explain", model=model.name, seconds=time.perf_counter() - started, pairs=len(pairs),
+                  cached=len(pairs) - len(todo), max_steps=config.max_steps,
                   steps=[fitted[pair]["steps"] for pair in todo], at_max_steps=sum(not fitted[pair]["converged"] for pair in todo))
     return Explanation(
         sentences=sentences,

@@ -40,6 +40,8 @@ def summary(events: list[dict]) -> dict:
     steps = [s for e in explained for s in e["steps"]]
     deltas = [e["worst_relative_delta"] for e in attributed if e.get("worst_relative_delta") is not None]
     return {
+        "estimator_seconds": round(sum(e.get("seconds", 0.0) for e in explained), 1),
+        "baseline_seconds": round(sum(e.get("seconds", 0.0) for e in attributed), 1),
         "pairs_explained": len(steps),
         "pairs_from_cache": sum(e["cached"] for e in explained),
         "mean_steps": round(sum(steps) / len(steps), 2) if steps else math.nan,
