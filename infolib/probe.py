@@ -182,6 +182,9 @@ class MemoryCache(ResultCache):
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = value
 
+    def __len__(self) -> int:
+        return len(self.entries)
+
 
 # -- compute ------------------------------------------------------------------------------------
 

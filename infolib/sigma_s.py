@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from typing import Sequence
 
 import torch
@@ -84,9 +86,11 @@ def sigma_s(model: HookedModel, names: Sequence[str], corpus: Sequence[str] | No
         for name, std in fresh.items():
             found[name] = std
             if folder:
-                tmp = folder / f".{name}--{key}.{torch.randint(1 << 30, ()).item()}.tmp"
+                # A unique temporary name that draws nothing from torch's global generator.
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}--{key}.", suffix=".tmp")
+                os.close(fd)
                 torch.save(std, tmp)
-                tmp.replace(folder / f"{name}--{key}.pt")
+                os.replace(tmp, folder / f"{name}--{key}.pt")
         if folder:
             (folder / "model.json").write_text(json.dumps({"model": model.name, "fingerprint": model.fingerprint()}))
     return {name: found[name].to(model.device) for name in names}

@@ -232,3 +232,26 @@ def test_attribute_corpus_unknown_method(toy):
 
     with pytest.raises(ValueError, match="unknown baseline 'shap'"):
         attribute_corpus(toy, SENTENCES[:2], "layer.1", "shap", progress=False)
+
+
+def test_sigma_s_cache_leaves_the_global_random_generator_alone(toy, tmp_path, monkeypatch):
+    """Writing σ_S to the disk cache used to name its temporary file with torch.randint."""
+    from infolib.sigma_s import sigma_s
+
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    sigma_s(toy, ["layer.1", "layer.2"], CORPUS)
+    assert torch.equal(torch.rand(3), expected)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_memory_cache_has_a_length():
+    from infolib.probe import MemoryCache
+
+    store = MemoryCache(max_entries=2)
+    assert len(store) == 0
+    for key in "abc":
+        store.put(key, {"sigma": [1.0]})
+    assert len(store) == 2 and store.get("a") is None and store.get("c") == {"sigma": [1.0]}
