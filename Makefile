@@ -35,6 +35,7 @@ test: $(STAMP) browser-deps
 # Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_estimator.py
+	$(PY) benchmarks/bench_stopping.py
 	$(PY) benchmarks/bench_probe.py
 
 clean:

@@ -1,0 +1,84 @@
+"""The stopping rule: how many steps it takes, and how much objective it gives up for them.
+
+    python benchmarks/bench_stopping.py        # about 2 minutes on 2 idle cores
+
+Setup as `bench_estimator.py`: pretrained MiniLM, the first 5 SST-2 dev sentences, all 6 layers
+(30 pairs), token level. Reported:
+- steps per pair with the default settings (median, mean, pairs stopped by max_steps);
+- the objective L(σ) of every pair with 256 fresh noise draws, against a run of `--long-steps`
+  steps that never stops early (z = 0) and averages its last 50 iterates: the optimum as well as
+  this estimator finds it (relative excess, mean and worst pair);
+- the linear oracle of METHOD.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): the largest relative
+  error of σ to the closed form.
+Prints a table and, last, one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch
+
+import infolib
+from infolib.data import load_sst2
+from infolib.estimator import objective
+from infolib.explain import _model_problem
+from infolib.sigma_s import sigma_s as estimate_sigma_s
+
+from bench_estimator import linear_oracle  # same folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sentences", type=int, default=5)
+    parser.add_argument("--long-steps", type=int, default=400, help="steps of the run that never stops early")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    model = infolib.load_model("minilm")
+    sentences = load_sst2("dev").sentences[: args.sentences]
+    layers = model.resolve_layers("all")
+    spread = estimate_sigma_s(model, layers)
+    pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
+
+    start = time.perf_counter()
+    ours = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False)
+    seconds = time.perf_counter() - start
+    long = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False,
+                           max_steps=args.long_steps, window=50, z=0.0, tol=1e-9)
+    encoding = model.encode(sentences)
+    with torch.no_grad(), infolib.frozen(model.module):
+        x = model.embed(encoding)
+        clean = model.states(x, encoding.attention_mask, layers)
+        problem = _model_problem(model, encoding, x, clean, spread, pairs, "token", 0, sentences)
+        L_ours = objective(problem, [ours.sigma[p] for p in pairs], ours.scale, 0.1, samples=256)
+        L_long = objective(problem, [long.sigma[p] for p in pairs], ours.scale, 0.1, samples=256)
+    excess = ((L_ours - L_long) / L_long.abs()).tolist()
+    steps = [ours.diagnostics[p]["steps"] for p in pairs]
+    capped = sum(not ours.diagnostics[p]["converged"] for p in pairs)
+
+    oracle_error = linear_oracle()["infolib_max_rel_error"]
+
+    print(f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token level, {args.threads} threads")
+    print(f"{'wall time, all pairs (s)':40}{seconds:10.1f}")
+    print(f"{'steps per pair: median, mean':40}{statistics.median(steps):10.1f}{statistics.mean(steps):10.2f}")
+    print(f"{'pairs stopped by max_steps':40}{capped:10d}")
+    print(f"{'objective vs %d-step run: mean, worst' % args.long_steps:40}{statistics.mean(excess):+10.3%}{max(excess):+10.3%}")
+    print(f"{'linear oracle: max rel. error':40}{oracle_error:10.1%}")
+    print(json.dumps({
+        "bench": "stopping", "model": "minilm", "pairs": len(pairs), "threads": args.threads, "seconds": round(seconds, 2),
+        "median_steps": statistics.median(steps), "mean_steps": round(statistics.mean(steps), 2), "at_max_steps": capped,
+        "objective_excess_mean": round(statistics.mean(excess), 6), "objective_excess_worst": round(max(excess), 6),
+        "long_steps": args.long_steps, "linear_oracle_max_rel_error": round(oracle_error, 4),
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
