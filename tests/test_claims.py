@@ -149,8 +149,8 @@ def test_claim_6_threshold_and_kinds():
     late.loc[late["kind"] == "[SEP]", "half_depth"] = late.loc[late["kind"] == "[SEP]", "half_depth"].where(
         late.loc[late["kind"] == "[SEP]", "sentence_id"] > 0)                          # one [SEP] never halves
     row = analysis.claims_table({"forgetting": late}).iloc[0]
-    assert row["verdict"] == "not reproduced" and "1 of 120 [SEP] never fall to half" in row["note"]
-    assert row["n_sentences"] == N - 1
+    assert row["verdict"] == "not reproduced" and "1 of 120 [SEP] never fall to half (counted as depth 1)" in row["note"]
+    assert row["n_sentences"] == N                        # censored at depth 1, not left out
 
 
 def test_claim_1_from_coherence_per_sentence():
