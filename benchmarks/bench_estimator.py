@@ -62,6 +62,16 @@ def linear_oracle(seed: int = 0) -> dict:
     }
 
 
+def objectives(model, sentences, layers, spread, pairs, *fits, scale: float) -> list:
+    """[pairs] objective L(σ) of each fit's σ (a mapping pair -> σ) with 256 fresh draws, token level."""
+    encoding = model.encode(sentences)
+    with torch.no_grad(), infolib.frozen(model.module):
+        x = model.embed(encoding)
+        clean = model.states(x, encoding.attention_mask, layers)
+        problem = _model_problem(model, encoding, x, clean, spread, pairs, "token", 0, sentences)
+        return [objective(problem, [sigma[p] for p in pairs], scale, 0.1, samples=256) for sigma in fits]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=5)
@@ -103,13 +113,8 @@ def main() -> None:
         quality_pairs = [(int(p.split(":")[0]), p.split(":")[1]) for p in args.quality_pairs.split(",") if p]
         for i, layer in quality_pairs:
             ref_fits[i, layer] = explain_reference(model, sentences[i], layer, spread[layer], seed=0)
-    encoding = model.encode(sentences)
-    with torch.no_grad(), infolib.frozen(model.module):
-        x = model.embed(encoding)
-        clean = model.states(x, encoding.attention_mask, layers)
-        problem = _model_problem(model, encoding, x, clean, spread, quality_pairs, "token", 0, sentences)
-        L_ours = objective(problem, [ours.sigma[p] for p in quality_pairs], ours.scale, 0.1, samples=256)
-        L_ref = objective(problem, [ref_fits[p].sigma for p in quality_pairs], ours.scale, 0.1, samples=256)
+    ref_sigma = {p: fit.sigma for p, fit in ref_fits.items()}
+    L_ours, L_ref = objectives(model, sentences, layers, spread, quality_pairs, ours.sigma, ref_sigma, scale=ours.scale)
     rho = [float(spearmanr(ours.sigma[p].numpy(), ref_fits[p].sigma.numpy())[0]) for p in quality_pairs]
     steps = sorted(d["steps"] for d in ours.diagnostics.values())
     oracle = linear_oracle()

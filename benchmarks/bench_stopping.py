@@ -26,11 +26,9 @@ import torch
 
 import infolib
 from infolib.data import load_sst2
-from infolib.estimator import objective
-from infolib.explain import _model_problem
 from infolib.sigma_s import sigma_s as estimate_sigma_s
 
-from bench_estimator import linear_oracle  # same folder
+from bench_estimator import linear_oracle, objectives  # same folder
 
 
 def main() -> None:
@@ -52,13 +50,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     long = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False,
                            max_steps=args.long_steps, window=50, z=0.0, tol=1e-9)
-    encoding = model.encode(sentences)
-    with torch.no_grad(), infolib.frozen(model.module):
-        x = model.embed(encoding)
-        clean = model.states(x, encoding.attention_mask, layers)
-        problem = _model_problem(model, encoding, x, clean, spread, pairs, "token", 0, sentences)
-        L_ours = objective(problem, [ours.sigma[p] for p in pairs], ours.scale, 0.1, samples=256)
-        L_long = objective(problem, [long.sigma[p] for p in pairs], ours.scale, 0.1, samples=256)
+    L_ours, L_long = objectives(model, sentences, layers, spread, pairs, ours.sigma, long.sigma, scale=ours.scale)
     excess = ((L_ours - L_long) / L_long.abs()).tolist()
     steps = [ours.diagnostics[p]["steps"] for p in pairs]
     capped = sum(not ours.diagnostics[p]["converged"] for p in pairs)
