@@ -20,9 +20,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
 import infolib
-from infolib.cache import ResultCache
-from infolib.data import load_sst2
-from infolib.sigma_s import sigma_s
+from infolib.core.store import ResultCache
+from infolib.core.data import load_sst2
+from infolib.core.sigma_s import sigma_s
 
 
 def main() -> None:

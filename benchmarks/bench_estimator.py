@@ -31,11 +31,11 @@ import torch
 from scipy.stats import spearmanr
 
 import infolib
-from infolib.data import load_sst2
-from infolib.estimator import objective
-from infolib.explain import _model_problem
-from infolib.reference import STEPS, explain_reference, optimise_reference
-from infolib.sigma_s import sigma_s as estimate_sigma_s
+from infolib.core.data import load_sst2
+from infolib.core.estimator import objective
+from infolib.core.explain import _model_problem
+from infolib.core.reference import STEPS, explain_reference, optimise_reference
+from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
 
 def linear_oracle(seed: int = 0) -> dict:

@@ -2,12 +2,12 @@
 
     python benchmarks/bench_probe.py              # ~3 minutes on 2 idle cores (after models and σ_S are cached)
 
-Setup: `infolib.widgets.Probe` (background thread, as in a notebook) on a 15-word sentence and a
+Setup: `infolib.interactive.widgets.Probe` (background thread, as in a notebook) on a 15-word sentence and a
 series of 15-word edits, all layers. Timed per edit: setting the text box's value → the new figure
 (and difference figure) is in the widget's output. One model (the fine-tuned BERT `bert-sst2`, or
 the pretrained MiniLM — same architecture — if bert-sst2 is not trained), then two side by side.
 
-Quality: the objective L(σ) (`infolib.estimator.objective`, 256 fresh noise draws, word level) of
+Quality: the objective L(σ) (`infolib.core.estimator.objective`, 256 fresh noise draws, word level) of
 σ found with the probe's settings vs the estimator's defaults, on `--quality-sentences` edits × all
 layers, plus the Spearman correlation of the two σ per (sentence, layer).
 Prints a table and, last, one JSON line.
@@ -28,11 +28,11 @@ import torch
 from scipy.stats import spearmanr
 
 import infolib
-from infolib.checkpoint import CacheError
-from infolib.estimator import objective
-from infolib.explain import _model_problem
-from infolib.probe import PROBE_SETTINGS
-from infolib.widgets import Probe
+from infolib.training.checkpoint import CacheError
+from infolib.core.estimator import objective
+from infolib.core.explain import _model_problem
+from infolib.interactive.whatif import PROBE_SETTINGS
+from infolib.interactive.widgets import Probe
 
 BASE = "the film is a charming and often affecting journey , though its ending feels rushed"
 EDITS = [  # each 15 words, like BASE; every edit is a sentence not explained before

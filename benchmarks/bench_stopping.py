@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
 import infolib
-from infolib.data import load_sst2
-from infolib.sigma_s import sigma_s as estimate_sigma_s
+from infolib.core.data import load_sst2
+from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
 from bench_estimator import linear_oracle, objectives  # same folder
 

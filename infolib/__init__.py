@@ -2,17 +2,20 @@
 
 Per-word H(X_i|s) in any hidden state s, by the σ-optimisation of Guan et al. (ICML 2019).
 Larger σ / higher entropy = the hidden state has forgotten more of that word.
+
+Layers (imports point one way): core ← baselines, models, training ← api ← analysis ← viz ←
+interactive ← cli. See README.md, "Package layout".
 """
-from . import baselines, metrics
-from .cache import ResultCache
-from .corpus import explain_corpus
-from .estimator import Settings, rate_for_lambda
-from .explain import explain, explain_phi
-from .hooks import Encoding, HFEncoder, HookedModel, frozen
-from .paths import DataNotFoundError
-from .result import Explanation, PhiExplanation
-from .version import __version__
-from .zoo import available_models, load_model
+from . import baselines
+from .analysis import metrics
+from .api import available_models, explain, explain_corpus, explain_phi, load_model
+from .core.estimator import Settings, rate_for_lambda
+from .core.hooks import Encoding, HookedModel, frozen
+from .core.paths import DataNotFoundError
+from .core.results import Explanation, PhiExplanation
+from .core.store import ResultCache
+from .core.version import __version__
+from .models.hf import HFEncoder
 
 __all__ = [
     "explain", "explain_phi", "explain_corpus", "load_model", "available_models",

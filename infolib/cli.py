@@ -34,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--truncate", action="store_true", help="cut over-long sentences instead of failing")
     explain.add_argument("--data-dir", help="data folder for the σ_S corpus (SST-2 train)")
 
-    from .train import add_arguments as add_train_arguments
-
-    add_train_arguments(commands.add_parser("train", help="train and cache infolib's models (SST-2, CoLA, reversal)"))
+    _add_train_arguments(commands.add_parser("train", help="train and cache infolib's models (SST-2, CoLA, reversal)"))
 
     corpus = commands.add_parser("explain-corpus", help="explain a whole data set, resumably (Ctrl-C and run again)")
     corpus.add_argument("--dataset", default="sst2-dev", help="sst2-dev (default), sst2-train, sst2-test")
@@ -55,6 +53,43 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--data-dir")
     reproduce.add_argument("--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)")
     return parser
+
+
+def _add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The `train` command's options."""
+    parser.add_argument("names", nargs="*", help="model names, e.g. lstm-sst2 bert-cola (see --list)")
+    parser.add_argument("--all", action="store_true", help="every SST-2 and reversal model (add --cola for CoLA)")
+    parser.add_argument("--cola", action="store_true", help="with --all: also the CoLA models")
+    parser.add_argument("--smoke", action="store_true", help="the tiny SMOKE variants")
+    parser.add_argument("--retrain", action="store_true", help="train again even if a valid cache entry exists")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--list", action="store_true", help="list the trainable model names and exit")
+    parser.add_argument("--data-dir", help="data folder (default: the data search path)")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    """`train`: train (or verify the cache of) the models `args` names; print one JSON line of metrics each."""
+    import torch
+
+    from .models import registry as zoo
+
+    if args.list:
+        print("\n".join(zoo.trainable_models()))
+        return 0
+    names = list(args.names)
+    if args.all:
+        names += [n for n in zoo.trainable_models() if not n.endswith("-smoke") and (args.cola or not n.endswith("-cola"))]
+    if not names:
+        raise ValueError("give model names or --all (see --list).")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for name in dict.fromkeys(names):
+        model = zoo.load_model(name, smoke=args.smoke, retrain=args.retrain, data_dir=getattr(args, "data_dir", None))
+        metrics = zoo.model_metrics(model.name)
+        keys = ("name", "dev", "dev_ood", "train_seconds", "steps", "train_examples", "threads")
+        print(json.dumps({k: metrics[k] for k in keys if k in metrics}), flush=True)
+    return 0
 
 
 def _layers(text: str):
@@ -83,12 +118,12 @@ def _table(explanation) -> str:
 
 
 def _explain(args) -> int:
-    import infolib
+    from .api import explain, load_model
 
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
-    model = infolib.load_model(args.model)
-    explanation = infolib.explain(
+    model = load_model(args.model)
+    explanation = explain(
         model, args.sentences, _layers(args.layers), level=args.level, rate=args.rate, samples=args.samples,
         max_steps=args.max_steps, random_state=args.seed, truncate=args.truncate, progress=sys.stderr.isatty(),
     )
@@ -104,7 +139,7 @@ def _explain(args) -> int:
 
 
 def _explain_corpus(args) -> int:
-    from .corpus import explain_corpus
+    from .api import explain_corpus
 
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
@@ -126,9 +161,7 @@ def main(argv=None) -> int:
         if args.command == "explain":
             return _explain(args)
         if args.command == "train":
-            from .train import run
-
-            return run(args)
+            return _train(args)
         if args.command == "explain-corpus":
             return _explain_corpus(args)
         if args.command == "reproduce":

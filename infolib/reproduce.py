@@ -9,7 +9,7 @@ Stages, each printed with the time it took:
      reports/claims.csv, reports/results.json, reports/REPORT.md and REPORT.html.
 A failing notebook is reported (REPORT.md lists it with the error) and the others still run;
 the command then exits non-zero. Each notebook runs with `$INFOLIB_RUN_LOG` pointing at its own
-run log (`infolib.runlog`), so the report states the work each one did: pairs explained, mean
+run log (`infolib.core.runlog`), so the report states the work each one did: pairs explained, mean
 steps, pairs stopped by max_steps, pairs read back from the result cache.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import runlog
+from .core import runlog
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
@@ -78,7 +78,7 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
-    from .zoo import load_model, model_metrics
+    from .models.registry import load_model, model_metrics
 
     out = Path(out).resolve()
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,7 @@ def model_facts(model, metrics: dict) -> dict:
 
 def build_claims(out: Path) -> pd.DataFrame:
     """The claims table from the per-sentence tables the notebooks saved (missing tables give no rows)."""
-    from .analysis import claims_table
+    from .analysis.claims import claims_table
 
     tables = {key: pd.read_csv(out / name) for key, name in CLAIM_TABLES.items() if (out / name).exists()}
     return claims_table(tables)

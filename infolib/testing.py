@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from .hooks import Encoding, HookedModel
+from .core.hooks import Encoding, HookedModel
 
 
 class _LinearToyModule(nn.Module):

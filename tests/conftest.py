@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import infolib  # noqa: E402
-from infolib.hooks import Encoding, HookedModel  # noqa: E402
+from infolib.core.hooks import Encoding, HookedModel  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,14 +34,14 @@ def minilm():
 
 @pytest.fixture(scope="session")
 def small_corpus():
-    from infolib.data import load_sst2
+    from infolib.core.data import load_sst2
 
     return load_sst2("train").sentences[:64]
 
 
 @pytest.fixture(scope="session")
 def minilm_sigma_s(minilm, small_corpus):
-    from infolib.sigma_s import sigma_s
+    from infolib.core.sigma_s import sigma_s
 
     return sigma_s(minilm, list(minilm.hidden_states), small_corpus)
 

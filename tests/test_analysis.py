@@ -1,4 +1,4 @@
-"""infolib.analysis and infolib.figures on synthetic tables with known answers, and on a toy model."""
+"""infolib.analysis and infolib.viz.paper on synthetic tables with known answers, and on a toy model."""
 from __future__ import annotations
 
 import math
@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infolib import analysis, figures
-from infolib.data import Tree
+from infolib import analysis
+from infolib.viz import paper as figures
+from infolib.core.data import Tree
 from infolib.testing import LinearToyModel
 
 

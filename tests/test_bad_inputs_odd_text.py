@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import infolib
-from infolib.cache import ResultCache
-from infolib.hooks import HookedModel
+from infolib.core.store import ResultCache
+from infolib.core.hooks import HookedModel
 from infolib.testing import LinearToyModel
 
 FAST = dict(progress=False, max_steps=4)

@@ -278,10 +278,10 @@ def test_integrated_gradients_completeness_on_bert_sst2(monkeypatch):
     """The issue's case: 'a gorgeously strange movie .', all layers, defaults, σ_S as the notebooks.
     With 32 fixed steps completeness broke by up to ~40 % of the total; now every layer is ≤ 5 %."""
     import infolib
-    from infolib.sigma_s import sigma_s
+    from infolib.core.sigma_s import sigma_s
 
     if not (MODEL_CACHE / "models" / "bert-sst2" / "metrics.json").is_file():
-        pytest.skip(f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m infolib.train bert-sst2`).")
+        pytest.skip(f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m infolib.training.loops bert-sst2`).")
     with monkeypatch.context() as patch:  # read the model from the real cache, write nothing there
         patch.setenv("INFOLIB_CACHE", str(MODEL_CACHE))
         model = infolib.load_model("bert-sst2", train=False, progress=False)

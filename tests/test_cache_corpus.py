@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import infolib
-from infolib.cache import ResultCache
-from infolib.corpus import explain_corpus
+from infolib.core.store import ResultCache
+from infolib.api import explain_corpus
 from infolib.testing import LinearToyModel
 
 SENTENCES = [f"w{i} x{i % 3} y{i % 5} z" + " q" * (i % 4) for i in range(40)]
@@ -26,7 +26,7 @@ def toy():
 
 
 def spread(model):
-    from infolib.sigma_s import sigma_s
+    from infolib.core.sigma_s import sigma_s
 
     return sigma_s(model, ["layer.1", "layer.2"], CORPUS, use_cache=False)
 
@@ -108,7 +108,7 @@ def test_crash_mid_write_leaves_no_entry(tmp_path, monkeypatch):
 
 WRITER = textwrap.dedent("""
     import sys
-    from infolib.cache import ResultCache
+    from infolib.core.store import ResultCache
     store = ResultCache(sys.argv[1])
     for round in range(int(sys.argv[2])):
         for k in range(20):
@@ -143,8 +143,8 @@ def test_killed_writer_leaves_only_whole_entries(tmp_path):
 
 RUNNER = textwrap.dedent("""
     import sys, torch
-    from infolib.cache import ResultCache
-    from infolib.corpus import explain_corpus
+    from infolib.core.store import ResultCache
+    from infolib.api import explain_corpus
     from infolib.testing import LinearToyModel
     sys.path.insert(0, sys.argv[2])
     from test_cache_corpus import RUN, CORPUS
@@ -208,8 +208,8 @@ def test_unknown_dataset_name(toy):
 
 def test_baselines_are_stored_and_read_back_like_information(toy, tmp_path, monkeypatch):
     """`attribute_corpus`: the second call computes nothing, returns the same scores, and a changed option misses."""
-    from infolib import runlog
-    from infolib.corpus import attribute_corpus
+    from infolib.core import runlog
+    from infolib.api import attribute_corpus
 
     log = tmp_path / "run.jsonl"
     monkeypatch.setenv(runlog.RUN_LOG_ENV, str(log))
@@ -228,7 +228,7 @@ def test_baselines_are_stored_and_read_back_like_information(toy, tmp_path, monk
 
 
 def test_attribute_corpus_unknown_method(toy):
-    from infolib.corpus import attribute_corpus
+    from infolib.api import attribute_corpus
 
     with pytest.raises(ValueError, match="unknown baseline 'shap'"):
         attribute_corpus(toy, SENTENCES[:2], "layer.1", "shap", progress=False)
@@ -236,7 +236,7 @@ def test_attribute_corpus_unknown_method(toy):
 
 def test_sigma_s_cache_leaves_the_global_random_generator_alone(toy, tmp_path, monkeypatch):
     """Writing σ_S to the disk cache used to name its temporary file with torch.randint."""
-    from infolib.sigma_s import sigma_s
+    from infolib.core.sigma_s import sigma_s
 
     monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
     torch.manual_seed(123)
@@ -248,7 +248,7 @@ def test_sigma_s_cache_leaves_the_global_random_generator_alone(toy, tmp_path, m
 
 
 def test_memory_cache_has_a_length():
-    from infolib.probe import MemoryCache
+    from infolib.interactive.whatif import MemoryCache
 
     store = MemoryCache(max_entries=2)
     assert len(store) == 0

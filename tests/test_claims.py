@@ -209,7 +209,7 @@ def test_summaries_use_the_bootstrap():
 
 
 def test_model_accuracies_reads_hidden_layers(monkeypatch):
-    from infolib import zoo
+    from infolib.models import registry as zoo
 
     records = {"bert-sst2": {"dev": {"accuracy": 0.87, "mcc": 0.7, "n": 872}, "hidden_layers": 6},
                "cnn-sst2": {"dev": {"accuracy": 0.8, "n": 872}}}

@@ -1,8 +1,8 @@
 """Data loaders: row counts of the shipped files, tree parsing, reversal generator, missing data."""
 import pytest
 
-from infolib import data, paths
-from infolib.paths import DataNotFoundError
+from infolib.core import data, paths
+from infolib.core.paths import DataNotFoundError
 
 
 def _or_skip(load, *args):

@@ -1,8 +1,8 @@
-"""`infolib.explain` on the real pretrained MiniLM: batching, word pieces, model safety, σ_S cache."""
+"""`infolib.core.explain` on the real pretrained MiniLM: batching, word pieces, model safety, σ_S cache."""
 import torch
 
 import infolib
-from infolib.sigma_s import sigma_s
+from infolib.core.sigma_s import sigma_s
 
 FAST = dict(progress=False, max_steps=30)
 

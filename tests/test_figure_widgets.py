@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from infolib.figure_widgets import LinearToyExplorer, SentenceExplorer  # noqa: E402
+from infolib.interactive.explorers import LinearToyExplorer, SentenceExplorer  # noqa: E402
 from infolib.testing import LinearToyModel  # noqa: E402
 
 CORPUS = [" ".join(f"w{i + j}" for j in range(5)) for i in range(20)]

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 import infolib
-from infolib import zoo
-from infolib.data import make_reverse
+from infolib.models import registry as zoo
+from infolib.core.data import make_reverse
 from infolib.models import BUILDERS
 
 CLASSIFIERS = ["bert-sst2-smoke", "transformer-sst2-smoke", "lstm-sst2-smoke", "cnn-sst2-smoke"]
@@ -64,7 +64,7 @@ def test_shapes_and_batch_independence(model):
 
 
 def test_explain_leaves_model_unchanged(model):
-    """infolib.explain runs on the model and leaves its weights and train/eval flags as they were."""
+    """infolib.core.explain runs on the model and leaves its weights and train/eval flags as they were."""
     before = {k: v.clone() for k, v in model.module.state_dict().items()}
     flags = [m.training for m in model.module.modules()]
     grads = [p.requires_grad for p in model.module.parameters()]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infolib import runlog
+from infolib.core import runlog
 from infolib.notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, has_outputs, inject_parameters, run_notebook
 
 nbformat = pytest.importorskip("nbformat")

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from infolib.reference import explain_reference, optimise_reference
+from infolib.core.reference import explain_reference, optimise_reference
 
 
 def test_reference_keeps_lowest_loss_and_stays_in_bounds():

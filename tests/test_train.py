@@ -4,10 +4,10 @@ import random
 import pytest
 import torch
 
-from infolib import zoo
-from infolib.data import Split, make_reverse
+from infolib.models import registry as zoo
+from infolib.core.data import Split, make_reverse
 from infolib.models import BUILDERS
-from infolib.train import TrainSettings, evaluate_classifier, evaluate_reverser, fit_classifier, fit_reverser, length_batches, matthews
+from infolib.training.loops import TrainSettings, evaluate_classifier, evaluate_reverser, fit_classifier, fit_reverser, length_batches, matthews
 
 FILLER = "the a film movie story it is was and of plot cast with this".split()
 POSITIVE, NEGATIVE = ["great", "wonderful", "good"], ["awful", "boring", "bad"]

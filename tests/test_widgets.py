@@ -1,5 +1,5 @@
-"""The what-if probe without a browser: `infolib.probe` (compute, diff, figures) and the widget wiring
-of `infolib.widgets.Probe` (text → figure, layer range, superseded computations, error messages)."""
+"""The what-if probe without a browser: `infolib.interactive.whatif` (compute, diff, figures) and the widget wiring
+of `infolib.interactive.widgets.Probe` (text → figure, layer range, superseded computations, error messages)."""
 from __future__ import annotations
 
 import time
@@ -10,12 +10,12 @@ import torch
 
 pytest.importorskip("ipywidgets", reason="the probe widget needs ipywidgets (pip install ipywidgets)")
 
-from infolib.hooks import Encoding, HookedModel  # noqa: E402
-from infolib.probe import (  # noqa: E402
+from infolib.core.hooks import Encoding, HookedModel  # noqa: E402
+from infolib.interactive.whatif import (  # noqa: E402
     Cancelled, Prober, align_words, diff_figure, figure_png, information_diff, predict, probe_figure,
 )
-from infolib.result import Explanation  # noqa: E402
-from infolib.widgets import Probe  # noqa: E402
+from infolib.core.results import Explanation  # noqa: E402
+from infolib.interactive.widgets import Probe  # noqa: E402
 
 TINY = {"samples": 1, "max_steps": 3, "window": 1}
 

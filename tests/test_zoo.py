@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import infolib
-from infolib import zoo
-from infolib.checkpoint import METRICS, WEIGHTS, CacheError
-from infolib.train import class_logits
+from infolib.models import registry as zoo
+from infolib.training.checkpoint import METRICS, WEIGHTS, CacheError
+from infolib.training.loops import class_logits
 
 NAME = "cnn-sst2-smoke"
 PROBE = ["a gorgeous , witty film .", "the plot is a mess"]
@@ -71,7 +71,7 @@ def test_recipe_change_is_detected(cache, monkeypatch):
 
 
 def test_missing_entry(cache):
-    with pytest.raises(CacheError, match="infolib.train"):
+    with pytest.raises(CacheError, match="infolib.training.loops"):
         infolib.load_model(NAME, train=False)
 
 

@@ -8,18 +8,13 @@ table as the estimator (`Attribution.to_frame()`, with a `score` column). Unlike
 are combined into words.
 """
 from .attribution import Attribution
+from .corpus import attribute_corpus
 from .input_x_gradient import input_x_gradient
 from .integrated_gradients import integrated_gradients
 from .lrp import lrp
+from .methods import METHODS
 from .occlusion import occlusion
 from .saliency import gradient_saliency
 
-METHODS = {
-    "gradient_saliency": gradient_saliency,
-    "input_x_gradient": input_x_gradient,
-    "integrated_gradients": integrated_gradients,
-    "occlusion": occlusion,
-    "lrp": lrp,
-}
-
-__all__ = ["Attribution", "METHODS", "gradient_saliency", "input_x_gradient", "integrated_gradients", "occlusion", "lrp"]
+__all__ = ["Attribution", "METHODS", "attribute_corpus", "gradient_saliency", "input_x_gradient", "integrated_gradients",
+           "occlusion", "lrp"]

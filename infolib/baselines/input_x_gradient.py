@@ -13,9 +13,10 @@ from typing import Mapping, Sequence
 
 from torch import Tensor
 
-from ..hooks import HookedModel, frozen
+from ..core.hooks import HookedModel, frozen
 from .attribution import Attribution
-from .inputs import assert_unchanged, check_random_state, parameters_snapshot, prepare, resolve_model
+from ..core.inputs import check_model
+from .inputs import assert_unchanged, check_random_state, parameters_snapshot, prepare
 from .scalar import HiddenStateScalar
 
 MEANING = ("Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the projection of the whole hidden state "
@@ -44,7 +45,7 @@ def input_x_gradient(
     from captum.attr import InputXGradient
 
     random_state = check_random_state(random_state)
-    model = resolve_model(model)
+    model = check_model(model)
     snapshot = parameters_snapshot(model)
     scores = {}
     with frozen(model.module):

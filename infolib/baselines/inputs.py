@@ -13,7 +13,8 @@ from typing import Mapping
 import torch
 from torch import Tensor
 
-from ..hooks import Encoding, HookedModel
+from ..core.hooks import Encoding, HookedModel
+from ..core.inputs import check_model, check_sentences, fit_length
 from .attribution import Attribution
 
 
@@ -101,16 +102,14 @@ def prepare(model, sentences, layers, level: str, sigma_s: Mapping[str, Tensor] 
     """Check the arguments and encode the sentences (call inside `frozen(model.module)`).
 
     Args:
-        model: a HookedModel or a registry name ('minilm').
+        model: a HookedModel (`infolib.load_model(...)`).
         sentences: a sentence or a list of them (words separated by whitespace).
         layers: 'all', a name ('layer.3', 'pooled'), an int, or a list of those.
         level: 'word' or 'token'.
         sigma_s: name -> [D] spread of each hidden state, or None for no normalisation (σ_S = 1).
         truncate: cut sentences longer than the model's maximum instead of failing.
     """
-    from ..explain import check_sentences, fit_length
-
-    model = resolve_model(model)
+    model = check_model(model)
     if level not in ("word", "token"):
         raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
     sentences = fit_length(model, check_sentences(sentences), truncate)
@@ -130,12 +129,6 @@ def prepare(model, sentences, layers, level: str, sigma_s: Mapping[str, Tensor] 
     else:
         units = [torch.arange(n) for n in lengths]
     return Batch(model, sentences, encoding, names, embed, mask, units, inv, level, sigma_s is not None)
-
-
-def resolve_model(model) -> HookedModel:
-    from ..zoo import resolve_model as resolve
-
-    return resolve(model)
 
 
 def _inverse_spread(sigma_s, name: str, D: int, like: Tensor) -> Tensor:

@@ -35,9 +35,10 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from ..hooks import HookedModel, frozen
+from ..core.hooks import HookedModel, frozen
 from .attribution import Attribution
-from .inputs import assert_unchanged, check_positive_int, check_random_state, neutral_embed, parameters_snapshot, prepare, resolve_model
+from ..core.inputs import check_model
+from .inputs import assert_unchanged, check_positive_int, check_random_state, neutral_embed, parameters_snapshot, prepare
 from .scalar import HiddenStateScalar, check_target
 
 MEANING = {
@@ -92,7 +93,7 @@ def integrated_gradients(
     if max_steps < n_steps:
         raise ValueError(f"max_steps must be ≥ n_steps (the starting steps), got max_steps={max_steps} < n_steps={n_steps}.")
     random_state = check_random_state(random_state)
-    model = resolve_model(model)
+    model = check_model(model)
     snapshot = parameters_snapshot(model)
     scores, extra = {}, {}
     with frozen(model.module):

@@ -25,9 +25,10 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..hooks import HookedModel, frozen
+from ..core.hooks import HookedModel, frozen
 from .attribution import Attribution
-from .inputs import Batch, assert_unchanged, check_random_state, parameters_snapshot, prepare, resolve_model
+from ..core.inputs import check_model
+from .inputs import Batch, assert_unchanged, check_random_state, parameters_snapshot, prepare
 from .scalar import HiddenStateScalar
 
 MEANING = ("LRP (ε-rule) relevance of f = ⟨u, s/σ_S⟩, the projection of the whole hidden state on a fixed "
@@ -105,7 +106,7 @@ def lrp(
     from captum.attr import LRP
 
     random_state = check_random_state(random_state)
-    model = resolve_model(model)
+    model = check_model(model)
     snapshot = parameters_snapshot(model)
     supported = supported_module_types()
     scores, extra = {}, {}

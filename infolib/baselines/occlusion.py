@@ -18,9 +18,10 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from ..hooks import HookedModel, frozen
+from ..core.hooks import HookedModel, frozen
 from .attribution import Attribution
-from .inputs import assert_unchanged, check_positive_int, neutral_embed, parameters_snapshot, prepare, resolve_model
+from ..core.inputs import check_model
+from .inputs import assert_unchanged, check_positive_int, neutral_embed, parameters_snapshot, prepare
 
 MEANING = ("RMS over the hidden state's elements of the change of s/σ_S when the word's embedding is "
            "replaced by the baseline; ≥ 0, larger = more important (unlike σ).")
@@ -49,7 +50,7 @@ def occlusion(
         Attribution with scores ≥ 0 [n_words] per (sentence, layer).
     """
     max_rows = check_positive_int("max_rows", max_rows)
-    model = resolve_model(model)
+    model = check_model(model)
     snapshot = parameters_snapshot(model)
     with frozen(model.module), torch.no_grad():
         batch = prepare(model, sentences, layers, level, sigma_s, truncate)

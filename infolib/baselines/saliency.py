@@ -24,9 +24,10 @@ from typing import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from ..hooks import HookedModel, frozen
+from ..core.hooks import HookedModel, frozen
 from .attribution import Attribution
-from .inputs import Batch, assert_unchanged, check_positive_int, check_random_state, parameters_snapshot, prepare, resolve_model
+from ..core.inputs import check_model
+from .inputs import Batch, assert_unchanged, check_positive_int, check_random_state, parameters_snapshot, prepare
 
 MEANING = ("‖∂(s/σ_S)/∂x_i‖_F: Frobenius norm of the Jacobian of the whole hidden state (divided by "
            "σ_S when given) w.r.t. word i's embedding; ≥ 0, larger = more important (unlike σ).")
@@ -68,7 +69,7 @@ def gradient_saliency(
         raise ValueError(f"mode must be 'auto', 'exact' or 'hutchinson', got {mode!r}.")
     probes, exact_max, max_rows = (check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max), ("max_rows", max_rows)))
     random_state = check_random_state(random_state)
-    model = resolve_model(model)
+    model = check_model(model)
     snapshot = parameters_snapshot(model)
     with frozen(model.module):
         batch = prepare(model, sentences, layers, level, sigma_s, truncate)

@@ -1,4 +1,4 @@
-"""infolib's models, one module per architecture, each a `HookedModel` so `infolib.explain` works on it.
+"""infolib's models, one module per architecture, each a `HookedModel` so `infolib.core.explain` works on it.
 
     bert                 pretrained MiniLM fine-tuned (HFEncoder)
     transformer          BERT architecture from scratch (HFEncoder)
@@ -7,7 +7,7 @@
     lstm_reverse         LSTM encoder-decoder for sequence reversal
     transformer_reverse  Transformer encoder-decoder for sequence reversal
 
-`BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.zoo` trains and caches.
+`BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.models.registry` trains and caches.
 """
 from .bert import build_bert
 from .cnn import HookedCNN, build_cnn

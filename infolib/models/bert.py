@@ -5,7 +5,7 @@ after LayerNorm, where the authors put the noise) … layer.6, pooled, logits.
 """
 from __future__ import annotations
 
-from ..hooks import HFEncoder
+from .hf import HFEncoder
 from .common import minilm_path, minilm_tokenizer, seeded
 
 

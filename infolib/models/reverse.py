@@ -19,7 +19,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..hooks import Encoding, HookedModel
+from ..core.hooks import Encoding, HookedModel
 
 STEP_NAME = re.compile(r"^step\.(\d+)$")
 
@@ -43,7 +43,7 @@ class ReverseModel(HookedModel):
             if unknown:
                 raise ValueError(
                     f"sentence {i} has symbols {self.name} does not know: {', '.join(unknown)}. "
-                    f"Its vocabulary is: {' '.join(self.vocab)} (use infolib.data.make_reverse to make inputs)."
+                    f"Its vocabulary is: {' '.join(self.vocab)} (use infolib.core.data.make_reverse to make inputs)."
                 )
             if not 1 <= len(symbols) <= self.max_tokens:
                 raise ValueError(f"sentence {i} has {len(symbols)} symbols; {self.name} takes 1 … {self.max_tokens}.")
@@ -80,7 +80,7 @@ class ReverseModel(HookedModel):
                 raise ValueError(
                     f"{name} does not exist for a sentence of {int(lengths[want[name]][short].min())} symbols: output step t "
                     f"needs t ≤ n. (For σ_S, pass a corpus of long enough sequences, e.g. "
-                    f"infolib.data.make_reverse('dev', 256, min_len={self.max_tokens}, max_len={self.max_tokens}).sentences.)"
+                    f"infolib.core.data.make_reverse('dev', 256, min_len={self.max_tokens}, max_len={self.max_tokens}).sentences.)"
                 )
         layers = [embed] + self.module.encoder_states(embed, attention_mask)
         out = {name: layers[int(name.split(".")[1])][rows] for name, rows in want.items() if name.startswith("layer.")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from ..hooks import HFEncoder
+from .hf import HFEncoder
 from .common import K_MINILM, check_config, minilm_tokenizer, minilm_word_embeddings, seeded
 
 

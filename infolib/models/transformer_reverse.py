@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data import REVERSE_VOCAB
+from ..core.data import REVERSE_VOCAB
 from .common import check_config, seeded
 from .reverse import ReverseModel
 

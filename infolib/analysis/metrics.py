@@ -600,3 +600,13 @@ def bootstrap_proportion(proportion: float, n: int, confidence: float = 0.95, n_
     right = int(round(float(proportion) * n))
     outcomes = np.r_[np.ones(right), np.zeros(n - right)]
     return bootstrap_interval(outcomes, confidence, n_boot, random_state)
+
+
+def bootstrap_mean(values, n_boot: int, random_state: int) -> tuple[float, float, float, int]:
+    """(mean, low, high, n) over the non-NaN values (one per sentence); NaNs and n = 0 when there are none."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean, low, high = bootstrap_interval(v, n_boot=n_boot, random_state=random_state)
+    return mean, low, high, int(v.size)

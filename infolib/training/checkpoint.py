@@ -10,10 +10,9 @@ import json
 import os
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from .data import file_sha256
+from ..core.data import file_sha256
 
 FORMAT = 1
 WEIGHTS = "model.safetensors"

@@ -1,11 +1,9 @@
 """The two entry points: `explain_phi` for any differentiable Φ on tensors, `explain` for models."""
 from __future__ import annotations
 
-import hashlib
 import math
-import time
-import unicodedata
 import warnings
+import time
 from dataclasses import asdict
 from typing import Callable, Mapping, Sequence
 
@@ -13,17 +11,12 @@ import torch
 from torch import Tensor
 
 from . import runlog
-from .cache import ResultCache, tensor_digest
+from .store import ResultCache, tensor_digest
 from .estimator import Problem, Settings, optimise
 from .hooks import HookedModel, frozen
-from .result import Explanation, PhiExplanation, entropy_nats
+from .inputs import check_model, check_sentences, fit_length, pair_seed
+from .results import Explanation, PhiExplanation, entropy_nats
 from .version import __version__
-
-
-def _pair_seed(random_state: int, *key: str) -> int:
-    """A pair's own noise seed: the same sentence and hidden state get the same noise in any batch."""
-    digest = hashlib.sha256("\x1f".join([str(random_state), *key]).encode()).digest()
-    return int.from_bytes(digest[:7], "little")
 
 
 def _check_tensor_input(x) -> Tensor:
@@ -80,7 +73,7 @@ def explain_phi(
         out = torch.stack([_call_phi(phi, row) for row in x_tilde])
         return ((out - s) ** 2 * inv_var).reshape(len(out), -1).mean(1)
 
-    problem = Problem([x], [torch.arange(len(x))], [_pair_seed(random_state, "phi")], error, [s.numel()])
+    problem = Problem([x], [torch.arange(len(x))], [pair_seed(random_state, "phi")], error, [s.numel()])
     fit = optimise(problem, config, scale)[0]
     return PhiExplanation(fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged)
 
@@ -105,55 +98,8 @@ def _phi_spread(phi, x: Tensor, s: Tensor, scale: float, seed: int, draws: int =
     return torch.where(std > 1e-12 * std.max().clamp_min(1e-30), std, torch.full_like(std, math.inf))
 
 
-def _strip_control(text: str) -> str:
-    """Remove control and format characters (\\x00, escape codes, zero-width marks), keep whitespace."""
-    return "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf"))
-
-
-def check_sentences(sentences) -> list[str]:
-    """Sentences as a list of clean strings: words joined by single spaces, control characters removed.
-
-    Raises:
-        TypeError: not a string or a list of strings. ValueError: no sentence, or one with no word.
-    """
-    if isinstance(sentences, str):
-        sentences = [sentences]
-    if not isinstance(sentences, Sequence) or isinstance(sentences, (bytes, bytearray)):
-        raise TypeError(f"sentences must be a string or a list of strings, got {type(sentences).__name__}.")
-    if len(sentences) == 0:
-        raise ValueError("no sentences given: pass a string or a non-empty list of strings.")
-    out = []
-    for i, sentence in enumerate(sentences):
-        if not isinstance(sentence, str):
-            raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string.")
-        words = _strip_control(sentence).split()
-        if not words:
-            raise ValueError(f"sentence {i} is empty or only whitespace/control characters: there is no word to explain.")
-        out.append(" ".join(words))
-    return out
-
-
-def fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list[str]:
-    lengths = [len(t) for t in model.encode(sentences).tokens]
-    for i, n in enumerate(lengths):
-        if n <= model.max_tokens:
-            continue
-        if not truncate:
-            raise ValueError(
-                f"sentence {i} has {n} tokens, more than {model.name}'s maximum of {model.max_tokens}. "
-                f"Shorten it, or pass truncate=True to explain only its first words."
-            )
-        words = sentences[i].split()
-        while len(model.encode([" ".join(words)]).tokens[0]) > model.max_tokens:
-            words = words[: max(1, len(words) - max(1, (n - model.max_tokens) // 2))]
-            n = len(model.encode([" ".join(words)]).tokens[0])
-        warnings.warn(f"sentence {i} truncated to its first {len(words)} words ({model.max_tokens} tokens).", stacklevel=3)
-        sentences[i] = " ".join(words)
-    return sentences
-
-
 def explain(
-    model: HookedModel | str,
+    model: HookedModel,
     sentences: str | Sequence[str],
     layers: str | int | Sequence[str | int] = "all",
     *,
@@ -171,7 +117,7 @@ def explain(
     own σ and noise stream, so the answer equals separate runs with the same `random_state`.
 
     Args:
-        model: a HookedModel (`infolib.load_model(...)`) or a registry name such as 'minilm'.
+        model: a HookedModel (`infolib.load_model(...)`); `infolib.core.explain` also takes a registry name.
         sentences: a sentence or a list; words are separated by whitespace.
         layers: 'all' (layer.1 … layer.L), a name ('layer.3', 'pooled', 'logits'), an int, or a list.
         level: 'word' (the pieces of a word share one σ) or 'token' (one σ per word piece).
@@ -184,12 +130,10 @@ def explain(
         **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
             memory_budget_mb, ...), see `estimator.Settings`.
     Returns:
-        Explanation (see `infolib.result`).
+        Explanation (see `infolib.core.results`).
     """
-    from .zoo import resolve_model
-
     started = time.perf_counter()
-    model = resolve_model(model)
+    model = check_model(model)
     if level not in ("word", "token"):
         raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
     sentences = fit_length(model, check_sentences(sentences), truncate)
@@ -279,7 +223,7 @@ def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, r
         n = lengths[i]
         x.append(clean_embed[i, :n])
         units.append(torch.tensor(encoding.word_of_token[i]) if level == "word" else torch.arange(n))
-        seeds.append(_pair_seed(random_state, sentences[i], name, level))
+        seeds.append(pair_seed(random_state, sentences[i], name, level))
         targets.append(name)
     pair_sentence = torch.tensor([i for i, _ in pairs], device=device)
     pair_len = torch.tensor([lengths[i] for i, _ in pairs], device=device)

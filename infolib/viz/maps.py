@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .result import Explanation
+from ..core.results import Explanation
 
 VALUES = {
     "log_sigma_ratio": ("log(σ / scale)", "0 = forgotten, lower = kept"),
@@ -28,7 +28,7 @@ def information_heatmap(explanation: Explanation, sentence: int = 0, value: str 
     """Layers × words map of one sentence's information; kept words are dark.
 
     Args:
-        explanation: from `infolib.explain`.
+        explanation: from `infolib.core.explain`.
         sentence: index of the sentence in the explanation.
         value: 'log_sigma_ratio' (default; comparable across layers and models), 'sigma',
             'entropy_nats' or 'entropy_bits'.

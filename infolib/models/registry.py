@@ -16,10 +16,11 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .checkpoint import METRICS, WEIGHTS, CacheError, load_entry, read_metrics, save_entry
-from .hooks import HFEncoder, HookedModel
-from .paths import cache_dir
-from .train import TrainSettings
+from ..training.checkpoint import METRICS, WEIGHTS, CacheError, load_entry, read_metrics, save_entry
+from ..core.hooks import HookedModel
+from .hf import HFEncoder
+from ..core.paths import cache_dir
+from ..training.loops import TrainSettings
 
 PRETRAINED = {
     # all-MiniLM-L6-v2 (6 layers, 384 hidden, uncased WordPiece), shipped by a PyPI package.
@@ -148,7 +149,7 @@ def load_model(
         train: train on first use (or when the cache entry is damaged or out of date); False raises
             `CacheError` instead.
         progress: show training progress bars.
-        data_dir: where the training data is (default: the data search path, see `infolib.paths`).
+        data_dir: where the training data is (default: the data search path, see `infolib.core.paths`).
         allow_download: let transformers fetch a hub name (needs internet; off by default).
         device: where the model runs (and so where `explain` computes): 'auto' (a GPU when one is
             present, else the CPU), 'cpu', 'cuda', 'cuda:1', ...
@@ -218,7 +219,7 @@ def model_metrics(name: str) -> dict:
 
 def build(name: str, *, pretrained: bool = True) -> HookedModel:
     """An untrained model of a registry recipe (pretrained=False skips copying pretrained weights in)."""
-    from .models import BUILDERS
+    from . import BUILDERS
 
     recipe = RECIPES[name]
     return BUILDERS[recipe.arch](recipe.model, name, pretrained)
@@ -233,7 +234,7 @@ def _trained(name: str, *, retrain: bool, train: bool, progress: bool, data_dir)
             return model
         except CacheError as error:
             if not train:
-                raise CacheError(f"{error} Train it with load_model('{name}') or `python -m infolib.train {name}`.") from error
+                raise CacheError(f"{error} Train it with load_model('{name}') or `python -m infolib.training.loops {name}`.") from error
             if (folder / METRICS).exists() or (folder / WEIGHTS).exists():
                 warnings.warn(f"{error} Retraining {name}.", stacklevel=3)
     elif not train:
@@ -248,7 +249,8 @@ def fit_and_score(model: HookedModel, recipe: Recipe, *, progress: bool = True, 
     """Train `model` by `recipe` and score it on dev; returns the metrics that go into the cache JSON."""
     import torch
 
-    from . import data, train as training
+    from ..core import data
+    from ..training import loops as training
 
     if recipe.task == "reverse":
         spec = recipe.data
@@ -278,7 +280,7 @@ def fit_and_score(model: HookedModel, recipe: Recipe, *, progress: bool = True, 
         }
         if recipe.train.max_train is not None and recipe.train.max_train < len(train_split):
             facts["train_subset"] = (f"seeded random {recipe.train.max_train} of {len(train_split)} {train_split.name} "
-                                     f"sentences (infolib.train.subset, seed {recipe.train.seed})")
+                                     f"sentences (infolib.training.loops.subset, seed {recipe.train.seed})")
     return {
         **dev, **facts,
         "hidden_layers": model.num_layers,  # layer.1 … layer.L, for reports
@@ -293,7 +295,7 @@ def _versions() -> dict:
     import torch
     import transformers
 
-    from . import __version__
+    from ..core.version import __version__
 
     return {"infolib": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}
 

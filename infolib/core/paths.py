@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 DATA_ENV = "INFOLIB_DATA"
 CACHE_ENV = "INFOLIB_CACHE"
 

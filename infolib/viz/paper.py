@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import importance_map
+from ..analysis.tables import importance_map
 
 METHOD_LABELS = {
     "information": "information −log(σ/scale)",
@@ -142,8 +142,8 @@ def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = ("[CLS]"
 
 def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: Mapping[str, bool] | None = None):
     """Each word of one sentence: retained information across layers, coloured by kind of word."""
-    from .analysis import KINDS, word_kind
-    from .metrics import layer_depth
+    from ..analysis.kinds import KINDS, word_kind
+    from ..analysis.metrics import layer_depth
 
     plt = _plt()
     rows = frame[(frame["method"] == "information") & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]

@@ -1,6 +1,6 @@
 """What-if probing: explain one sentence on one or two models, fast enough to follow edits.
 
-The logic behind `infolib.widgets.Probe`, usable (and tested) without a browser:
+The logic behind `infolib.interactive.widgets.Probe`, usable (and tested) without a browser:
 
 - `Prober` loads models by name, measures σ_S once per model, and explains a sentence on a
   layer range with cheap estimator settings (`PROBE_SETTINGS`); results are kept in memory, so
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .cache import ResultCache
-from .hooks import HookedModel
+from ..core.store import ResultCache
+from ..core.hooks import HookedModel
 
 # Cheaper than the estimator's defaults (8-64 samples, window 5, up to 200 steps, damped steps):
 # five undamped Newton steps in log σ with 2 noise draws each land close to the optimum. Measured on
@@ -104,7 +104,7 @@ def predict(model: HookedModel, sentence: str) -> Prediction | None:
     """The model's prediction and its probability; None if the model has no `logits` (no classifier)."""
     if "logits" not in model.hidden_states:
         return None
-    from .hooks import frozen
+    from ..core.hooks import frozen
 
     with frozen(model.module), torch.no_grad():
         encoding = model.encode([sentence])
@@ -240,7 +240,7 @@ class Prober:
                 self.loaded[name] = m
             self.names.append(name)
         self.settings = dict(PROBE_SETTINGS if settings is None else settings)
-        from .estimator import Settings
+        from ..core.estimator import Settings
 
         Settings(**self.settings).check()
         self.corpus, self.train, self.max_words = corpus, train, max_words
@@ -254,8 +254,8 @@ class Prober:
             if name not in self.loaded:
                 if name not in self.names:
                     raise ValueError(f"unknown model '{name}': this probe offers {', '.join(self.names)}.")
-                from .checkpoint import CacheError
-                from .zoo import load_model
+                from ..training.checkpoint import CacheError
+                from ..api import load_model
 
                 try:
                     self.loaded[name] = load_model(name, train=self.train, progress=False)
@@ -267,7 +267,7 @@ class Prober:
         """σ_S of every hidden state of model `name` (measured once, then from memory/disk)."""
         with self._lock:
             if name not in self.spreads:
-                from .sigma_s import sigma_s
+                from ..core.sigma_s import sigma_s
 
                 model = self.model(name)
                 self.spreads[name] = sigma_s(model, list(model.hidden_states), self.corpus)
@@ -280,8 +280,9 @@ class Prober:
     def explain_one(self, name: str, sentence: str, layers: tuple[int, int] | str, method: str = INFORMATION,
                     check: Callable[[], None] | None = None, on_pass: Callable[[int], None] | None = None) -> ModelView:
         """One model's view of `sentence` on `layers` by `method` ('information' or a baseline name)."""
-        from .baselines import METHODS
-        from .explain import explain, fit_length
+        from ..baselines import METHODS
+        from ..core.explain import explain
+        from ..core.inputs import fit_length
 
         model = self.model(name)
         sentence = check_sentence(sentence, self.max_words)

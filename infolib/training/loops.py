@@ -3,25 +3,23 @@
     python -m infolib train --all            train every SST-2 and reversal model not yet cached
     python -m infolib train bert-cola        one model (names: python -m infolib train --list)
     python -m infolib train --all --smoke    the tiny SMOKE variants
-    python -m infolib.train ...              the same, without the rest of the command line
+    python -m infolib.training.loops ...              the same, without the rest of the command line
 
 Batches group sentences of similar length (less padding), in a seeded order.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .data import ReverseSplit, Split
-from .hooks import HookedModel
-from .models.reverse import ReverseModel
+from ..core.data import ReverseSplit, Split
+from ..core.hooks import HookedModel
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def evaluate_classifier(model: HookedModel, split: Split, batch_size: int = 128)
     return {"accuracy": float((predicted == labels).float().mean()), "mcc": matthews(predicted, labels), "n": len(split)}
 
 
-def _reverse_batch(model: ReverseModel, sentences: Sequence[str], targets: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
+def _reverse_batch(model: HookedModel, sentences: Sequence[str], targets: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
     encoding = model.encode(list(sentences))
     mask = encoding.attention_mask.to(model.device)
     logits = model.step_logits(model.embed(encoding), mask)
@@ -170,7 +168,7 @@ def _reverse_batch(model: ReverseModel, sentences: Sequence[str], targets: Seque
     return logits, wanted, mask.bool()
 
 
-def fit_reverser(model: ReverseModel, train: ReverseSplit, settings: TrainSettings, *, progress: bool = True) -> dict:
+def fit_reverser(model: HookedModel, train: ReverseSplit, settings: TrainSettings, *, progress: bool = True) -> dict:
     """Train a reversal model: cross-entropy of every real output step against the reversed input."""
     rows = subset(len(train), settings.max_train, settings.seed)
     sentences, targets = [train.sentences[i] for i in rows], [train.targets[i] for i in rows]
@@ -184,7 +182,7 @@ def fit_reverser(model: ReverseModel, train: ReverseSplit, settings: TrainSettin
     return {**facts, "train_examples": len(rows)}
 
 
-def evaluate_reverser(model: ReverseModel, split: ReverseSplit, batch_size: int = 256) -> dict:
+def evaluate_reverser(model: HookedModel, split: ReverseSplit, batch_size: int = 256) -> dict:
     """Exact-token accuracy (over all output steps) and whole-sequence accuracy."""
     right = total = exact = 0
     with torch.no_grad():
@@ -193,57 +191,3 @@ def evaluate_reverser(model: ReverseModel, split: ReverseSplit, batch_size: int 
             hit = (logits.argmax(-1) == wanted) | ~real
             right += int((hit & real).sum()); total += int(real.sum()); exact += int(hit.all(1).sum())
     return {"token_accuracy": right / total, "sequence_accuracy": exact / len(split), "n": len(split)}
-
-
-def settings_dict(settings: TrainSettings) -> dict:
-    return asdict(settings)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The `train` command's options (also used by `python -m infolib train`, see infolib/cli.py)."""
-    parser.add_argument("names", nargs="*", help="model names, e.g. lstm-sst2 bert-cola (see --list)")
-    parser.add_argument("--all", action="store_true", help="every SST-2 and reversal model (add --cola for CoLA)")
-    parser.add_argument("--cola", action="store_true", help="with --all: also the CoLA models")
-    parser.add_argument("--smoke", action="store_true", help="the tiny SMOKE variants")
-    parser.add_argument("--retrain", action="store_true", help="train again even if a valid cache entry exists")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--list", action="store_true", help="list the trainable model names and exit")
-    parser.add_argument("--data-dir", help="data folder (default: the data search path)")
-    return parser
-
-
-def run(args: argparse.Namespace) -> int:
-    """Train (or verify the cache of) the models `args` names; print one JSON line of metrics each."""
-    import json
-
-    from . import zoo
-
-    if args.list:
-        print("\n".join(zoo.trainable_models()))
-        return 0
-    names = list(args.names)
-    if args.all:
-        names += [n for n in zoo.trainable_models() if not n.endswith("-smoke") and (args.cola or not n.endswith("-cola"))]
-    if not names:
-        raise ValueError("give model names or --all (see --list).")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    for name in dict.fromkeys(names):
-        model = zoo.load_model(name, smoke=args.smoke, retrain=args.retrain, data_dir=getattr(args, "data_dir", None))
-        metrics = zoo.model_metrics(model.name)
-        keys = ("name", "dev", "dev_ood", "train_seconds", "steps", "train_examples", "threads")
-        print(json.dumps({k: metrics[k] for k in keys if k in metrics}), flush=True)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m infolib.train ...`, the same as `python -m infolib train ...`."""
-    parser = add_arguments(argparse.ArgumentParser(prog="python -m infolib.train", description="Train infolib's models and cache them."))
-    try:
-        return run(parser.parse_args(argv))
-    except ValueError as error:
-        parser.error(str(error))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,7 +7,7 @@ authors': mean((Φ(x̃) − s)² / σ_S²) − rate · mean(log sigmoid θ).
 
 This exists for benchmarks and for comparison with published numbers. It is slow (about 3
 minutes per (sentence, layer) for MiniLM on 2 cores) and does not always converge in its 5000
-steps (METHOD.md §4); use `infolib.explain` for real work.
+steps (METHOD.md §4); use `infolib.core.explain` for real work.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`Probe`: a what-if widget from plain ipywidgets (no custom JavaScript, no front-end extension).
 
-    from infolib.widgets import Probe
+    from infolib.interactive.widgets import Probe
     Probe(models=["bert-sst2", "minilm"])          # displays itself in a notebook
 
 Type a sentence and press Enter: the probe shows the layers × words information map of each chosen
@@ -8,7 +8,7 @@ model (one, or two side by side) with its prediction, and, after an edit, which 
 keeps more (blue) or forgets more (red) than in the previous sentence. Dark cells in the map =
 the layer keeps the word; bright (log(σ/scale) near 0) = forgotten.
 
-The work is done by `infolib.probe` (testable without a browser); this module only wires widgets
+The work is done by `infolib.interactive.whatif` (testable without a browser); this module only wires widgets
 to it. Computations run in a background thread, one at a time; a new edit supersedes the running
 one, which stops at its next optimisation step (a generation counter checked before every forward
 pass) and whose result is never shown. Errors appear as a message in the widget.
@@ -19,8 +19,8 @@ import base64
 import threading
 from typing import Mapping, Sequence
 
-from .hooks import HookedModel
-from .probe import INFORMATION, Cancelled, Prober, ProbeState, diff_figure, diffs_between, figure_png, probe_figure
+from ..core.hooks import HookedModel
+from .whatif import INFORMATION, Cancelled, Prober, ProbeState, diff_figure, diffs_between, figure_png, probe_figure
 
 NONE = "(none)"
 

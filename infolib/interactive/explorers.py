@@ -1,6 +1,6 @@
 """`SentenceExplorer`: pick a model, a sentence (from a list or typed) and a hidden state; see its figure.
 
-    from infolib.figure_widgets import SentenceExplorer
+    from infolib.interactive.explorers import SentenceExplorer
     SentenceExplorer(["bert-sst2", "lstm-sst2"], dev_sentences, layers=["layer.1", ..., "layer.6"])
 
 Plain ipywidgets (Dropdowns, a Text box) and a matplotlib figure shown as a PNG in an
@@ -26,7 +26,7 @@ class SentenceExplorer:
             and pressing Enter explains the typed sentence instead (clear it to go back).
         layers: hidden-state names offered; 'all' shows every one of them as rows.
         methods: 'information' and/or baseline names.
-        settings: estimator settings (max_steps, ...), passed to `infolib.explain`.
+        settings: estimator settings (max_steps, ...), passed to `infolib.core.explain`.
         corpus: sentences for σ_S (None = 512 SST-2 train sentences; reversal models need their own).
         smoke: load the SMOKE variants of registry models.
         sentence_limit: how many of `sentences` the menu lists.
@@ -82,7 +82,7 @@ class SentenceExplorer:
     def load(self, name: str):
         """The HookedModel of a menu entry (loaded once)."""
         if name not in self._models:
-            from .zoo import load_model
+            from ..api import load_model
 
             self._models[name] = load_model(name, smoke=self.smoke)
         return self._models[name]
@@ -93,9 +93,9 @@ class SentenceExplorer:
 
     def make_figure(self):
         """The matplotlib Figure of the current selection."""
-        from .explain import explain
-        from .plots import information_heatmap
-        from .sigma_s import sigma_s
+        from ..core.explain import explain
+        from ..viz.maps import information_heatmap
+        from ..core.sigma_s import sigma_s
 
         model = self.load(self.model.value)
         names = model.resolve_layers(self.layer_names or ALL)
@@ -108,8 +108,8 @@ class SentenceExplorer:
         if method == "information":
             result = explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, **self.settings)
             return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
-        from .corpus import attribute_corpus
-        from .figures import method_maps
+        from ..baselines.corpus import attribute_corpus
+        from ..viz.paper import method_maps
 
         frame = attribute_corpus(model, [sentence], names, method, sigma_s=spread, progress=False).to_frame()
         return method_maps(frame, [method], [model.name], 0, names, title=title)
@@ -173,9 +173,9 @@ class LinearToyExplorer:
         display(self.box)
 
     def update(self) -> None:
-        from .analysis import linear_closed_form, linear_toy
-        from .explain import explain_phi
-        from .figures import toy_figure
+        from ..analysis.toy import linear_closed_form, linear_toy
+        from ..core.explain import explain_phi
+        from ..viz.paper import toy_figure
 
         x, phi, spread = linear_toy(self.weights, self.K)
         fit = explain_phi(x, phi, spread, rate=self.rate.value, scale=self.scale.value, **self.settings)

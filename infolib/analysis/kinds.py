@@ -1,0 +1,52 @@
+"""Word kinds (figures 5-7): '[CLS]', '[SEP]', 'function' (`metrics.STOP_WORDS`), 'punctuation',
+'sentiment' (a word whose SST phrase-tree leaf label is non-neutral in most of its occurrences,
+see `sentiment_lexicon`), 'neutral' (every other word)."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Mapping
+
+import pandas as pd
+
+from .metrics import STOP_WORDS
+
+
+KINDS = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")
+_PUNCTUATION = re.compile(r"^[^\w]+$")
+
+
+# -- word kinds ------------------------------------------------------------------------------------
+def sentiment_lexicon(trees, min_share: float = 0.5) -> dict[str, bool]:
+    """word (lower-case) -> True when most of its SST leaf labels are non-neutral (0, 1, 3, 4).
+
+    Args:
+        trees: `infolib.core.data.Tree`s (e.g. `load_sst_trees('dev')`).
+        min_share: share of non-neutral occurrences needed.
+    """
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for tree in trees:
+        for word, label in zip(tree.words, tree.word_labels):
+            entry = counts[word.lower()]
+            entry[0] += label != 2
+            entry[1] += 1
+    return {word: polar / total >= min_share for word, (polar, total) in counts.items()}
+
+
+def word_kind(word: str, lexicon: Mapping[str, bool] | None = None) -> str:
+    """The kind of a word: '[CLS]', '[SEP]', 'function', 'punctuation', 'sentiment' or 'neutral'."""
+    if word in ("[CLS]", "[SEP]"):
+        return word
+    lower = word.lower()
+    if lower in STOP_WORDS:
+        return "function"
+    if _PUNCTUATION.match(word):
+        return "punctuation"
+    if lexicon is not None and lexicon.get(lower, False):
+        return "sentiment"
+    return "neutral"
+
+
+def add_word_kinds(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None) -> pd.DataFrame:
+    """The table with a `kind` column (see `word_kind`)."""
+    return frame.assign(kind=[word_kind(w, lexicon) for w in frame["word"]])

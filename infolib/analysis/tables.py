@@ -1,0 +1,313 @@
+"""The analyses behind the paper's figures (METHOD.md §5), as tested functions the notebooks call.
+
+Every function takes tidy tables (`Explanation.to_frame()` / `Attribution.to_frame()`, one row per
+method, model, sentence, layer and word) and returns a tidy table. Importance is always "larger =
+more important": retained information I_i = −log(σ_i/scale) for σ, |score| for baselines
+(`metrics.importance_column`).
+
+Word kinds are in `kinds`, the claims in `claims`, the linear toy in `toy`.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .kinds import add_word_kinds, word_kind
+from .metrics import importance_column
+
+
+def importance_map(frame: pd.DataFrame, method: str, model: str, sentence_id: int = 0,
+                   layers: Sequence[str] | None = None, normalise: bool = True) -> tuple[np.ndarray, list[str], list[str]]:
+    """[layers, n_words] importance of one sentence for one method and model.
+
+    Args:
+        normalise: divide each row by its maximum, so methods whose scale changes across layers
+            can be drawn on one colour scale (the cross-layer scale is measured separately).
+        layers: the rows and their order (default: the table's layers, by depth, then others).
+    Returns:
+        (matrix, layer names, words).
+    """
+    rows = frame[(frame["method"] == method) & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
+    if rows.empty:
+        raise ValueError(f"no rows for method {method!r}, model {model!r}, sentence {sentence_id}.")
+    rows = rows.assign(importance=importance_column(rows))
+    table = rows.pivot_table(index="layer", columns="word_id", values="importance", aggfunc="first")
+    order = list(layers) if layers is not None else sorted(table.index, key=_layer_key)
+    matrix = table.loc[order].to_numpy(dtype=float)
+    if normalise:
+        top = matrix.max(1, keepdims=True)
+        matrix = np.divide(matrix, top, out=np.zeros_like(matrix), where=top > 0)
+    words = rows.drop_duplicates("word_id").sort_values("word_id")["word"].tolist()
+    return matrix, order, words
+
+
+def _layer_key(name: str):
+    match = re.fullmatch(r"(layer|step)\.(\d+)", str(name))
+    return (0, match.group(1), int(match.group(2))) if match else (1, str(name), 0)
+
+
+# -- figure 1: coherence across layers -------------------------------------------------------------
+def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, model, sentence): how much the total importance and the word ranking change across layers.
+
+    Only 'layer.N' rows are used; sentences with fewer than two layers or two words are left out.
+    `log_magnitude_spread` is the std over layers of log Σ_i importance (0 = same scale at every
+    layer; NaN when a layer's total is 0), `adjacent_spearman` the mean Spearman ρ between the word
+    rankings of adjacent layers (1 = same ranking; NaN when every ranking is constant).
+
+    Returns:
+        DataFrame: method, model, sentence_id, log_magnitude_spread, adjacent_spearman.
+    """
+    columns = ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
+    rows = []
+    layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    for (method, model, sentence_id), group in layered.groupby(["method", "model", "sentence_id"], sort=False):
+        matrix, layers, _ = metrics.importance_matrix(group, sentence_id)
+        if len(layers) < 2 or matrix.shape[1] < 2:
+            continue
+        spread = metrics.log_magnitude_spread(matrix) if (matrix.sum(1) > 0).all() else math.nan
+        rhos = metrics.adjacent_layer_spearman(matrix)
+        rho = float(np.nanmean(rhos)) if not np.isnan(rhos).all() else math.nan
+        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id),
+                     "log_magnitude_spread": spread, "adjacent_spearman": rho})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coherence_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Per method and model: the mean over sentences of `coherence_per_sentence`, with bootstrap intervals.
+
+    Returns:
+        DataFrame: method, model, log_magnitude_spread, log_magnitude_spread_low,
+        log_magnitude_spread_high, adjacent_spearman, adjacent_spearman_low, adjacent_spearman_high,
+        n_sentences (sentences with at least two layers and two words). Intervals: seeded 95 %
+        percentile bootstrap over sentences (`metrics.bootstrap_interval`).
+    """
+    per = coherence_per_sentence(frame)
+    return _mean_table(per, ["method", "model"], ["log_magnitude_spread", "adjacent_spearman"], n_boot, random_state)
+
+
+def _mean_table(per: pd.DataFrame, by: list[str], columns: list[str], n_boot: int, random_state: int,
+                plain: Sequence[str] = ()) -> pd.DataFrame:
+    """Per group of `by`: each column's mean with _low/_high bootstrap bounds, `plain` columns' means, n_sentences."""
+    names = list(by) + [c + s for c in columns for s in ("", "_low", "_high")] + list(plain) + ["n_sentences"]
+    rows = []
+    for keys, group in per.groupby(by, sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        row = dict(zip(by, keys))
+        for column in columns:
+            row[column], row[column + "_low"], row[column + "_high"], _ = metrics.bootstrap_mean(group[column], n_boot, random_state)
+        for column in plain:
+            row[column] = float(group[column].mean())
+        row["n_sentences"] = int(group["sentence_id"].nunique())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=names)
+
+
+def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Total importance Σ_i per (method, model, layer), mean over sentences, and relative depth.
+
+    Returns:
+        DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences).
+    """
+    layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")].copy()
+    layered["depth"] = layered["layer"].map(metrics.layer_depth)
+    totals = layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"].sum().reset_index()
+    out = totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
+    out["relative_depth"] = out["depth"] / out.groupby(["method", "model"])["depth"].transform("max")
+    return out.sort_values(["method", "model", "depth"], ignore_index=True)
+
+
+# -- figure 2: reversal --------------------------------------------------------------------------
+def reversal_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, model, sentence): does output step t hold input word n − t + 1 (`metrics.reverse_alignment`)?
+
+    Rows with layer 'step.t' are used; the sentence's [steps, n_words] map gives `accuracy` (share
+    of steps whose argmax is on the anti-diagonal) and `mass` (mean share of a step's importance on
+    it). Sentences with a step of zero total importance are left out. `chance` = 1/length.
+
+    Returns:
+        DataFrame: method, model, sentence_id, length (n words), accuracy, mass, chance.
+    """
+    steps = frame[frame["layer"].astype(str).str.fullmatch(r"step\.\d+")]
+    if steps.empty:
+        raise ValueError("the table has no 'step.t' rows (explain the reversal models' step states).")
+    columns = ["method", "model", "sentence_id", "length", "accuracy", "mass", "chance"]
+    rows = []
+    for (method, model, sentence_id), one in steps.groupby(["method", "model", "sentence_id"], sort=False):
+        matrix, _, words = importance_map(one, method, model, sentence_id, normalise=False)
+        if (matrix.sum(1) <= 0).any():
+            continue
+        result = metrics.reverse_alignment(matrix)
+        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id), "length": len(words),
+                     "accuracy": result["accuracy"], "mass": result["mass"], "chance": 1.0 / len(words)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def reversal_alignment_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Per method and model: the mean over sentences of `reversal_per_sentence`, with bootstrap intervals.
+
+    Returns:
+        DataFrame: method, model, accuracy, accuracy_low, accuracy_high, mass, mass_low, mass_high,
+        chance (mean 1/length), n_sentences.
+    """
+    per = reversal_per_sentence(frame)
+    return _mean_table(per, ["method", "model"], ["accuracy", "mass"], n_boot, random_state, plain=["chance"])
+
+
+# -- figures 4, 5, 8: model comparison -------------------------------------------------------------
+def sentence_profile_metrics(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, layer: str | None = None,
+                             radius: int = 1) -> pd.DataFrame:
+    """Per (method, model, sentence): how concentrated the importance of one hidden state is.
+
+    Special tokens are left out (they are not words of the sentence). Columns:
+    `entropy_normalised` (H(p)/log n of p_i = I_i/Σ I; lower = more concentrated), `words_50`
+    (words holding half), `neighbour_share` (share on the ±radius neighbours of the top word;
+    higher = spread over neighbouring words), `sentiment_share`, `function_share`.
+
+    Args:
+        layer: the hidden state; 'last' = each model's deepest 'layer.N'; None = the only one
+            in the table (e.g. 'pooled').
+    """
+    if layer == "last":
+        layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+        depth = layered["layer"].map(metrics.layer_depth)
+        rows = layered[depth == depth.groupby(layered["model"]).transform("max")]
+    else:
+        rows = frame if layer is None else frame[frame["layer"] == layer]
+    if layer is None and rows.groupby(["method", "model"])["layer"].nunique().max() > 1:
+        raise ValueError("the table has several hidden states: pass layer=.")
+    out = []
+    for (method, model, sentence_id), group in rows.groupby(["method", "model", "sentence_id"], sort=False):
+        group = group[~group["word"].isin(metrics.SPECIAL_TOKENS)].sort_values("word_id")
+        info = importance_column(group)
+        words = group["word"].tolist()
+        if len(words) < 2 or info.sum() <= 0:
+            continue
+        out.append({
+            "method": method, "model": model, "sentence_id": int(sentence_id), "n_words": len(words),
+            "entropy_normalised": metrics.information_entropy(info, normalised=True),
+            "words_50": metrics.words_for_share(info, 0.5),
+            "neighbour_share": metrics.neighbour_share(info, radius=radius),
+            "sentiment_share": metrics.class_share(words, info, lambda w: word_kind(w, lexicon) == "sentiment"),
+            "function_share": metrics.function_word_share(words, info),
+        })
+    return pd.DataFrame(out)
+
+
+def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[str] = ("method", "model"), *,
+              n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Mean over sentences of each column, per group, with a seeded 95 % percentile-bootstrap interval.
+
+    The interval resamples the group's sentences (`metrics.bootstrap_interval`); NaN values (a
+    metric undefined for a sentence) are left out.
+
+    Returns:
+        DataFrame: the `by` columns, metric, mean, low, high, n_sentences.
+    """
+    rows = []
+    for keys, group in per_sentence.groupby(list(by), sort=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        for column in columns:
+            mean, low, high, n = metrics.bootstrap_mean(group[column], n_boot, random_state)
+            rows.append({**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high, "n_sentences": n})
+    return pd.DataFrame(rows, columns=[*by, "metric", "mean", "low", "high", "n_sentences"])
+
+
+def model_accuracies(names: Sequence[str], smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Dev scores of cached trained models, from their metrics JSON.
+
+    `accuracy_low`/`accuracy_high` are a seeded 95 % bootstrap interval over the n dev sentences
+    (`metrics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers" (NaN if absent).
+
+    Returns:
+        DataFrame: model, accuracy, accuracy_low, accuracy_high, mcc (as the metrics JSON holds it),
+        n, hidden_layers.
+    """
+    from ..models.registry import model_metrics
+
+    rows = []
+    for name in names:
+        key = f"{name}-smoke" if smoke and not name.endswith("-smoke") else name
+        record = model_metrics(key)
+        dev = record.get("dev", {})
+        accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
+        _, low, high = metrics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
+        layers = record.get("hidden_layers")
+        rows.append({"model": key, "accuracy": accuracy, "accuracy_low": low, "accuracy_high": high,
+                     "mcc": dev.get("mcc", np.nan), "n": n, "hidden_layers": np.nan if layers is None else layers})
+    return pd.DataFrame(rows, columns=["model", "accuracy", "accuracy_low", "accuracy_high", "mcc", "n", "hidden_layers"])
+
+
+# -- figures 6, 7: forgetting across layers --------------------------------------------------------
+def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, fraction: float = 0.9) -> pd.DataFrame:
+    """Each word's information across 'layer.N' states of the estimator, with when it is forgotten.
+
+    Per (model, sentence, word): the first layer with σ ≥ fraction·scale (`forgotten_layer`, NaN =
+    never, `metrics.forgetting_layer`), the first layer keeping at most half of the first layer's
+    information (`half_layer`), both also as relative depth (layer / L, L = deepest layer in the
+    table), and `retention` = I_L / I_first (1 = nothing lost).
+
+    Args:
+        frame: estimator rows ('information' method, `log_sigma_ratio` column).
+    Returns:
+        DataFrame: model, sentence_id, word_id, word, kind, forgotten_layer, forgotten_depth,
+        half_layer, half_depth, retention, information_first, information_last.
+    """
+    rows = frame[(frame["method"] == "information") & frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    if rows.empty:
+        raise ValueError("no estimator rows on 'layer.N' hidden states.")
+    out = []
+    for (model, sentence_id), group in rows.groupby(["model", "sentence_id"], sort=False):
+        table = group.pivot_table(index="layer", columns="word_id", values="log_sigma_ratio", aggfunc="first")
+        order = sorted(table.index, key=metrics.layer_depth)
+        depths = [metrics.layer_depth(n) for n in order]
+        L = max(depths)
+        log_ratio = table.loc[order].to_numpy(dtype=float)
+        forgotten = metrics.forgetting_layer(np.exp(log_ratio), 1.0, depths, L, fraction)
+        info = forgotten["information"]
+        words = group.drop_duplicates("word_id").sort_values("word_id")["word"].tolist()
+        for w, word in enumerate(words):
+            first = info[0, w]
+            halved = np.nonzero(info[:, w] <= 0.5 * first)[0] if first > 0 else np.array([0])
+            half = float(depths[halved[0]]) if len(halved) else math.nan
+            out.append({"model": model, "sentence_id": int(sentence_id), "word_id": w, "word": word,
+                        "kind": word_kind(word, lexicon), "forgotten_layer": float(forgotten["layer"][w]),
+                        "forgotten_depth": float(forgotten["relative_depth"][w]), "half_layer": half,
+                        "half_depth": half / L, "retention": float(info[-1, w] / first) if first > 0 else math.nan,
+                        "information_first": float(first), "information_last": float(info[-1, w])})
+    return pd.DataFrame(out)
+
+
+def forgetting_by_kind(trajectories: pd.DataFrame) -> pd.DataFrame:
+    """Per model and word kind: mean relative depth at which words are forgotten / halved.
+
+    `never_forgotten` is the share of words whose σ never reaches the threshold.
+
+    Returns:
+        DataFrame: model, kind, forgotten_depth, half_depth, never_forgotten, retention, n_words.
+    """
+    grouped = trajectories.groupby(["model", "kind"], sort=False)
+    out = grouped.agg(forgotten_depth=("forgotten_depth", "mean"), half_depth=("half_depth", "mean"),
+                      never_forgotten=("forgotten_layer", lambda s: float(s.isna().mean())),
+                      retention=("retention", "mean"), n_words=("word", "size")).reset_index()
+    return out
+
+
+def information_by_kind(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None) -> pd.DataFrame:
+    """Mean retained information I per (model, layer, kind) of the estimator's 'layer.N' rows.
+
+    Returns:
+        DataFrame: model, layer, depth, relative_depth, kind, information, n.
+    """
+    rows = frame[(frame["method"] == "information") & frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    rows = add_word_kinds(rows, lexicon).assign(information=lambda f: np.maximum(-f["log_sigma_ratio"], 0.0))
+    rows["depth"] = rows["layer"].map(metrics.layer_depth)
+    out = rows.groupby(["model", "layer", "depth", "kind"], sort=False)["information"].agg(["mean", "size"]).reset_index()
+    out = out.rename(columns={"mean": "information", "size": "n"})
+    out["relative_depth"] = out["depth"] / out.groupby("model")["depth"].transform("max")
+    return out.sort_values(["model", "depth", "kind"], ignore_index=True)

@@ -1,0 +1,1 @@
+"""The estimator and everything it needs; imports nothing outside core/."""

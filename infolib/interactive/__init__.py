@@ -1,0 +1,1 @@
+"""The what-if tool and the notebook widgets."""

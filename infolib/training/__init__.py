@@ -1,0 +1,1 @@
+"""Training loops and the model checkpoint store; never imports infolib.models."""

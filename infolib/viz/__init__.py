@@ -1,0 +1,1 @@
+"""Figures: one layers x words map, the paper's figures, export helpers."""

@@ -1,0 +1,109 @@
+"""The package's layers: imports point one way, and no module imports itself round a cycle.
+
+core ← baselines, models, training ← api ← analysis ← viz ← interactive ← cli/reproduce/notebooks.
+`models` may import `training`, never the reverse. Imports inside functions count too: a lazy
+import that points upward is still an upward dependency.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "infolib"
+RANK = {"core": 0, "baselines": 1, "models": 1, "training": 1, "testing": 1, "api": 2, "analysis": 3, "viz": 4,
+        "interactive": 5, "notebooks": 6, "reproduce": 7, "cli": 8, "__main__": 9, "__init__": 10}
+SIDEWAYS = {("models", "training")}  # allowed between equal ranks
+
+
+def modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """Every infolib module `name` imports, at module level or inside functions."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    if path.name == "__init__.py":
+        package = name.removesuffix(".__init__")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            submodules = [f"{module}.{alias.name}" for alias in node.names]
+            # `from . import metrics` imports the submodule, not the package's own names
+            targets = submodules if any(s in known or f"{s}.__init__" in known for s in submodules) else [module]
+        else:
+            continue
+        for target in targets:
+            if target in known:
+                found.add(target)
+            elif f"{target}.__init__" in known:
+                found.add(f"{target}.__init__")
+    return found - {name}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(name, path, set(found)) for name, path in found.items()}
+
+
+def test_every_module_has_a_layer():
+    assert {layer(m) for m in modules()} <= set(RANK), "a new top-level module needs a rank in RANK"
+
+
+def upward(edges: dict[str, set[str]]) -> list[str]:
+    found = []
+    for module, targets in edges.items():
+        for target in targets:
+            a, b = layer(module), layer(target)
+            if a != b and (a, b) not in SIDEWAYS and RANK[b] >= RANK[a]:
+                found.append(f"{module} imports {target} ({a} may not import {b})")
+    return sorted(found)
+
+
+def test_no_module_imports_upward():
+    assert not upward(graph()), "\n".join(upward(graph()))
+
+
+def test_no_import_cycles():
+    edges = graph()
+    state, stack, cycles = {}, [], []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = "done"
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    assert not cycles, "\n".join(cycles)
+
+
+@pytest.mark.parametrize("source, target", [("core", "models"), ("training", "models"), ("baselines", "models"),
+                                            ("models", "analysis"), ("viz", "interactive")])
+def test_the_check_catches_a_planted_upward_import(tmp_path, source, target):
+    path = tmp_path / "planted.py"
+    path.write_text(f"def f():\n    from ..{target}.planted_target import thing\n")
+    name, planted = f"infolib.{source}.planted", f"infolib.{target}.planted_target"
+    found = imports(name, path, set(modules()) | {name, planted})
+    assert found == {planted}
+    assert upward({name: found})
