@@ -6,6 +6,7 @@ The cell tagged `parameters` holds the defaults; `run_notebook` inserts a cell t
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Mapping
@@ -15,6 +16,13 @@ FIGURE_NOTEBOOKS = (
     "00_quickstart", "01_method_on_a_toy", "02_gradient_vs_information_across_layers", "03_reverse_sequence",
     "04_sentiment_methods", "05_model_comparison", "06_layerwise_forgetting", "07_fine_grained_forgetting",
 )
+# Notebooks that read back (model, state, sentence) results another notebook computes: run after it, so
+# two notebooks running side by side never compute the same pair twice.
+READS_FROM = {
+    "04_sentiment_methods": ("02_gradient_vs_information_across_layers",),
+    "06_layerwise_forgetting": ("02_gradient_vs_information_across_layers",),
+    "07_fine_grained_forgetting": ("02_gradient_vs_information_across_layers",),
+}
 
 
 def inject_parameters(nb, parameters: Mapping[str, object]):
@@ -30,11 +38,11 @@ def inject_parameters(nb, parameters: Mapping[str, object]):
 
 
 def run_notebook(path: str | Path, out: str | Path | None = None, parameters: Mapping[str, object] | None = None,
-                 timeout: int = 900, cwd: str | Path | None = None) -> float:
+                 timeout: int = 900, cwd: str | Path | None = None, env: Mapping[str, str] | None = None) -> float:
     """Execute a notebook with `parameters`; write the executed copy to `out`; return seconds taken.
 
     Runs in the notebook's folder (so relative paths like '../reports' work) unless `cwd` is given.
-    The kernel inherits this process's environment (INFOLIB_CACHE, OMP_NUM_THREADS, ...).
+    The kernel inherits this process's environment (INFOLIB_CACHE, OMP_NUM_THREADS, ...), updated by `env`.
     Raises nbclient's CellExecutionError with the failing cell's traceback.
     """
     import nbformat
@@ -48,7 +56,7 @@ def run_notebook(path: str | Path, out: str | Path | None = None, parameters: Ma
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd or path.parent)}})
     try:
-        client.execute()
+        client.execute(**({"env": {**os.environ, **env}} if env else {}))
     finally:
         if out is not None:
             Path(out).parent.mkdir(parents=True, exist_ok=True)

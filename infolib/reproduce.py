@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import runlog
-from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, run_notebook
+from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
 
@@ -67,7 +67,7 @@ CELL_TIMEOUT = 600
 
 
 def reproduce(out: str | Path = "reports", smoke: bool = False,
-              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT) -> Path:
+              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT, jobs: int | None = None) -> Path:
     """Run the whole pipeline; return the report folder.
 
     Args:
@@ -75,6 +75,8 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
         timeout: seconds per notebook cell.
+        jobs: notebooks run side by side (default: 2 when the machine has ≥ 2 cores), each kernel with
+            cores // jobs torch threads; a notebook that reads another's results waits for it (`READS_FROM`).
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
@@ -91,26 +93,7 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
         model = load_model(name, smoke=smoke)
         models.append(model_facts(model, model_metrics(model.name)))
         stages.done(f"model {model.name}")
-    status, work = {}, {}
-    previous = os.environ.get(runlog.RUN_LOG_ENV)
-    for k, name in enumerate(notebooks, 1):
-        print(f"[reproduce] notebook {k}/{len(notebooks)}: {name} …", flush=True)
-        log = out / "runlogs" / f"{name}.jsonl"
-        log.unlink(missing_ok=True)
-        os.environ[runlog.RUN_LOG_ENV] = str(log)  # the kernel inherits it
-        try:
-            run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
-                         {"SMOKE": bool(smoke), "REPORTS": str(out)}, timeout=timeout)
-            status[name] = "ok"
-        except Exception as error:  # report every failure, keep going
-            status[name] = f"FAILED: {type(error).__name__}: {_last_lines(str(error))}"
-            print(f"[reproduce] {name} FAILED: {type(error).__name__}: {_last_lines(str(error), 3)}", flush=True)
-        finally:
-            if previous is None:
-                os.environ.pop(runlog.RUN_LOG_ENV, None)
-            else:
-                os.environ[runlog.RUN_LOG_ENV] = previous
-        work[name] = {"seconds": stages.done(f"notebook {name}"), **runlog.summary(runlog.read(log))}
+    status, work = run_notebooks(notebooks, out, smoke, timeout, jobs, stages)
     claims = build_claims(out)
     claims.to_csv(out / "claims.csv", index=False)
     results = {"smoke": bool(smoke), "seconds": stages.times, "total_seconds": round(time.perf_counter() - stages.started, 1),
@@ -124,6 +107,55 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
         listing = "\n".join(f"  {n}: {s}" for n, s in failed.items())
         raise RuntimeError(f"{len(failed)} of {len(status)} notebooks failed (see {out / 'REPORT.md'}):\n{listing}")
     return out
+
+
+def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages):
+    """Execute the notebooks, `jobs` at a time, in order, each after the notebooks it reads from.
+
+    Returns:
+        status: name -> "ok" or "FAILED: <error>"; work: name -> wall seconds and its run-log summary.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    cores = os.cpu_count() or 1
+    jobs = max(1, min(jobs or min(2, cores), len(notebooks)))
+    threads = str(max(1, cores // jobs))
+    status, work, running = {}, {}, {}
+
+    def run(name: str) -> tuple[str, float]:
+        log = out / "runlogs" / f"{name}.jsonl"
+        log.unlink(missing_ok=True)
+        env = {runlog.RUN_LOG_ENV: str(log), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        started = time.perf_counter()
+        try:
+            run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
+                         {"SMOKE": bool(smoke), "REPORTS": str(out)}, timeout=timeout, env=env)
+            return "ok", time.perf_counter() - started
+        except Exception as error:  # report every failure, keep going
+            return f"FAILED: {type(error).__name__}: {_last_lines(str(error))}", time.perf_counter() - started
+
+    waiting = list(notebooks)
+    print(f"[reproduce] {len(notebooks)} notebooks, {jobs} at a time, {threads} torch thread(s) each", flush=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while waiting or running:
+            for name in [n for n in waiting if all(d in status or d not in notebooks for d in READS_FROM.get(n, ()))]:
+                if len(running) == jobs:
+                    break
+                waiting.remove(name)
+                print(f"[reproduce] notebook {name} …", flush=True)
+                running[pool.submit(run, name)] = name
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                status[name], seconds = future.result()
+                if status[name] != "ok":
+                    print(f"[reproduce] {name} {_last_lines(status[name], 3)}", flush=True)
+                log = out / "runlogs" / f"{name}.jsonl"
+                work[name] = {"seconds": round(seconds, 1), **runlog.summary(runlog.read(log))}
+                stages.times[f"notebook {name}"] = round(seconds, 1)
+                print(f"[reproduce] notebook {name}: {seconds:.1f} s ({status[name][:40]})", flush=True)
+    stages.done(f"notebooks ({jobs} at a time)")
+    return {n: status[n] for n in notebooks}, {n: work[n] for n in notebooks}
 
 
 def _last_lines(text: str, n: int = 12) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infolib.core import runlog
 from infolib.notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, has_outputs, inject_parameters, run_notebook
+from infolib.reproduce import Stages, run_notebooks
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
@@ -32,22 +32,14 @@ SMOKE_CELL_TIMEOUT = 900
 
 @pytest.fixture(scope="module")
 def smoke_reports(tmp_path_factory, isolated_cache):
-    """Run notebooks 00-07 with SMOKE=True into one temporary reports folder, each with its run log."""
+    """Run notebooks 00-07 with SMOKE=True into one temporary reports folder, two at a time as
+    `make reproduce` does (each after the notebooks it reads from), each with its own run log."""
     assert os.environ["INFOLIB_CACHE"] == str(isolated_cache)
     out = tmp_path_factory.mktemp("reports")
-    seconds, errors, work = {}, {}, {}
-    for name in FIGURE_NOTEBOOKS:
-        log = out / f"{name}.jsonl"
-        os.environ[runlog.RUN_LOG_ENV] = str(log)  # the kernel inherits it
-        try:
-            seconds[name] = run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
-                                         {"SMOKE": True, "REPORTS": str(out)}, timeout=SMOKE_CELL_TIMEOUT)
-        except Exception as error:  # collect all failures, report them together
-            errors[name] = f"{type(error).__name__}: {str(error)[-1500:]}"
-        finally:
-            os.environ.pop(runlog.RUN_LOG_ENV, None)
-        work[name] = runlog.summary(runlog.read(log))
-    return {"out": out, "seconds": seconds, "errors": errors, "work": work}
+    (out / "runlogs").mkdir()
+    status, work = run_notebooks(FIGURE_NOTEBOOKS, out, smoke=True, timeout=SMOKE_CELL_TIMEOUT, jobs=2, stages=Stages())
+    errors = {name: s for name, s in status.items() if s != "ok"}
+    return {"out": out, "errors": errors, "work": work}
 
 
 @pytest.mark.slow

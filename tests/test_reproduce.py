@@ -1,0 +1,56 @@
+"""`make reproduce` runs notebooks side by side: each after the notebooks it reads from, failures reported."""
+import threading
+import time
+
+import pytest
+
+from infolib import reproduce
+from infolib.notebooks import FIGURE_NOTEBOOKS, READS_FROM
+
+
+@pytest.fixture
+def fake_notebooks(monkeypatch):
+    """Replace kernel execution by a short sleep that records when each notebook ran and with which env."""
+    events, lock = {}, threading.Lock()
+
+    def run_notebook(path, out, parameters, timeout, env):
+        name = path.stem
+        with lock:
+            events[name] = {"start": time.perf_counter(), "env": dict(env)}
+        time.sleep(0.05)
+        if name == "03_reverse_sequence":
+            raise RuntimeError("cell 4 raised\nValueError: broken on purpose")
+        with lock:
+            events[name]["end"] = time.perf_counter()
+
+    monkeypatch.setattr(reproduce, "run_notebook", run_notebook)
+    return events
+
+
+def test_notebooks_run_after_the_notebooks_they_read_from(tmp_path, fake_notebooks):
+    (tmp_path / "runlogs").mkdir()
+    status, work = reproduce.run_notebooks(FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2,
+                                           stages=reproduce.Stages())
+    assert list(status) == list(FIGURE_NOTEBOOKS) and set(work) == set(FIGURE_NOTEBOOKS)
+    for name, sources in READS_FROM.items():
+        for source in sources:
+            assert fake_notebooks[name]["start"] >= fake_notebooks[source]["end"], (name, source)
+    runs = [e for e in fake_notebooks.values() if "end" in e]
+    assert any(a is not b and a["start"] < b["start"] < a["end"] for a in runs for b in runs)  # two at a time
+
+
+def test_a_failed_notebook_is_reported_and_the_rest_still_run(tmp_path, fake_notebooks):
+    (tmp_path / "runlogs").mkdir()
+    status, _ = reproduce.run_notebooks(FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2,
+                                        stages=reproduce.Stages())
+    failed = status["03_reverse_sequence"]
+    assert failed.startswith("FAILED: RuntimeError") and "broken on purpose" in failed
+    assert all(s == "ok" for n, s in status.items() if n != "03_reverse_sequence")
+
+
+def test_each_kernel_gets_its_run_log_and_a_share_of_the_cores(tmp_path, fake_notebooks, monkeypatch):
+    monkeypatch.setattr(reproduce.os, "cpu_count", lambda: 4)
+    (tmp_path / "runlogs").mkdir()
+    reproduce.run_notebooks(FIGURE_NOTEBOOKS[:3], tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages())
+    logs = {e["env"]["INFOLIB_RUN_LOG"] for e in fake_notebooks.values()}
+    assert len(logs) == 3 and all(e["env"]["OMP_NUM_THREADS"] == "2" for e in fake_notebooks.values())
