@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.tables import importance_map
+from ..core.names import is_layer, layer_index
 
 METHOD_LABELS = {
     "information": "information −log(σ/scale)",
@@ -143,17 +144,16 @@ def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = ("[CLS]"
 def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: Mapping[str, bool] | None = None):
     """Each word of one sentence: retained information across layers, coloured by kind of word."""
     from ..analysis.kinds import KINDS, word_kind
-    from ..analysis.metrics import layer_depth
 
     plt = _plt()
     rows = frame[(frame["method"] == "information") & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
-    rows = rows[rows["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    rows = rows[rows["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError(f"no estimator rows for {model!r}, sentence {sentence_id}.")
     colours = dict(zip(KINDS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for word_id, one in rows.groupby("word_id"):
-        one = one.assign(depth=one["layer"].map(layer_depth)).sort_values("depth")
+        one = one.assign(depth=one["layer"].map(layer_index)).sort_values("depth")
         word = one["word"].iloc[0]
         kind = word_kind(word, lexicon)
         ax.plot(one["depth"], -one["log_sigma_ratio"], marker=".", color=colours[kind], alpha=0.85)
