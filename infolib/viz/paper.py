@@ -1,8 +1,8 @@
 """The paper's figures (METHOD.md §5) as functions returning matplotlib Figures.
 
-Each takes the tidy tables of `infolib.analysis`; `plots.save_figure` writes PNG and SVG. Colour
-maps always say which way is "kept": for σ-based maps dark = kept, for normalised importance
-maps bright = important.
+Each takes the tidy tables of `infolib.analysis`; `viz.export.save_figure` writes PNG and SVG. Maps
+follow the colour convention of `viz.maps.SCALES`: for σ-based maps dark = kept, for normalised
+importance maps bright = important.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..analysis.tables import importance_map
 from ..core.names import is_layer, layer_index
+from .maps import SCALES, word_map
 
 METHOD_LABELS = {
     "information": "information −log(σ/scale)",
@@ -35,23 +36,22 @@ def method_maps(frame: pd.DataFrame, methods: Sequence[str], models: Sequence[st
     """Grid of importance maps: rows = models, columns = methods; each map [hidden states, words].
 
     Each row of each map is divided by its maximum (1 = the most important word of that hidden
-    state), so the methods share one colour scale; bright = important.
+    state), so the methods share one colour scale (`maps.SCALES['relative_importance']`); bright = important.
     """
     plt = _plt()
-    fig, axes = plt.subplots(len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8), squeeze=False)
+    fig, axes = plt.subplots(len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8),
+                             squeeze=False)
     image = None
     for r, model in enumerate(models):
         for c, method in enumerate(methods):
             ax = axes[r][c]
-            matrix, names, words = importance_map(frame, method, model, sentence_id, layers)
-            image = ax.imshow(matrix, aspect="auto", cmap="magma", vmin=0, vmax=1)
-            ax.set_xticks(range(len(words)), words, rotation=60, ha="right", fontsize=7)
-            ax.set_yticks(range(len(names)), names, fontsize=7)
+            matrix, rows, words = importance_map(frame, method, model, sentence_id, layers)
+            image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=7)
             if r == 0:
                 ax.set_title(METHOD_LABELS.get(method, method), fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"{model}\n{ylabel}", fontsize=8)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="importance / row max\n(bright = important)")
+    fig.colorbar(image, ax=axes, shrink=0.8, label=SCALES["relative_importance"].colorbar_label)
     fig.suptitle(title or "Importance of each word per hidden state, by method", fontsize=10)
     return fig
 
