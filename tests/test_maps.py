@@ -20,7 +20,8 @@ def _explanation(sigma_rows, words=("[CLS]", "a", "film", "[SEP]"), layers=("lay
     words = list(words)
     return Explanation(
         sentences=[" ".join(words[1:-1])], layers=list(layers), words=[words], tokens=[words],
-        word_of_token=[list(range(len(words)))], sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
+        word_of_token=[list(range(len(words)))],
+        sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
         diagnostics={(0, name): {"steps": 1, "converged": True, "loss_curve": []} for name in layers},
         scale=2.0, K=8, settings={}, model="m", fingerprint="f",
     )

@@ -281,9 +281,10 @@ def test_memory_store_serves_explain_without_being_a_disk_cache(tiny, tiny_sprea
 
     store = MemoryStore()
     assert not isinstance(store, ResultCache) and len(store) == 0
-    first = explain(tiny, "a dull film", ["layer.1", "layer.2"], sigma_s=tiny_spread, progress=False, cache=store, **TINY)
+    layers = ["layer.1", "layer.2"]
+    first = explain(tiny, "a dull film", layers, sigma_s=tiny_spread, progress=False, cache=store, **TINY)
     assert len(store) == 2 and not any(d["cached"] for d in first.diagnostics.values())
-    again = explain(tiny, "a dull film", ["layer.1", "layer.2"], sigma_s=tiny_spread, progress=False, cache=store, **TINY)
+    again = explain(tiny, "a dull film", layers, sigma_s=tiny_spread, progress=False, cache=store, **TINY)
     assert all(d["cached"] for d in again.diagnostics.values())
     for pair in first.sigma:
         assert torch.equal(first.sigma[pair], again.sigma[pair])
@@ -304,9 +305,10 @@ def test_align_words_marks_added_and_removed():
 def _explanation(sentence: str, sigma_rows: list[list[float]], layers=("layer.1", "layer.2")) -> Explanation:
     words = ["[CLS]", *sentence.split(), "[SEP]"]
     return Explanation(
-        sentences=[sentence], layers=list(layers), words=[words], tokens=[words], word_of_token=[list(range(len(words)))],
-        sigma={(0, l): torch.tensor(row) for l, row in zip(layers, sigma_rows)},
-        diagnostics={(0, l): {"steps": 1, "converged": True, "loss_curve": []} for l in layers},
+        sentences=[sentence], layers=list(layers), words=[words], tokens=[words],
+        word_of_token=[list(range(len(words)))],
+        sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
+        diagnostics={(0, name): {"steps": 1, "converged": True, "loss_curve": []} for name in layers},
         scale=1.0, K=8, settings={}, model="m", fingerprint="f",
     )
 

@@ -67,7 +67,8 @@ class SentenceExplorer:
         self.figure = None
         self.renders = 0
         self.error: str | None = None
-        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status, self.image])
+        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status,
+                           self.image])
         for widget in (self.model, self.sentence, self.text, self.layer, self.method):
             widget.observe(self._on_change, names="value")
         self.update()
@@ -144,8 +145,10 @@ class LinearToyExplorer:
         self.weights = list(weights)
         self.K = K
         self.settings = dict(settings or {})
-        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False)
-        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale", continuous_update=False)
+        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate",
+                                     continuous_update=False)
+        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale",
+                                      continuous_update=False)
         self.image = w.Image(format="png")
         self.figure = None
         self.renders = 0

@@ -89,7 +89,8 @@ class Probe:
                                        continuous_update=False)
         self.method = w.Dropdown(options=list(methods), value=methods[0], description="Method")
         self.status = w.HTML(value="")
-        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="30%", visibility="hidden"))
+        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info",
+                                      layout=w.Layout(width="30%", visibility="hidden"))
         self.prediction = w.HTML(value="")
         self.figure = w.Output()
         self.difference = w.Output()
@@ -242,12 +243,10 @@ class Probe:
             if self.diffs:
                 self.difference.outputs = (_image_output(to_png(diff_figure(self.diffs)), "<Figure: difference>"),)
             else:
-                self.difference.outputs = ({"output_type": "stream", "name": "stdout",
-                                            "text": "Edit the sentence to see which words gained or lost information.\n"},)
-            self.prediction.value = " · ".join(
-                f"<b>{escape(v.model)}</b>: " + (f"predicts <b>{escape(v.prediction.label)}</b> with probability "
-                                                  f"{v.prediction.probability:.2f}" if v.prediction else "no classifier (no prediction)")
-                for v in state.views)
+                hint = "Edit the sentence to see which words gained or lost information.\n"
+                self.difference.outputs = ({"output_type": "stream", "name": "stdout", "text": hint},)
+            self.prediction.value = " · ".join(f"<b>{escape(v.model)}</b>: {_prediction_html(v.prediction)}"
+                                               for v in state.views)
             self.progress.layout.visibility = "hidden"
             self.status.value = f"done in {state.seconds:.1f} s"
 
@@ -263,6 +262,12 @@ class Probe:
         if not self.diffs:
             raise ValueError("no edit yet: change the sentence to see a difference.")
         return diff_figure(self.diffs)
+
+
+def _prediction_html(prediction) -> str:
+    if prediction is None:
+        return "no classifier (no prediction)"
+    return f"predicts <b>{escape(prediction.label)}</b> with probability {prediction.probability:.2f}"
 
 
 def _message(error: Exception) -> str:

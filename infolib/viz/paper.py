@@ -64,7 +64,8 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     for (method, model), group in magnitudes.groupby(["method", "model"], sort=False):
         total = group["total"].to_numpy()
         style = "-" if method == "information" else "--"
-        left.plot(group["relative_depth"], total / total[0], style, marker="o", label=f"{model} · {METHOD_LABELS.get(method, method)}")
+        left.plot(group["relative_depth"], total / total[0], style, marker="o",
+                  label=f"{model} · {METHOD_LABELS.get(method, method)}")
     left.set_yscale("log")
     left.set_xlabel("relative depth (layer / L)")
     left.set_ylabel("Σ importance / value at the first layer")
@@ -80,7 +81,8 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     return fig
 
 
-def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model", labels: Mapping[str, str] | None = None,
+def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model",
+                labels: Mapping[str, str] | None = None,
                 title: str | None = None, accuracy: pd.DataFrame | None = None):
     """One panel per metric: mean with 95 % interval per `by` value (from `analysis.summarise`);
     with `accuracy`, a last panel of each model's dev accuracy."""
@@ -90,7 +92,8 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model"
     for ax, metric in zip(axes[0], metrics):
         rows = summary[summary["metric"] == metric]
         x = np.arange(len(rows))
-        ax.bar(x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3, color="tab:blue")
+        ax.bar(x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3,
+               color="tab:blue")
         ax.set_xticks(x, rows[by], rotation=30, ha="right", fontsize=8)
         ax.set_title((labels or {}).get(metric, metric), fontsize=9)
     if accuracy is not None:
@@ -104,7 +107,10 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model"
     return fig
 
 
-def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")):
+KIND_ORDER = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")
+
+
+def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = KIND_ORDER):
     """Per model: relative depth at which each kind of word keeps ≤ half its first-layer information."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -122,7 +128,7 @@ def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[
     return fig
 
 
-def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")):
+def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = KIND_ORDER):
     """Per model (one panel each): mean retained information −log(σ/scale) across layers per kind of word."""
     plt = _plt()
     models = list(dict.fromkeys(information["model"]))
@@ -168,7 +174,8 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     return fig
 
 
-def toy_figure(closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float], reference: np.ndarray | None = None):
+def toy_figure(closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float],
+               reference: np.ndarray | None = None):
     """Linear Φ: estimated σ beside the closed form σ_i ∝ 1/|w_i| (log scale)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.4))
