@@ -158,9 +158,25 @@ def test_explain_methods_on_a_toy_model():
     matrix, layers, words = analysis.importance_map(frame, "gradient_saliency", model.name, 0)
     assert matrix.shape == (2, 3) and matrix.max() == pytest.approx(1) and words == ["w1", "w2", "w3"]
     fig = figures.method_maps(frame, ["information", "gradient_saliency"], [model.name], 0)
-    assert len(fig.axes) >= 2
-    fig = figures.coherence_figure(analysis.layer_magnitudes(frame), analysis.coherence_table(frame))
-    assert fig.axes
+    maps, colorbar = fig.axes[:2], fig.axes[2:]
+    assert len(colorbar) == 1 and "bright = important" in colorbar[0].get_ylabel()   # one shared colour bar
+    for ax, method in zip(maps, ["information", "gradient_saliency"]):
+        expected, layers, words = analysis.importance_map(frame, method, model.name, 0)
+        np.testing.assert_allclose(ax.images[0].get_array(), expected)             # the map is the table's matrix
+        assert ax.images[0].get_clim() == (0.0, 1.0) and ax.images[0].get_cmap().name == "magma"
+        assert [t.get_text() for t in ax.get_xticklabels()] == words == ["w1", "w2", "w3"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == layers == ["layer.1", "layer.2"]
+        assert ax.get_title() == figures.METHOD_LABELS[method]
+    magnitudes = analysis.layer_magnitudes(frame)
+    coherence = analysis.coherence_table(frame)
+    fig = figures.coherence_figure(magnitudes, coherence)
+    left, right = fig.axes
+    assert len(left.lines) == 2                                                     # one line per method and model
+    for line, (_, group) in zip(left.lines, magnitudes.groupby(["method", "model"], sort=False)):
+        np.testing.assert_allclose(line.get_xdata(), group["relative_depth"])
+        np.testing.assert_allclose(line.get_ydata(), group["total"] / group["total"].iloc[0])
+    heights = sorted(bar.get_height() for bar in right.patches)
+    np.testing.assert_allclose(heights, sorted(coherence["adjacent_spearman"]))
     with pytest.raises(ValueError):
         analysis.explain_methods(model, ["w1"], ["layer.1"], ["bogus"], corpus=corpus)
 

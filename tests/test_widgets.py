@@ -1,4 +1,4 @@
-"""The what-if probe without a browser: `infolib.interactive.whatif` (compute, diff, figures) and the widget wiring
+"""The what-if tool without a browser: `infolib.interactive.whatif` (compute, diff, figures) and the widget wiring
 of `infolib.interactive.widgets.Probe` (text → figure, layer range, superseded computations, error messages)."""
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import torch
 pytest.importorskip("ipywidgets", reason="the probe widget needs ipywidgets (pip install ipywidgets)")
 
 from infolib.core.hooks import Encoding, HookedModel  # noqa: E402
+from infolib.core.estimator import Cancelled  # noqa: E402
 from infolib.interactive.whatif import (  # noqa: E402
-    Cancelled, Prober, align_words, diff_figure, figure_png, information_diff, predict, probe_figure,
+    WhatIf, align_words, diff_figure, figure_png, information_diff, predict, whatif_figure,
 )
 from infolib.core.results import Explanation  # noqa: E402
 from infolib.interactive.widgets import Probe  # noqa: E402
@@ -94,8 +95,9 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
     probe.text.value = "a dull and boring film"
     first = png_of(probe.figure)
     assert probe.state.sentence == "a dull and boring film" and probe.error is None
-    assert "negative" in probe.prediction.value or "positive" in probe.prediction.value
-    assert "probability" in probe.prediction.value
+    expected = predict(tiny, "a dull and boring film")
+    assert probe.prediction.value == (f"<b>tiny-sst2</b>: predicts <b>{expected.label}</b> with probability "
+                                      f"{expected.probability:.2f}")
 
     probe.text.value = "a bright and boring film"
     assert probe.state.sentence == "a bright and boring film"
@@ -104,7 +106,18 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
     diff = probe.diffs[0]
     assert diff.added == ["bright"] and diff.removed == ["dull"]
     assert png_of(probe.difference)  # the difference figure is shown
-    assert probe.difference_figure() is not None and probe.figure_now() is not None
+    # the exported figures hold what the state holds: the map's cells, its words, its layers
+    result = probe.state.views[0].result
+    ax = probe.figure_now().axes[0]
+    np.testing.assert_allclose(ax.images[0].get_array(), result.log_sigma_ratio(0))
+    assert [t.get_text() for t in ax.get_xticklabels()] == "a bright and boring film".split()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["layer.1", "layer.2"]
+    assert ax.get_title() == f"tiny-sst2: predicts {probe.state.views[0].prediction}"
+    ax = probe.difference_figure().axes[0]
+    shown = ax.images[0].get_array()
+    np.testing.assert_array_equal(shown.mask, np.isnan(diff.change))
+    np.testing.assert_allclose(shown.filled(np.nan), diff.change)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "−dull", "+bright", "and", "boring", "film"]
 
 
 def test_layer_range_change_recomputes_only_those_layers(tiny, tiny_spread):
@@ -126,6 +139,39 @@ def test_two_models_side_by_side(tiny, tiny_spread):
     assert probe.prediction.value.count("probability") == 2
 
 
+class DeepClassifier(TinyClassifier):
+    """TinyClassifier with a third block (layer.3)."""
+
+    def __init__(self):
+        super().__init__(name="deep-sst2")
+        self.hidden_states = ("layer.0", "layer.1", "layer.2", "layer.3", "logits")
+
+    def _forward(self, embed, attention_mask, want):
+        states = super()._forward(embed, attention_mask, {"layer.2": torch.arange(len(embed))})
+        layer3 = torch.tanh(self.module[1](states["layer.2"]))
+        out = super()._forward(embed, attention_mask, {n: r for n, r in want.items() if n != "layer.3"})
+        if "layer.3" in want:
+            out["layer.3"] = layer3[want["layer.3"]]
+        return out
+
+
+def test_layer_slider_follows_the_models_depth(tiny, tiny_spread):
+    deep = DeepClassifier()
+    probe = make_probe([tiny, deep], {**tiny_spread, "layer.3": torch.ones(8)}, sentence="a dull film")
+    assert (probe.layers.max, probe.layers.value) == (2, (1, 2))  # tiny's blocks, not a fixed default
+    probe.model_a.value = "deep-sst2"
+    assert (probe.layers.max, probe.layers.value) == (3, (1, 3))  # the range's end moved with the slider's
+    assert probe.state.views[0].result.layers == ["layer.1", "layer.2", "layer.3"]
+    probe.model_b.value = "tiny-sst2"  # side by side: the deeper of the two
+    assert probe.layers.max == 3 and [v.result.layers for v in probe.state.views] == [
+        ["layer.1", "layer.2", "layer.3"], ["layer.1", "layer.2"]]
+    probe.model_b.value = "(none)"
+    probe.layers.value = (2, 2)
+    probe.model_a.value = "tiny-sst2"
+    assert (probe.layers.max, probe.layers.value) == (2, (2, 2))
+    assert probe.state.views[0].result.layers == ["layer.2"]
+
+
 def test_stale_computation_is_superseded(tiny_spread):
     slow = TinyClassifier(delay=0.05)
     probe = Probe([slow], settings={"samples": 1, "max_steps": 40, "window": 20}, background=True)
@@ -145,19 +191,45 @@ def test_stale_computation_is_superseded(tiny_spread):
     assert probe.status.value.startswith("done")
 
 
-def test_cancel_stops_between_steps(tiny, tiny_spread):
-    prober = Prober([tiny], settings=TINY)
-    prober.spreads[tiny.name] = tiny_spread
-    calls = []
+class CountingClassifier(TinyClassifier):
+    """TinyClassifier that counts its forward passes."""
+
+    def __init__(self):
+        super().__init__()
+        self.passes = 0
+
+    def _forward(self, embed, attention_mask, want):
+        self.passes += 1
+        return super()._forward(embed, attention_mask, want)
+
+
+def test_cancel_stops_between_optimisation_steps(tiny_spread):
+    model = CountingClassifier()
+    whatif = WhatIf([model], settings={"samples": 1, "max_steps": 50, "window": 40})  # would run all 50 steps
+    whatif.spreads[model.name] = tiny_spread
+    steps = []
 
     def check():
-        calls.append(1)
-        if len(calls) > 2:
+        if len(steps) == 3:
             raise Cancelled()
 
     with pytest.raises(Cancelled):
-        prober.compute("a dull film", [tiny.name], (1, 2), check=check)
-    assert len(calls) == 3
+        whatif.compute("a dull film", [model.name], (1, 2), check=check, on_step=lambda name, n: steps.append(n))
+    assert steps == [1, 2, 3]  # the optimiser called back after each step and stopped after the third
+    passes = model.passes
+    assert 3 <= passes <= 6  # the clean pass and one per step (the checks run nothing of their own)
+    assert len(whatif.cache) == 0  # nothing half-done was stored
+    whatif.compute("a dull film", [model.name], (1, 2), check=lambda: None)  # and the tool still works
+    assert len(whatif.cache) == 2
+
+
+def test_a_control_character_is_stripped_as_explain_does(tiny, tiny_spread):
+    probe = make_probe([tiny], tiny_spread, sentence="a dull\x00 film\u200b \x1b[31mtoday")
+    assert probe.error is None, probe.error
+    assert probe.state.sentence == "a dull film [31mtoday"  # the same cleaning as infolib.core.inputs.check_sentences
+    assert probe.state.views[0].result.words[0] == ["a", "dull", "film", "[31mtoday"]
+    probe.text.value = "\x00\x07 \u200b"
+    assert "empty" in probe.error
 
 
 @pytest.mark.parametrize("text, message", [
@@ -194,7 +266,30 @@ def test_method_dropdown_runs_a_gradient_baseline(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread, sentence="a dull film")
     probe.method.value = "gradient_saliency"
     assert probe.error is None, probe.error
-    assert probe.state.views[0].result.method == "gradient_saliency"
+    result = probe.state.views[0].result
+    assert result.method == "gradient_saliency"
+    ax, colorbar = probe.figure_now().axes
+    np.testing.assert_allclose(ax.images[0].get_array(), np.abs(result.score_matrix(0)))
+    assert ax.images[0].get_cmap().name == "magma" and ax.images[0].get_clim()[0] == 0  # bright = important
+    assert colorbar.get_ylabel() == "|gradient_saliency score|\nlarger = more important"
+
+
+def test_memory_store_serves_explain_without_being_a_disk_cache(tiny, tiny_spread):
+    from infolib.core.explain import explain
+    from infolib.core.store import ResultCache
+    from infolib.interactive.memory import MemoryStore
+
+    store = MemoryStore()
+    assert not isinstance(store, ResultCache) and len(store) == 0
+    layers = ["layer.1", "layer.2"]
+    first = explain(tiny, "a dull film", layers, sigma_s=tiny_spread, progress=False, cache=store, **TINY)
+    assert len(store) == 2 and not any(d["cached"] for d in first.diagnostics.values())
+    again = explain(tiny, "a dull film", layers, sigma_s=tiny_spread, progress=False, cache=store, **TINY)
+    assert all(d["cached"] for d in again.diagnostics.values())
+    for pair in first.sigma:
+        assert torch.equal(first.sigma[pair], again.sigma[pair])
+    with pytest.raises(ValueError, match="max_entries must be a positive int"):
+        MemoryStore(max_entries=0)
 
 
 # -- logic ---------------------------------------------------------------------------------------
@@ -210,9 +305,10 @@ def test_align_words_marks_added_and_removed():
 def _explanation(sentence: str, sigma_rows: list[list[float]], layers=("layer.1", "layer.2")) -> Explanation:
     words = ["[CLS]", *sentence.split(), "[SEP]"]
     return Explanation(
-        sentences=[sentence], layers=list(layers), words=[words], tokens=[words], word_of_token=[list(range(len(words)))],
-        sigma={(0, l): torch.tensor(row) for l, row in zip(layers, sigma_rows)},
-        diagnostics={(0, l): {"steps": 1, "converged": True, "loss_curve": []} for l in layers},
+        sentences=[sentence], layers=list(layers), words=[words], tokens=[words],
+        word_of_token=[list(range(len(words)))],
+        sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
+        diagnostics={(0, name): {"steps": 1, "converged": True, "loss_curve": []} for name in layers},
         scale=1.0, K=8, settings={}, model="m", fingerprint="f",
     )
 
@@ -227,8 +323,19 @@ def test_information_diff_is_change_of_log_sigma_ratio():
     np.testing.assert_allclose(diff.change[0, 1], np.log(0.25) - np.log(0.5))
     np.testing.assert_allclose(diff.change[1, 4], np.log(1.0) - np.log(0.5))
     assert ("layer.1", "a", pytest.approx(np.log(0.5))) in diff.gained()
-    assert [(l, w) for l, w, _ in diff.lost()] == [("layer.2", "film")]
-    assert diff_figure(diff).axes  # a matplotlib Figure
+    assert [(layer, w) for layer, w, _ in diff.lost()] == [("layer.2", "film")]
+    fig = diff_figure(diff)
+    ax, colorbar = fig.axes
+    image = ax.images[0]
+    np.testing.assert_array_equal(image.get_array().mask, np.isnan(diff.change))  # added/removed: no colour
+    np.testing.assert_allclose(image.get_array().filled(np.nan), diff.change)
+    limit = np.nanmax(np.abs(diff.change))
+    assert image.get_clim() == (-limit, limit) and image.get_cmap().name == "RdBu_r"  # centred on 0
+    labels = ax.get_xticklabels()
+    assert [t.get_text() for t in labels] == ["[CLS]", "a", "−dull", "+bright", "film", "[SEP]"]
+    assert labels[3].get_color() == "tab:green" and labels[2].get_color() == "grey"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["layer.1", "layer.2"]
+    assert colorbar.get_ylabel().startswith("Δ log(σ / scale) (new − old)")
 
 
 def test_predict_needs_logits(tiny, minilm):
@@ -239,13 +346,14 @@ def test_predict_needs_logits(tiny, minilm):
 
 
 def test_minilm_probe_end_to_end(minilm, minilm_sigma_s):
-    prober = Prober([minilm], settings={"samples": 1, "max_steps": 2, "window": 1})
-    prober.spreads[minilm.name] = minilm_sigma_s
-    passes = []
-    state = prober.compute("a charming and affecting journey", ["minilm"], (5, 6), on_pass=lambda m, n: passes.append(n))
+    whatif = WhatIf([minilm], settings={"samples": 1, "max_steps": 2, "window": 1})
+    whatif.spreads[minilm.name] = minilm_sigma_s
+    steps = []
+    state = whatif.compute("a charming and affecting journey", ["minilm"], (5, 6), on_step=lambda m, n: steps.append(n))
     result = state.views[0].result
     assert result.layers == ["layer.5", "layer.6"] and result.words[0][0] == "[CLS]"
-    assert state.views[0].prediction is None and passes
-    fig = probe_figure(state)
+    assert state.views[0].prediction is None and steps == [1, 2]
+    assert whatif.depth() == 6  # from the model, not a default
+    fig = whatif_figure(state)
     assert "no classifier" in fig.axes[0].get_title()
     assert figure_png(fig).startswith(b"\x89PNG")

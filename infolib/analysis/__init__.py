@@ -1,9 +1,10 @@
-"""Analysis on tidy tables: metrics, word kinds, per-figure tables, the paper's claims, the linear toy.
+"""Analysis on tidy tables: metrics, word kinds, per-figure tables, the paper's claims, the linear toy, edits.
 
 The notebooks call `analysis.<function>`; every public function of the submodules is re-exported here.
 """
-from . import claims, kinds, metrics, runs, tables, toy
+from . import claims, edits, kinds, metrics, runs, tables, toy
 from .claims import CLAIM_COLUMNS, CLAIMS, VERDICTS, claim_row, claims_table, combine_verdicts, verdict
+from .edits import WordDiff, align_words, information_diff, value_matrix
 from .kinds import KINDS, add_word_kinds, sentiment_lexicon, word_kind
 from .runs import explain_methods, explain_reversal
 from .tables import (coherence_per_sentence, coherence_table, forgetting_by_kind, importance_map, information_by_kind,

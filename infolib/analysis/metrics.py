@@ -14,10 +14,11 @@ magnitude) or, for the estimator, I = −log_sigma_ratio.
 from __future__ import annotations
 
 import math
-import re
 from typing import Callable, Collection, Mapping, Sequence
 
 import numpy as np
+
+from ..core.names import sort_key
 
 # A documented English function-word list (articles, auxiliaries, pronouns, prepositions,
 # conjunctions, particles), used for the "meaningful vs function words" comparison (paper §5.5).
@@ -88,14 +89,6 @@ def importance_column(frame) -> np.ndarray:
     return out
 
 
-def layer_depth(name: str) -> int:
-    """The block index of a hidden-state name: 'layer.3' -> 3."""
-    match = re.fullmatch(r"layer\.(\d+)", str(name))
-    if not match:
-        raise ValueError(f"'{name}' is not a layer name like 'layer.3'.")
-    return int(match.group(1))
-
-
 def importance_matrix(frame, sentence_id: int, method: str | None = None, model: str | None = None) -> tuple[np.ndarray, list[str], list[str]]:
     """[layers, n_words] importance of one sentence from a tidy table, layers by depth.
 
@@ -113,7 +106,7 @@ def importance_matrix(frame, sentence_id: int, method: str | None = None, model:
         raise ValueError("the rows mix several methods or models: pass method= and model=.")
     rows = rows.assign(importance=importance_column(rows))
     table = rows.pivot_table(index="layer", columns="word_id", values="importance", aggfunc="first")
-    layers = sorted(table.index, key=lambda n: (0, layer_depth(n)) if re.fullmatch(r"layer\.\d+", n) else (1, n))
+    layers = sorted(table.index, key=sort_key)
     words = rows.drop_duplicates("word_id").sort_values("word_id")["word"].tolist()
     return table.loc[layers].to_numpy(dtype=float), list(layers), words
 

@@ -10,12 +10,12 @@ Word kinds are in `kinds`, the claims in `claims`, the linear toy in `toy`.
 from __future__ import annotations
 
 import math
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..core.names import is_layer, is_step, layer_index, sort_key
 from . import metrics
 from .kinds import add_word_kinds, word_kind
 from .metrics import importance_column
@@ -37,18 +37,13 @@ def importance_map(frame: pd.DataFrame, method: str, model: str, sentence_id: in
         raise ValueError(f"no rows for method {method!r}, model {model!r}, sentence {sentence_id}.")
     rows = rows.assign(importance=importance_column(rows))
     table = rows.pivot_table(index="layer", columns="word_id", values="importance", aggfunc="first")
-    order = list(layers) if layers is not None else sorted(table.index, key=_layer_key)
+    order = list(layers) if layers is not None else sorted(table.index, key=sort_key)
     matrix = table.loc[order].to_numpy(dtype=float)
     if normalise:
         top = matrix.max(1, keepdims=True)
         matrix = np.divide(matrix, top, out=np.zeros_like(matrix), where=top > 0)
     words = rows.drop_duplicates("word_id").sort_values("word_id")["word"].tolist()
     return matrix, order, words
-
-
-def _layer_key(name: str):
-    match = re.fullmatch(r"(layer|step)\.(\d+)", str(name))
-    return (0, match.group(1), int(match.group(2))) if match else (1, str(name), 0)
 
 
 # -- figure 1: coherence across layers -------------------------------------------------------------
@@ -65,7 +60,7 @@ def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
     """
     columns = ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
     rows = []
-    layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    layered = frame[frame["layer"].map(is_layer)]
     for (method, model, sentence_id), group in layered.groupby(["method", "model", "sentence_id"], sort=False):
         matrix, layers, _ = metrics.importance_matrix(group, sentence_id)
         if len(layers) < 2 or matrix.shape[1] < 2:
@@ -114,8 +109,8 @@ def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
     Returns:
         DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences).
     """
-    layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")].copy()
-    layered["depth"] = layered["layer"].map(metrics.layer_depth)
+    layered = frame[frame["layer"].map(is_layer)].copy()
+    layered["depth"] = layered["layer"].map(layer_index)
     totals = layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"].sum().reset_index()
     out = totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
     out["relative_depth"] = out["depth"] / out.groupby(["method", "model"])["depth"].transform("max")
@@ -133,7 +128,7 @@ def reversal_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
     Returns:
         DataFrame: method, model, sentence_id, length (n words), accuracy, mass, chance.
     """
-    steps = frame[frame["layer"].astype(str).str.fullmatch(r"step\.\d+")]
+    steps = frame[frame["layer"].map(is_step)]
     if steps.empty:
         raise ValueError("the table has no 'step.t' rows (explain the reversal models' step states).")
     columns = ["method", "model", "sentence_id", "length", "accuracy", "mass", "chance"]
@@ -174,8 +169,8 @@ def sentence_profile_metrics(frame: pd.DataFrame, lexicon: Mapping[str, bool] | 
             in the table (e.g. 'pooled').
     """
     if layer == "last":
-        layered = frame[frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
-        depth = layered["layer"].map(metrics.layer_depth)
+        layered = frame[frame["layer"].map(is_layer)]
+        depth = layered["layer"].map(layer_index)
         rows = layered[depth == depth.groupby(layered["model"]).transform("max")]
     else:
         rows = frame if layer is None else frame[frame["layer"] == layer]
@@ -258,14 +253,14 @@ def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, f
         DataFrame: model, sentence_id, word_id, word, kind, forgotten_layer, forgotten_depth,
         half_layer, half_depth, retention, information_first, information_last.
     """
-    rows = frame[(frame["method"] == "information") & frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    rows = frame[(frame["method"] == "information") & frame["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError("no estimator rows on 'layer.N' hidden states.")
     out = []
     for (model, sentence_id), group in rows.groupby(["model", "sentence_id"], sort=False):
         table = group.pivot_table(index="layer", columns="word_id", values="log_sigma_ratio", aggfunc="first")
-        order = sorted(table.index, key=metrics.layer_depth)
-        depths = [metrics.layer_depth(n) for n in order]
+        order = sorted(table.index, key=layer_index)
+        depths = [layer_index(n) for n in order]
         L = max(depths)
         log_ratio = table.loc[order].to_numpy(dtype=float)
         forgotten = metrics.forgetting_layer(np.exp(log_ratio), 1.0, depths, L, fraction)
@@ -304,9 +299,9 @@ def information_by_kind(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None)
     Returns:
         DataFrame: model, layer, depth, relative_depth, kind, information, n.
     """
-    rows = frame[(frame["method"] == "information") & frame["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    rows = frame[(frame["method"] == "information") & frame["layer"].map(is_layer)]
     rows = add_word_kinds(rows, lexicon).assign(information=lambda f: np.maximum(-f["log_sigma_ratio"], 0.0))
-    rows["depth"] = rows["layer"].map(metrics.layer_depth)
+    rows["depth"] = rows["layer"].map(layer_index)
     out = rows.groupby(["model", "layer", "depth", "kind"], sort=False)["information"].agg(["mean", "size"]).reset_index()
     out = out.rename(columns={"mean": "information", "size": "n"})
     out["relative_depth"] = out["depth"] / out.groupby("model")["depth"].transform("max")

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-
+import torch
 
 
 # -- notebook 01: the linear toy -------------------------------------------------------------------
@@ -13,8 +13,6 @@ class LinearPhi:
     """Φ(x) = Σ_i w_i x_i for x [n_words, K]: the oracle of METHOD.md §4 (callable, picklable)."""
 
     def __init__(self, weights: Sequence[float]):
-        import torch
-
         self.weights = torch.as_tensor(weights, dtype=torch.float32)
 
     def __call__(self, x):
@@ -27,8 +25,6 @@ def linear_toy(weights: Sequence[float], K: int = 16, x_std: float = 0.01, rando
     Returns:
         (x, phi, sigma_s).
     """
-    import torch
-
     x = x_std * torch.randn(len(weights), K, generator=torch.Generator().manual_seed(random_state))
     phi = LinearPhi(weights)
     return x, phi, float(x_std * phi.weights.norm())
@@ -84,7 +80,7 @@ def linear_convergence(weights: Sequence[float], K: int = 16, reference_steps: i
     x, phi, spread = linear_toy(weights, K)
     closed = linear_closed_form(weights, spread)
     fit = explain_phi(x, phi, spread, random_state=random_state, **settings)
-    ref = optimise_reference(x, phi, __import__("torch").tensor(spread), steps=reference_steps, seed=random_state)
+    ref = optimise_reference(x, phi, torch.tensor(spread), steps=reference_steps, seed=random_state)
     table = pd.DataFrame({"word": range(len(weights)), "weight": list(weights), "closed_form": closed,
                           "infolib": fit.sigma.numpy(), "reference": ref.sigma.numpy()})
     table["infolib_error"] = table["infolib"] / table["closed_form"] - 1

@@ -109,6 +109,7 @@ def explain(
     truncate: bool = False,
     progress: bool = True,
     cache: "bool | ResultCache" = False,
+    callback=None,
     **settings,
 ) -> Explanation:
     """How much of each word's information each hidden state keeps: σ per sentence, layer, word.
@@ -127,6 +128,7 @@ def explain(
         progress: show a progress bar.
         cache: reuse and store results on disk (True: the default `ResultCache`, or your own);
             only pairs not found are optimised. Keyed by everything that changes the answer.
+        callback: called with the step number after each optimisation step; may raise to stop.
         **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
             memory_budget_mb, ...), see `estimator.Settings`.
     Returns:
@@ -160,7 +162,7 @@ def explain(
             if not torch.isfinite(state).all():
                 raise FloatingPointError(f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain.")
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
-        store = ResultCache() if cache is True else cache if isinstance(cache, ResultCache) else None
+        store = ResultCache() if cache is True else cache if {"key", "get", "put"} <= set(dir(cache)) else None
         keys = {}
         if store is not None:
             key_settings = {**asdict(config), "scale": scale}
@@ -176,7 +178,7 @@ def explain(
             problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, todo, level, config.random_state, sentences)
             bar = _progress_bar(len(todo), config.max_steps, progress)
             try:
-                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
+                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
             finally:
                 if bar:
                     bar.close()

@@ -16,14 +16,13 @@ from __future__ import annotations
 import abc
 import contextlib
 import hashlib
-import re
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 
-LAYER_NAME = re.compile(r"^layer\.(\d+)$")
+from .names import LAYER_NAME
 
 
 @dataclass(frozen=True)

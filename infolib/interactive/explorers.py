@@ -6,13 +6,14 @@
 Plain ipywidgets (Dropdowns, a Text box) and a matplotlib figure shown as a PNG in an
 `ipywidgets.Image`, so it works in any Jupyter front end without extensions. Every change
 recomputes synchronously (the figure notebooks use small settings); `figure` holds the last
-matplotlib Figure, so the same view can be saved with `plots.save_figure`. Methods: 'information'
+matplotlib Figure, so the same view can be saved with `viz.export.save_figure`. Methods: 'information'
 (σ; dark = kept) or a baseline name from `infolib.baselines.METHODS` (bright = important).
 """
 from __future__ import annotations
 
-import io
 from typing import Mapping, Sequence
+
+from ..viz.export import escape, to_png
 
 ALL = "all"
 
@@ -66,7 +67,8 @@ class SentenceExplorer:
         self.figure = None
         self.renders = 0
         self.error: str | None = None
-        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status, self.image])
+        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status,
+                           self.image])
         for widget in (self.model, self.sentence, self.text, self.layer, self.method):
             widget.observe(self._on_change, names="value")
         self.update()
@@ -121,27 +123,13 @@ class SentenceExplorer:
             figure = self.make_figure()
         except (ValueError, TypeError, IndexError, KeyError) as error:
             self.error = str(error)
-            self.status.value = f"<b>error:</b> {_escape(str(error))}"
+            self.status.value = f"<b>error:</b> {escape(error)}"
             return
         self.figure = figure
-        self.image.value = _png(figure)
+        self.image.value = to_png(figure)
         self.renders += 1
         self.error = None
         self.status.value = f"{self.model.value} · {self.method.value} · {self.layer.value}"
-
-
-def _png(figure) -> bytes:
-    """The figure as PNG bytes for an ipywidgets Image; closes it so notebooks do not show it twice."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class LinearToyExplorer:
@@ -157,8 +145,10 @@ class LinearToyExplorer:
         self.weights = list(weights)
         self.K = K
         self.settings = dict(settings or {})
-        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False)
-        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale", continuous_update=False)
+        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate",
+                                     continuous_update=False)
+        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale",
+                                      continuous_update=False)
         self.image = w.Image(format="png")
         self.figure = None
         self.renders = 0
@@ -183,5 +173,5 @@ class LinearToyExplorer:
         figure = toy_figure(closed, fit.sigma.numpy(), self.weights)
         figure.axes[0].set_title(f"Linear Φ, rate {self.rate.value:.3g}, scale {self.scale.value:.3g}", fontsize=10)
         self.figure = figure
-        self.image.value = _png(figure)
+        self.image.value = to_png(figure)
         self.renders += 1

@@ -10,8 +10,8 @@ the layer keeps the word; bright (log(σ/scale) near 0) = forgotten.
 
 The work is done by `infolib.interactive.whatif` (testable without a browser); this module only wires widgets
 to it. Computations run in a background thread, one at a time; a new edit supersedes the running
-one, which stops at its next optimisation step (a generation counter checked before every forward
-pass) and whose result is never shown. Errors appear as a message in the widget.
+one, which stops at its next optimisation step (a generation counter the optimiser checks after
+every step) and whose result is never shown. Errors appear as a message in the widget.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ import threading
 from typing import Mapping, Sequence
 
 from ..core.hooks import HookedModel
-from .whatif import INFORMATION, Cancelled, Prober, ProbeState, diff_figure, diffs_between, figure_png, probe_figure
+from ..viz.export import escape, to_png
+from .whatif import INFORMATION, Cancelled, WhatIf, WhatIfState, diff_figure, diffs_between, whatif_figure
 
 NONE = "(none)"
 
@@ -32,24 +33,26 @@ def _image_output(png: bytes, text: str) -> dict:
 
 
 class Probe:
-    """Interactive what-if probing of one or two models.
+    """The what-if widget: edit a sentence, see what one or two models keep of each word.
 
     Args:
         models: model names or HookedModels to choose from; the first one (and the second, if
             `compare=True`) are selected at the start.
         sentence: the sentence explained first ('' = wait for input).
-        layers: (first, last) block range selected at the start; None = all layers.
+        layers: (first, last) block range selected at the start; None = layer 1 to the deepest
+            selected model's last layer (the slider's end follows the selected models).
         methods: methods offered: 'information' (default) and any of `infolib.baselines.METHODS`.
-        settings: estimator settings for the information method (default `probe.PROBE_SETTINGS`).
+        settings: estimator settings for the information method (default `whatif.WHATIF_SETTINGS`).
         corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
         compare: show the second model side by side from the start.
         background: compute in a thread (the widget stays responsive); False computes in the
             caller's thread (for scripts and tests).
         train: let `load_model` train a registry model that is not cached yet.
-        max_words: longest sentence accepted (default `probe.MAX_WORDS`, 40).
+        max_words: longest sentence accepted (default `whatif.MAX_WORDS`, 40).
 
     Attributes:
-        state: the ProbeState shown (None before the first result); previous: the state of the
+        whatif: the `WhatIf` doing the work (`prober` is its old name).
+        state: the WhatIfState shown (None before the first result); previous: the state of the
             sentence before the last edit; diffs: [WordDiff] between them; error: the last message.
         text, model_a, model_b, layers, method, status, progress, figure, difference: the widgets.
     """
@@ -61,10 +64,10 @@ class Probe:
         import ipywidgets as w
 
         kwargs = {} if max_words is None else {"max_words": max_words}
-        self.prober = Prober(models, settings=settings, corpus=corpus, train=train, **kwargs)
+        self.whatif = WhatIf(models, settings=settings, corpus=corpus, train=train, **kwargs)
         self.background = background
-        self.state: ProbeState | None = None
-        self.previous: ProbeState | None = None
+        self.state: WhatIfState | None = None
+        self.previous: WhatIfState | None = None
         self.diffs = []
         self.error: str | None = None
         self.generation = 0
@@ -73,19 +76,21 @@ class Probe:
         self._compute_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-        names = self.prober.names
-        depth = self._initial_depth()
-        lo, hi = layers if layers is not None else (1, depth)
+        names = self.whatif.names
+        self._adjusting = False  # True while the slider's end follows the models: no recomputation
         self.text = w.Text(value=sentence, placeholder="type a sentence and press Enter", description="Sentence",
                            continuous_update=False, layout=w.Layout(width="70%"))
         self.model_a = w.Dropdown(options=names, value=names[0], description="Model")
         self.model_b = w.Dropdown(options=[NONE, *names], value=names[1] if compare and len(names) > 1 else NONE,
                                   description="beside it")
+        depth = self.whatif.depth(self.selected_models())
+        lo, hi = layers if layers is not None else (min(1, depth), depth)
         self.layers = w.IntRangeSlider(value=(lo, hi), min=0, max=depth, step=1, description="Layers",
                                        continuous_update=False)
         self.method = w.Dropdown(options=list(methods), value=methods[0], description="Method")
         self.status = w.HTML(value="")
-        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="30%", visibility="hidden"))
+        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info",
+                                      layout=w.Layout(width="30%", visibility="hidden"))
         self.prediction = w.HTML(value="")
         self.figure = w.Output()
         self.difference = w.Output()
@@ -104,13 +109,9 @@ class Probe:
         if sentence.strip():
             self.update()
 
-    def _initial_depth(self) -> int:
-        for name in self.prober.names[:1]:
-            try:
-                return self.prober.model(name).num_layers
-            except Exception:  # reported when it is first used
-                pass
-        return 6
+    @property
+    def prober(self) -> WhatIf:
+        return self.whatif
 
     # -- notebook display ---------------------------------------------------------------------
     def _ipython_display_(self):
@@ -129,7 +130,28 @@ class Probe:
         return chosen
 
     def _on_change(self, change) -> None:
+        if self._adjusting:
+            return
+        if change["owner"] in (self.model_a, self.model_b):
+            self._follow_depth()
         self.update()
+
+    def _follow_depth(self) -> None:
+        """Let the layer slider end at the deepest selected model's last layer (a range end at the
+        old end moves with it)."""
+        depth = self.whatif.depth(self.selected_models())
+        if depth == 0 or depth == self.layers.max:
+            return
+        lo, hi = self.layers.value
+        hi = depth if hi == self.layers.max else min(hi, depth)
+        self._adjusting = True
+        try:  # widen before moving the range out, narrow after moving it in: the value always fits
+            if depth > self.layers.max:
+                self.layers.max = depth
+            self.layers.value = (min(lo, hi), hi)
+            self.layers.max = depth
+        finally:
+            self._adjusting = False
 
     def update(self) -> None:
         """Explain the current sentence with the current choices (supersedes a running computation)."""
@@ -165,9 +187,9 @@ class Probe:
             if self._stale(generation):
                 raise Cancelled()
 
-        steps = self.prober.settings.get("max_steps", 200) if method == INFORMATION else 1
+        steps = self.whatif.max_steps if method == INFORMATION else 1
 
-        def on_pass(model: str, n: int) -> None:
+        def on_step(model: str, n: int) -> None:
             if not self._stale(generation):
                 self.progress.max = max(steps * len(models), 1)
                 self.progress.value = min(models.index(model) * steps + n, self.progress.max)
@@ -178,7 +200,7 @@ class Probe:
                 self._count_cancelled()
                 return
             try:
-                state = self.prober.compute(sentence, models, layers, method, check=check, on_pass=on_pass)
+                state = self.whatif.compute(sentence, models, layers, method, check=check, on_step=on_step)
             except Cancelled:
                 self._count_cancelled()
                 return
@@ -205,10 +227,10 @@ class Probe:
                 return
             self.error = message
         self.progress.layout.visibility = "hidden"
-        self.status.value = f"<span style='color:#b00020'>⚠ {_escape(message)}</span>"
+        self.status.value = f"<span style='color:#b00020'>⚠ {escape(message)}</span>"
 
-    def _publish(self, state: ProbeState, generation: int) -> None:
-        figure = figure_png(probe_figure(state))
+    def _publish(self, state: WhatIfState, generation: int) -> None:
+        figure = to_png(whatif_figure(state))
         with self._lock:
             if self._stale(generation):
                 self.cancelled += 1
@@ -219,14 +241,12 @@ class Probe:
             self.diffs = diffs_between(self.previous, state) if self.previous is not None else []
             self.figure.outputs = (_image_output(figure, f"<Figure: {state.sentence}>"),)
             if self.diffs:
-                self.difference.outputs = (_image_output(figure_png(diff_figure(self.diffs)), "<Figure: difference>"),)
+                self.difference.outputs = (_image_output(to_png(diff_figure(self.diffs)), "<Figure: difference>"),)
             else:
-                self.difference.outputs = ({"output_type": "stream", "name": "stdout",
-                                            "text": "Edit the sentence to see which words gained or lost information.\n"},)
-            self.prediction.value = " · ".join(
-                f"<b>{_escape(v.model)}</b>: " + (f"predicts <b>{_escape(v.prediction.label)}</b> with probability "
-                                                  f"{v.prediction.probability:.2f}" if v.prediction else "no classifier (no prediction)")
-                for v in state.views)
+                hint = "Edit the sentence to see which words gained or lost information.\n"
+                self.difference.outputs = ({"output_type": "stream", "name": "stdout", "text": hint},)
+            self.prediction.value = " · ".join(f"<b>{escape(v.model)}</b>: {_prediction_html(v.prediction)}"
+                                               for v in state.views)
             self.progress.layout.visibility = "hidden"
             self.status.value = f"done in {state.seconds:.1f} s"
 
@@ -235,7 +255,7 @@ class Probe:
         """The current information map as a matplotlib Figure (for export)."""
         if self.state is None:
             raise ValueError("nothing computed yet: type a sentence first.")
-        return probe_figure(self.state)
+        return whatif_figure(self.state)
 
     def difference_figure(self):
         """The current difference figure (after an edit) as a matplotlib Figure."""
@@ -244,12 +264,12 @@ class Probe:
         return diff_figure(self.diffs)
 
 
+def _prediction_html(prediction) -> str:
+    if prediction is None:
+        return "no classifier (no prediction)"
+    return f"predicts <b>{escape(prediction.label)}</b> with probability {prediction.probability:.2f}"
+
+
 def _message(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     return text if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: {text}"
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(str(text))

@@ -13,15 +13,13 @@ estimator perturbs. Inputs are the task's symbols, one word = one token, no [CLS
 """
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 import torch
 from torch import Tensor, nn
 
+from ..core import names
 from ..core.hooks import Encoding, HookedModel
-
-STEP_NAME = re.compile(r"^step\.(\d+)$")
 
 
 class ReverseModel(HookedModel):
@@ -73,7 +71,7 @@ class ReverseModel(HookedModel):
 
     def _forward(self, embed, attention_mask, want):
         lengths = attention_mask.sum(1)
-        steps = [(name, int(m.group(1))) for name in want if (m := STEP_NAME.match(name))]
+        steps = [(name, names.step_index(name)) for name in want if names.is_step(name)]
         for name, t in steps:
             short = lengths[want[name]] < t
             if short.any():
@@ -83,7 +81,7 @@ class ReverseModel(HookedModel):
                     f"infolib.core.data.make_reverse('dev', 256, min_len={self.max_tokens}, max_len={self.max_tokens}).sentences.)"
                 )
         layers = [embed] + self.module.encoder_states(embed, attention_mask)
-        out = {name: layers[int(name.split(".")[1])][rows] for name, rows in want.items() if name.startswith("layer.")}
+        out = {name: layers[names.layer_index(name)][rows] for name, rows in want.items() if names.is_layer(name)}
         if steps:
             # all n_max steps, as in `step_logits`: a Transformer decoder's steps attend to each other
             decoded = self.module.decoder_states(layers[-1], attention_mask, embed.shape[1])

@@ -1,8 +1,8 @@
 """The paper's figures (METHOD.md §5) as functions returning matplotlib Figures.
 
-Each takes the tidy tables of `infolib.analysis`; `plots.save_figure` writes PNG and SVG. Colour
-maps always say which way is "kept": for σ-based maps dark = kept, for normalised importance
-maps bright = important.
+Each takes the tidy tables of `infolib.analysis`; `viz.export.save_figure` writes PNG and SVG. Maps
+follow the colour convention of `viz.maps.SCALES`: for σ-based maps dark = kept, for normalised
+importance maps bright = important.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.tables import importance_map
+from ..core.names import is_layer, layer_index
+from .maps import SCALES, word_map
 
 METHOD_LABELS = {
     "information": "information −log(σ/scale)",
@@ -34,23 +36,22 @@ def method_maps(frame: pd.DataFrame, methods: Sequence[str], models: Sequence[st
     """Grid of importance maps: rows = models, columns = methods; each map [hidden states, words].
 
     Each row of each map is divided by its maximum (1 = the most important word of that hidden
-    state), so the methods share one colour scale; bright = important.
+    state), so the methods share one colour scale (`maps.SCALES['relative_importance']`); bright = important.
     """
     plt = _plt()
-    fig, axes = plt.subplots(len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8), squeeze=False)
+    fig, axes = plt.subplots(len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8),
+                             squeeze=False)
     image = None
     for r, model in enumerate(models):
         for c, method in enumerate(methods):
             ax = axes[r][c]
-            matrix, names, words = importance_map(frame, method, model, sentence_id, layers)
-            image = ax.imshow(matrix, aspect="auto", cmap="magma", vmin=0, vmax=1)
-            ax.set_xticks(range(len(words)), words, rotation=60, ha="right", fontsize=7)
-            ax.set_yticks(range(len(names)), names, fontsize=7)
+            matrix, rows, words = importance_map(frame, method, model, sentence_id, layers)
+            image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=7)
             if r == 0:
                 ax.set_title(METHOD_LABELS.get(method, method), fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"{model}\n{ylabel}", fontsize=8)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="importance / row max\n(bright = important)")
+    fig.colorbar(image, ax=axes, shrink=0.8, label=SCALES["relative_importance"].colorbar_label)
     fig.suptitle(title or "Importance of each word per hidden state, by method", fontsize=10)
     return fig
 
@@ -63,7 +64,8 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     for (method, model), group in magnitudes.groupby(["method", "model"], sort=False):
         total = group["total"].to_numpy()
         style = "-" if method == "information" else "--"
-        left.plot(group["relative_depth"], total / total[0], style, marker="o", label=f"{model} · {METHOD_LABELS.get(method, method)}")
+        left.plot(group["relative_depth"], total / total[0], style, marker="o",
+                  label=f"{model} · {METHOD_LABELS.get(method, method)}")
     left.set_yscale("log")
     left.set_xlabel("relative depth (layer / L)")
     left.set_ylabel("Σ importance / value at the first layer")
@@ -79,7 +81,8 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     return fig
 
 
-def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model", labels: Mapping[str, str] | None = None,
+def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model",
+                labels: Mapping[str, str] | None = None,
                 title: str | None = None, accuracy: pd.DataFrame | None = None):
     """One panel per metric: mean with 95 % interval per `by` value (from `analysis.summarise`);
     with `accuracy`, a last panel of each model's dev accuracy."""
@@ -89,7 +92,8 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model"
     for ax, metric in zip(axes[0], metrics):
         rows = summary[summary["metric"] == metric]
         x = np.arange(len(rows))
-        ax.bar(x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3, color="tab:blue")
+        ax.bar(x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3,
+               color="tab:blue")
         ax.set_xticks(x, rows[by], rotation=30, ha="right", fontsize=8)
         ax.set_title((labels or {}).get(metric, metric), fontsize=9)
     if accuracy is not None:
@@ -103,7 +107,10 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model"
     return fig
 
 
-def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")):
+KIND_ORDER = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")
+
+
+def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = KIND_ORDER):
     """Per model: relative depth at which each kind of word keeps ≤ half its first-layer information."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -121,7 +128,7 @@ def forgetting_figure(by_kind: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[
     return fig
 
 
-def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")):
+def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = KIND_ORDER):
     """Per model (one panel each): mean retained information −log(σ/scale) across layers per kind of word."""
     plt = _plt()
     models = list(dict.fromkeys(information["model"]))
@@ -143,17 +150,16 @@ def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = ("[CLS]"
 def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: Mapping[str, bool] | None = None):
     """Each word of one sentence: retained information across layers, coloured by kind of word."""
     from ..analysis.kinds import KINDS, word_kind
-    from ..analysis.metrics import layer_depth
 
     plt = _plt()
     rows = frame[(frame["method"] == "information") & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
-    rows = rows[rows["layer"].astype(str).str.fullmatch(r"layer\.\d+")]
+    rows = rows[rows["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError(f"no estimator rows for {model!r}, sentence {sentence_id}.")
     colours = dict(zip(KINDS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     for word_id, one in rows.groupby("word_id"):
-        one = one.assign(depth=one["layer"].map(layer_depth)).sort_values("depth")
+        one = one.assign(depth=one["layer"].map(layer_index)).sort_values("depth")
         word = one["word"].iloc[0]
         kind = word_kind(word, lexicon)
         ax.plot(one["depth"], -one["log_sigma_ratio"], marker=".", color=colours[kind], alpha=0.85)
@@ -168,7 +174,8 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     return fig
 
 
-def toy_figure(closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float], reference: np.ndarray | None = None):
+def toy_figure(closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float],
+               reference: np.ndarray | None = None):
     """Linear Φ: estimated σ beside the closed form σ_i ∝ 1/|w_i| (log scale)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.4))
