@@ -262,3 +262,13 @@ def test_cli_passes_the_engine_options(monkeypatch, capsys):
     assert seen["gpus_per_worker"] == 0 and seen["model"] == SPEC
     assert main(["explain-corpus", "--workers", "3"]) == 2
     assert "need --engine ray" in capsys.readouterr().err
+
+
+def test_the_extra_pins_ray_and_make_test_installs_it():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["distributed"]
+    assert any(line.startswith("ray[client]==") for line in extra)
+    assert '-e ".[dev,distributed]"' in (root / "Makefile").read_text()
