@@ -284,18 +284,20 @@ def connect(address: str | None):
     ray = import_ray()
     if ray.is_initialized():
         return ray, False
+    address = address or os.environ.get("RAY_ADDRESS")  # Ray's own convention for "join this cluster"
     if address is None:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False)
+        # "local": a new instance, even when `ray start` runs a cluster on this machine (ray.init() would join it)
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
     else:
         if not isinstance(address, str) or not address:
             raise ValueError(f"address must be None (a local Ray), 'auto', 'ray://host:port' or 'host:port', "
                              f"got {address!r}.")
         try:
             ray.init(address=address)
-        except ConnectionError as error:
-            raise ConnectionError(f"no Ray cluster at {address!r}: start one with `ray start --head` "
-                                  f"(see docs/distributed.md), or pass address=None for a local one. ({error})"
-                                  ) from None
+        except (ConnectionError, RuntimeError) as error:  # Ray Client reports a failed handshake as RuntimeError
+            raise ConnectionError(f"could not join the Ray cluster at {address!r} ({error}). Is one running? Start it "
+                                  f"with `ray start --head` (docs/distributed.md), or pass address=None for a local "
+                                  f"Ray.") from None
     return ray, True
 
 
@@ -321,8 +323,8 @@ def explain_corpus(
     Args:
         model: a registry name, a Hugging Face folder, 'package.module:factory', or a loaded registry
             model (its name is used; workers check they load the same weights).
-        address: None starts a local Ray sized to the machine; 'auto' or 'ray://host:port' joins a cluster.
-            An already initialised Ray (`ray.init(...)`) is used as it is.
+        address: None starts a local Ray sized to the machine (unless $RAY_ADDRESS names a cluster); 'auto',
+            'host:port' or 'ray://host:port' joins a cluster. An already initialised Ray is used as it is.
         workers: number of worker actors (None: as many as the cluster's CPUs, or GPUs, allow).
         gpus_per_worker: GPUs per worker (0: CPU workers; 0.5: two workers share a GPU).
         threads_per_worker: torch threads (and Ray CPUs) of each worker.
