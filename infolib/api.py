@@ -22,7 +22,8 @@ def explain(model: HookedModel | str, sentences, layers="all", **kwargs) -> Expl
 
 
 def explain_corpus(model: HookedModel | str, dataset, layers="all", *, engine: str = "serial",
-                   address: str | None = None, workers: int | None = None, gpus_per_worker: float = 0, **kwargs) -> Explanation:
+                   address: str | None = None, workers: int | None = None, gpus_per_worker: float = 0,
+                   **kwargs) -> Explanation:
     """`infolib.core.corpus.explain_corpus` for a model or a registry name, in this process or on Ray workers.
 
     engine='serial' (default) explains the batches here. engine='ray' (needs `pip install 'infolib[distributed]'`)
