@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
     corpus.add_argument("--data-dir")
+    corpus.add_argument("--engine", choices=["serial", "ray"], default="serial",
+                        help="serial (default: this process) or ray (worker actors; needs infolib[distributed])")
+    corpus.add_argument("--address", help="with --engine ray: 'auto' or 'ray://host:port' joins a running cluster "
+                        "(default: start a local Ray sized to this machine)")
+    corpus.add_argument("--workers", type=int, help="with --engine ray: number of workers (default: as many as fit)")
+    corpus.add_argument("--gpus-per-worker", type=float, default=0,
+                        help="with --engine ray: GPUs per worker (default 0: CPU workers)")
 
     reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07, write reports/")
     reproduce.add_argument("--out", default="reports")
@@ -141,13 +148,23 @@ def _explain(args) -> int:
 
 def _explain_corpus(args) -> int:
     from .api import explain_corpus
+    from .distributed import RayNotInstalled, WorkerError
 
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
-    result = explain_corpus(
-        args.model, args.dataset, _layers(args.layers), limit=args.limit, batch_size=args.batch_size,
-        level=args.level, random_state=args.seed, out=args.out, progress=sys.stderr.isatty(),
-    )
+    engine = {}
+    if args.engine == "ray":
+        engine = dict(engine="ray", address=args.address, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
+    elif args.address or args.workers or args.gpus_per_worker:
+        raise ValueError("--address, --workers and --gpus-per-worker need --engine ray.")
+    try:
+        result = explain_corpus(
+            args.model, args.dataset, _layers(args.layers), limit=args.limit, batch_size=args.batch_size,
+            level=args.level, random_state=args.seed, out=args.out, progress=sys.stderr.isatty(), **engine,
+        )
+    except (RayNotInstalled, ConnectionError, WorkerError) as error:
+        # Ray not installed, no cluster at --address, a worker that cannot load the model: one clear line
+        raise ValueError(str(error)) from error
     unconverged = sum(not d["converged"] for d in result.diagnostics.values())
     print(f"explained {len(result.sentences)} sentences × {len(result.layers)} hidden states; "
           f"{unconverged} pairs not converged; table: {args.out}")

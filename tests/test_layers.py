@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "infolib"
-RANK = {"core": 0, "baselines": 1, "models": 1, "training": 1, "testing": 1, "api": 2, "analysis": 3, "viz": 4,
-        "interactive": 5, "notebooks": 6, "reproduce": 7, "cli": 8, "__main__": 9, "__init__": 10}
+RANK = {"core": 0, "baselines": 1, "models": 1, "training": 1, "testing": 1, "distributed": 2, "api": 3, "analysis": 4,
+        "viz": 5, "interactive": 6, "notebooks": 7, "reproduce": 8, "cli": 9, "__main__": 10, "__init__": 11}
 SIDEWAYS = {("models", "training")}  # allowed between equal ranks
 
 

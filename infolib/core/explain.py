@@ -142,7 +142,7 @@ def explain(
     names = model.resolve_layers(layers)
     config = Settings(**settings)
     config.check()
-    scale = float(config.scale if config.scale is not None else model.default_scale())
+    scale = effective_scale(model, config)
 
     with frozen(model.module):
         if sigma_s is None:
@@ -163,14 +163,7 @@ def explain(
                 raise FloatingPointError(f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain.")
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = ResultCache() if cache is True else cache if {"key", "get", "put"} <= set(dir(cache)) else None
-        keys = {}
-        if store is not None:
-            key_settings = {**asdict(config), "scale": scale}
-            spread_ids = {name: tensor_digest(sigma_s[name]) for name in names}
-            fingerprint = model.fingerprint()
-            keys = {(i, name): store.key(fingerprint=fingerprint, hidden_state=name, sentence=sentences[i], level=level,
-                                         settings=key_settings, sigma_s=spread_ids[name], version=__version__)
-                    for i, name in pairs}
+        keys = pair_keys(model, sentences, names, level, config, sigma_s) if store is not None else {}
         found = {pair: store.get(keys[pair]) for pair in pairs} if store is not None else {}
         todo = [pair for pair in pairs if found.get(pair) is None]
         fitted = {}
@@ -206,6 +199,25 @@ def explain(
         fingerprint=model.fingerprint(),
         level=level,
     )
+
+
+def effective_scale(model: HookedModel, config: Settings) -> float:
+    """The prior's σ upper bound: `config.scale`, else the model's default (10 × embedding std)."""
+    return float(config.scale if config.scale is not None else model.default_scale())
+
+
+def pair_keys(model: HookedModel, sentences: Sequence[str], names: Sequence[str], level: str, config: Settings,
+              sigma_s: Mapping[str, Tensor]) -> dict[tuple[int, str], str]:
+    """The result-cache key of every (sentence index, hidden state) pair, as `explain` reads and writes them.
+
+    `sentences` must already be checked and fitted to the model's length (what `explain` explains).
+    """
+    key_settings = {**asdict(config), "scale": effective_scale(model, config)}
+    spread_ids = {name: tensor_digest(sigma_s[name]) for name in names}
+    fingerprint = model.fingerprint()
+    return {(i, name): ResultCache.key(fingerprint=fingerprint, hidden_state=name, sentence=sentence, level=level,
+                                       settings=key_settings, sigma_s=spread_ids[name], version=__version__)
+            for i, sentence in enumerate(sentences) for name in names}
 
 
 def _warn_unknown(encoding) -> None:
