@@ -174,7 +174,7 @@ def explain(
         fitted = {}
         if todo:
             problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, todo, level, config.random_state, sentences)
-            bar = _progress_bar(len(todo), config.max_steps, progress)
+            bar = _progress_bar(len(todo), progress)
             try:
                 fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
             finally:
@@ -260,7 +260,7 @@ def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, r
 
 
 class _Bar:
-    def __init__(self, total_pairs: int, max_steps: int):
+    def __init__(self, total_pairs: int):
         from tqdm.auto import tqdm
 
         self.tqdm = tqdm(total=total_pairs, desc="σ-optimisation", unit="pair", leave=False)
@@ -273,5 +273,5 @@ class _Bar:
         self.tqdm.close()
 
 
-def _progress_bar(pairs: int, max_steps: int, enabled: bool):
-    return _Bar(pairs, max_steps) if enabled else None
+def _progress_bar(pairs: int, enabled: bool):
+    return _Bar(pairs) if enabled else None
