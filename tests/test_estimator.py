@@ -106,3 +106,27 @@ def test_whole_layer_is_explained_not_one_token(scaled_tokens):
 def test_rate_for_lambda_conventions():
     assert infolib.rate_for_lambda(0.1, n_tokens=12, whole_layer=True) == 0.1
     assert infolib.rate_for_lambda(0.1, n_tokens=12, whole_layer=False) == pytest.approx(1.2)
+
+
+# -- cancellation through the optimiser ---------------------------------------------------------
+def test_callback_runs_once_per_step_and_can_cancel(tmp_path):
+    from infolib.core.estimator import Cancelled
+    from infolib.core.store import ResultCache
+    from infolib.testing import LinearToyModel
+
+    toy, spread = LinearToyModel(), {"layer.1": torch.ones(6)}
+    steps = []
+    result = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, callback=steps.append)
+    assert steps == list(range(1, result.diagnostics[0, "layer.1"]["steps"] + 1))
+
+    def cancel_at_3(step):
+        if step == 3:
+            raise Cancelled()
+        steps.append(step)
+
+    steps.clear()
+    store = ResultCache(tmp_path)
+    with pytest.raises(Cancelled):
+        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, cache=store,
+                        callback=cancel_at_3)
+    assert steps == [1, 2] and len(store) == 0  # stopped at step 3; nothing half-done was stored

@@ -45,6 +45,10 @@ from torch import Tensor
 ErrorFn = Callable[[Tensor, Tensor], Tensor]
 
 
+class Cancelled(Exception):
+    """Raised by an `optimise(..., callback=...)` callback to stop between two steps (e.g. a newer request won)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Estimator settings; every one changes the answer, so all are part of a result's key.
@@ -243,8 +247,15 @@ def _rows_per_chunk(problem: Problem, tokens: int, budget_mb: float) -> int:
     return max(int(budget_mb * 2**20 // max(problem.row_bytes(tokens), 1.0)), 1)
 
 
-def optimise(problem: Problem, settings: Settings, scale: float, progress: Callable[[int, int], None] | None = None) -> list[PairFit]:
-    """Fit σ for every pair of `problem` at once (see the module doc for the method)."""
+def optimise(problem: Problem, settings: Settings, scale: float, progress: Callable[[int, int], None] | None = None,
+             callback: Callable[[int], None] | None = None) -> list[PairFit]:
+    """Fit σ for every pair of `problem` at once (see the module doc for the method).
+
+    Args:
+        progress: called after each step with (steps done, pairs finished).
+        callback: called once per step with the steps done (1, 2, …); it may raise (e.g. `Cancelled`)
+            to stop the optimisation there: the exception propagates and nothing is returned.
+    """
     settings.check()
     packed = _Packed(problem, settings.rate)
     P, T, K = packed.x.shape
@@ -291,6 +302,8 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
         active = still
         if progress:
             progress(step + 1, P - len(active))
+        if callback is not None:
+            callback(step + 1)
         if not active:
             break
     for p, fit in enumerate(fits):

@@ -109,6 +109,7 @@ def explain(
     truncate: bool = False,
     progress: bool = True,
     cache: "bool | ResultCache" = False,
+    callback: Callable[[int], None] | None = None,
     **settings,
 ) -> Explanation:
     """How much of each word's information each hidden state keeps: σ per sentence, layer, word.
@@ -127,6 +128,8 @@ def explain(
         progress: show a progress bar.
         cache: reuse and store results on disk (True: the default `ResultCache`, or your own);
             only pairs not found are optimised. Keyed by everything that changes the answer.
+        callback: called with the step number (1, 2, …) after each optimisation step; it may raise
+            (e.g. `infolib.core.estimator.Cancelled`) to stop: nothing is returned or cached then.
         **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
             memory_budget_mb, ...), see `estimator.Settings`.
     Returns:
@@ -176,7 +179,7 @@ def explain(
             problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, todo, level, config.random_state, sentences)
             bar = _progress_bar(len(todo), progress)
             try:
-                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None)
+                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
             finally:
                 if bar:
                     bar.close()
