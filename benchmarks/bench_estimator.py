@@ -34,6 +34,7 @@ import infolib
 from infolib.core.data import load_sst2
 from infolib.core.estimator import objective
 from infolib.core.explain import _model_problem
+from infolib.core.inputs import encode_batch
 from infolib.core.reference import STEPS, explain_reference, optimise_reference
 from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
@@ -64,11 +65,8 @@ def linear_oracle(seed: int = 0) -> dict:
 
 def objectives(model, sentences, layers, spread, pairs, *fits, scale: float) -> list:
     """[pairs] objective L(σ) of each fit's σ (a mapping pair -> σ) with 256 fresh draws, token level."""
-    encoding = model.encode(sentences)
     with torch.no_grad(), infolib.frozen(model.module):
-        x = model.embed(encoding)
-        clean = model.states(x, encoding.attention_mask, layers)
-        problem = _model_problem(model, encoding, x, clean, spread, pairs, "token", 0, sentences)
+        problem = _model_problem(encode_batch(model, sentences, layers, "token", spread), pairs, 0)
         return [objective(problem, [sigma[p] for p in pairs], scale, 0.1, samples=256) for sigma in fits]
 
 

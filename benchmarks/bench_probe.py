@@ -31,6 +31,7 @@ import infolib
 from infolib.training.checkpoint import CacheError
 from infolib.core.estimator import objective
 from infolib.core.explain import _model_problem
+from infolib.core.inputs import encode_batch
 from infolib.interactive.whatif import PROBE_SETTINGS
 from infolib.interactive.widgets import Probe
 
@@ -82,11 +83,8 @@ def objective_tradeoff(model, spread, sentences: list[str], probe_settings: dict
         fits[label] = infolib.explain(model, sentences, layers, sigma_s=spread, progress=False, **settings)
         timings[label] = time.perf_counter() - start
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
-    encoding = model.encode(sentences)
     with torch.no_grad(), infolib.frozen(model.module):
-        x = model.embed(encoding)
-        clean = model.states(x, encoding.attention_mask, layers)
-        problem = _model_problem(model, encoding, x, clean, spread, pairs, "word", 0, sentences)
+        problem = _model_problem(encode_batch(model, sentences, layers, "word", spread), pairs, 0)
         scale = fits["default"].scale
         L = {label: objective(problem, [fit.sigma[p] for p in pairs], scale, 0.1, samples=256) for label, fit in fits.items()}
     rel = ((L["probe"] - L["default"]) / L["default"].abs()).tolist()

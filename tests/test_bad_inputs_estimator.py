@@ -130,3 +130,26 @@ def test_model_in_train_mode_is_explained_in_eval_and_left_in_train(minilm, mini
         assert torch.allclose(a.sigma[0, "layer.2"], b.sigma[0, "layer.2"])  # dropout was off
     finally:
         minilm.module.eval()
+
+
+@pytest.mark.parametrize("spread, error, message", [
+    (torch.ones(3), ValueError, r"must have shape \[384\]"),
+    (torch.ones(1, 384), ValueError, r"must have shape \[384\]"),
+    (-torch.ones(384), ValueError, "must be positive"),
+    (torch.zeros(384), ValueError, "must be positive"),
+    (torch.full((384,), math.nan), ValueError, "free of NaN"),
+    ("wide", TypeError, "tensor of spreads"),
+])
+def test_sigma_s_is_checked_like_the_baselines_do(minilm, spread, error, message):
+    """explain used to check only that σ_S had an entry; a wrong shape failed deep in torch, zeros gave NaN."""
+    with pytest.raises(error, match=message):
+        infolib.explain(minilm, "a fine film", "layer.1", sigma_s={"layer.1": spread}, progress=False, max_steps=2)
+    with pytest.raises(TypeError, match="mapping"):
+        infolib.explain(minilm, "a fine film", "layer.1", sigma_s=torch.ones(384), progress=False, max_steps=2)
+
+
+def test_sigma_s_may_mark_dimensions_that_never_vary(minilm, minilm_sigma_s):
+    spread = minilm_sigma_s["layer.1"].clone()
+    spread[:10] = math.inf
+    result = infolib.explain(minilm, "a fine film", "layer.1", sigma_s={"layer.1": spread}, progress=False, max_steps=3)
+    assert torch.isfinite(result.sigma[0, "layer.1"]).all()

@@ -193,19 +193,75 @@ def test_frame_has_estimator_columns_and_score(toy):
     assert frame.loc[(frame.sentence_id == 1) & (frame.word_id == 1), "pieces"].tolist() == [3, 3]
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
-def test_model_is_unchanged_and_flags_restored(method):
-    model = ReluToyModel() if method == "lrp" else LinearToyModel()
+def _changes(model, run) -> list[str]:
+    """What running `run(model)` changed about the model: weights, buffers, modes, gradients (none is allowed).
+
+    Methods no longer snapshot the weights at run time (a copy of the whole state_dict per call): this is the check.
+    """
     model.module.train()
     before = {k: v.clone() for k, v in model.module.state_dict().items()}
     fingerprint = model.fingerprint()
-    result = METHODS[method](model, SENTENCES, ["layer.1", "layer.2"])
-    assert isinstance(result, Attribution) and result.method == method
-    assert all(torch.isfinite(s).all() for s in result.scores.values())
-    for k, v in model.module.state_dict().items():
-        assert torch.equal(v, before[k]), k
-    assert model.module.training and all(p.requires_grad for p in model.module.parameters())
-    assert model.fingerprint() == fingerprint
+    run(model)
+    changes = [f"'{k}' changed" for k, v in model.module.state_dict().items() if not torch.equal(v, before[k])]
+    changes += [f"{type(m).__name__} left in eval mode" for m in model.module.modules() if not m.training]
+    changes += [f"'{n}' lost requires_grad" for n, p in model.module.named_parameters() if not p.requires_grad]
+    changes += [f"'{n}' got a gradient" for n, p in model.module.named_parameters() if p.grad is not None]
+    changes += ["fingerprint changed"] * (model.fingerprint() != fingerprint)
+    return changes
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_model_is_unchanged_and_flags_restored(method):
+    model = ReluToyModel() if method == "lrp" else LinearToyModel()
+
+    def run(model):
+        result = METHODS[method](model, SENTENCES, ["layer.1", "layer.2"])
+        assert isinstance(result, Attribution) and result.method == method
+        assert all(torch.isfinite(s).all() for s in result.scores.values())
+
+    assert _changes(model, run) == []
+
+
+def test_the_unchanged_check_catches_a_method_that_changes_the_model():
+    """The check above can fail: a method made with the same decorator that scales a weight, or that
+    back-propagates into the weights, is caught."""
+    from infolib.baselines._method import Scores, attribution_method
+
+    def zeros(batch):
+        return {(b, n): torch.zeros(batch.n_units(b)) for b in range(len(batch.sentences)) for n in batch.names}
+
+    @attribution_method("scaling", "test", "test")
+    def scaling(batch, *, factor: float = 2.0):
+        with torch.no_grad():
+            batch.model.module.A.weight.mul_(factor)
+        return Scores(zeros(batch), {})
+
+    @attribution_method("leaking", "test", "test")
+    def leaking(batch):
+        batch.model.module.A.weight.requires_grad_(True)
+        batch.model.states(batch.embed, batch.mask, ["layer.1"])["layer.1"].sum().backward()
+        return Scores(zeros(batch), {})
+
+    scaled = _changes(LinearToyModel(), lambda m: scaling(m, SENTENCES, "layer.1"))
+    assert scaled == ["'A.weight' changed", "fingerprint changed"]
+    assert _changes(LinearToyModel(), lambda m: leaking(m, SENTENCES, "layer.1")) == ["'A.weight' got a gradient"]
+
+
+def test_a_baseline_has_the_shared_signature_and_rejects_unknown_options_before_any_work(toy, monkeypatch):
+    import inspect
+
+    import infolib.baselines._method as method_module
+
+    for name, method in METHODS.items():
+        parameters = list(inspect.signature(method).parameters)
+        assert parameters[:5] == ["model", "sentences", "layers", "level", "sigma_s"], name
+        assert parameters[-1] == "truncate", name
+        assert method.__name__ == name and "Args:" in method.__doc__
+    monkeypatch.setattr(method_module, "prepare", lambda *a: pytest.fail("prepared a batch for a bad call"))
+    with pytest.raises(TypeError, match="n_step"):
+        integrated_gradients(toy, SENTENCES, "layer.1", n_step=8)
+    with pytest.raises(TypeError, match="positional"):
+        occlusion(toy, SENTENCES, "layer.1", "word")
 
 
 def test_seeded_results_repeat(toy):

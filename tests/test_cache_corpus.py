@@ -255,3 +255,20 @@ def test_memory_cache_has_a_length():
     for key in "abc":
         store.put(key, {"sigma": [1.0]})
     assert len(store) == 2 and store.get("a") is None and store.get("c") == {"sigma": [1.0]}
+
+
+def test_sigma_s_corpus_sentence_longer_than_the_model_is_cut_to_fit():
+    """A 40-word corpus sentence on a 32-token model used to fail deep in torch ("size of tensor a (32)
+    must match b (40)"); it is cut to its first 32 words, silently (σ_S is a corpus statistic)."""
+    import warnings
+
+    from infolib.core.sigma_s import sigma_s
+
+    toy = LinearToyModel()  # max_tokens 32
+    words = [f"w{i}" for i in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        long = sigma_s(toy, ["layer.1", "pooled"], ["a b c", " ".join(words)], use_cache=False)
+    cut = sigma_s(toy, ["layer.1", "pooled"], ["a b c", " ".join(words[:32])], use_cache=False)
+    for name in ("layer.1", "pooled"):
+        assert torch.equal(long[name], cut[name])

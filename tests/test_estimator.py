@@ -106,3 +106,84 @@ def test_whole_layer_is_explained_not_one_token(scaled_tokens):
 def test_rate_for_lambda_conventions():
     assert infolib.rate_for_lambda(0.1, n_tokens=12, whole_layer=True) == 0.1
     assert infolib.rate_for_lambda(0.1, n_tokens=12, whole_layer=False) == pytest.approx(1.2)
+
+
+# -- cancellation through the optimiser ---------------------------------------------------------
+def test_callback_runs_once_per_step_and_can_cancel(tmp_path):
+    from infolib.core.estimator import Cancelled
+    from infolib.core.store import ResultCache
+    from infolib.testing import LinearToyModel
+
+    toy, spread = LinearToyModel(), {"layer.1": torch.ones(6)}
+    steps = []
+    result = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12,
+                             callback=steps.append)
+    assert steps == list(range(1, result.diagnostics[0, "layer.1"]["steps"] + 1))
+
+    def cancel_at_3(step):
+        if step == 3:
+            raise Cancelled()
+        steps.append(step)
+
+    steps.clear()
+    store = ResultCache(tmp_path)
+    with pytest.raises(Cancelled):
+        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, cache=store,
+                        callback=cancel_at_3)
+    assert steps == [1, 2] and len(store) == 0  # stopped at step 3; nothing half-done was stored
+
+
+# -- a Settings object as well as keywords --------------------------------------------------------
+def test_settings_object_equals_keywords_and_conflicts_are_named(tmp_path):
+    from infolib.core.corpus import explain_corpus
+    from infolib.core.store import ResultCache
+    from infolib.testing import LinearToyModel
+
+    toy, spread = LinearToyModel(), {"layer.1": torch.ones(6)}
+    settings = infolib.Settings(max_steps=6, random_state=4, rate=0.2)
+    by_keywords = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=6, random_state=4,
+                                  rate=0.2)
+    by_object = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, settings=settings)
+    both = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, settings=settings, max_steps=6)
+    assert torch.equal(by_object.sigma[0, "layer.1"], by_keywords.sigma[0, "layer.1"])
+    assert torch.equal(both.sigma[0, "layer.1"], by_keywords.sigma[0, "layer.1"])
+    assert by_object.settings == by_keywords.settings
+    with pytest.raises(ValueError, match=r"disagree: max_steps=9 \(settings has 6\)"):
+        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, settings=settings, max_steps=9)
+    with pytest.raises(TypeError, match="max_stesp"):
+        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, settings=settings, max_stesp=9)
+    with pytest.raises(TypeError, match="infolib.Settings"):
+        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, settings={"max_steps": 6})
+    corpus = explain_corpus(toy, ["a b c", "d e"], "layer.1", sigma_s=spread, progress=False, settings=settings,
+                            cache=ResultCache(tmp_path))
+    assert torch.equal(corpus.sigma[0, "layer.1"], by_keywords.sigma[0, "layer.1"])
+    with pytest.raises(ValueError, match="disagree"):
+        explain_corpus(toy, ["a b c"], "layer.1", sigma_s=spread, progress=False, settings=settings, rate=0.1,
+                       cache=ResultCache(tmp_path))
+
+
+def test_explain_phi_takes_a_settings_object():
+    w = torch.tensor([3.0, -7.0])
+    x = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
+    a = infolib.explain_phi(x, linear_phi(w), torch.ones(8), rate=0.2, random_state=5)
+    b = infolib.explain_phi(x, linear_phi(w), torch.ones(8), settings=infolib.Settings(rate=0.2, random_state=5))
+    assert torch.equal(a.sigma, b.sigma) and a.scale == b.scale == 1.0
+    with pytest.raises(ValueError, match="rate=0.1"):
+        infolib.explain_phi(x, linear_phi(w), settings=infolib.Settings(rate=0.2), rate=0.1)
+
+
+# -- the normalised change, shared by the estimator and the baselines ------------------------------
+def test_normalised_change_is_the_mean_over_real_elements():
+    from infolib.core.inputs import normalised_change
+
+    clean = torch.zeros(2, 3, 2)
+    state = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]])
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])  # sentence 0 has 2 real tokens: its third is padding
+    inv_var = torch.tensor([1.0, 0.25])  # σ_S = (1, 2)
+    expected = torch.tensor([(1 + 1 + 9 + 4) / 4, (1 + 0.25) / 2])
+    torch.testing.assert_close(normalised_change(state, clean, inv_var, mask), expected)
+    vector = normalised_change(state[:, 0], clean[:, 0], inv_var)
+    torch.testing.assert_close(vector, torch.tensor([(1 + 1) / 2, 1.25 / 2]))
+    # σ_S = inf (a dimension that never varies) adds nothing
+    never_varies = normalised_change(state[:, 0], clean[:, 0], torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(never_varies, torch.tensor([0.5, 0.5]))

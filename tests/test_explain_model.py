@@ -104,3 +104,47 @@ def test_memory_budget_chunks_give_same_answer(minilm, minilm_sigma_s):
     a = infolib.explain(minilm, "a charming journey", "layer.2", sigma_s=minilm_sigma_s, **FAST)
     b = infolib.explain(minilm, "a charming journey", "layer.2", sigma_s=minilm_sigma_s, memory_budget_mb=1, **FAST)
     assert torch.allclose(a.sigma[0, "layer.2"], b.sigma[0, "layer.2"], rtol=1e-4)
+
+
+# -- model knowledge on the model: memory per row, depth ------------------------------------------
+def _old_row_bytes(depth, tokens, D):
+    """The estimate explain used before: 12 attention heads for every model."""
+    return 4.0 * depth * (40 * tokens * D + 3 * 12 * tokens * tokens) + 4.0 * tokens * D
+
+
+def test_row_bytes_follow_the_model_not_twelve_heads(minilm):
+    from transformers import BertConfig, BertModel
+
+    from infolib.models.hf import HFEncoder
+    from infolib.models.lstm import build_lstm
+
+    assert minilm.attention_heads() == 12  # MiniLM's estimate is what it was (σ stays bit-identical)
+    assert minilm.row_bytes(20, ["layer.3"], 384) == _old_row_bytes(3, 20, 384)
+    config = BertConfig(vocab_size=minilm.tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64)
+    two_heads = HFEncoder(BertModel(config), minilm.tokenizer, name="two-heads")
+    assert two_heads.attention_heads() == 2
+    assert 0 < two_heads.row_bytes(64, ["layer.2"], 32) < _old_row_bytes(2, 64, 32)
+    lstm = build_lstm({"hidden": 8, "layers": 2, "num_labels": 2}, pretrained=False)
+    assert lstm.attention_heads() == 0
+    # no attention maps: linear in the tokens (12 heads made it grow with tokens²)
+    assert lstm.row_bytes(200, ["layer.2"], 16) == 2 * lstm.row_bytes(100, ["layer.2"], 16)
+    assert lstm.row_bytes(100, ["layer.1"], 16) < lstm.row_bytes(100, ["pooled"], 16)  # pooled runs every layer
+
+
+def test_explain_sizes_its_chunks_with_the_models_row_bytes(monkeypatch):
+    from infolib.testing import LinearToyModel
+
+    toy, calls = LinearToyModel(), []
+    original = toy.row_bytes
+    monkeypatch.setattr(toy, "row_bytes", lambda tokens, names, width: calls.append((tokens, list(names), width))
+                        or original(tokens, names, width))
+    spread = {n: torch.ones(6) for n in ("layer.1", "layer.2")}
+    infolib.explain(toy, ["a b c", "d e"], ["layer.1", "layer.2"], sigma_s=spread,
+                    progress=False, max_steps=2)
+    assert calls and calls[0] == (3, ["layer.1", "layer.2"], 6)
+
+
+def test_depth_of_several_names_is_the_deepest(minilm):
+    assert minilm.depth("layer.2") == 2 and minilm.depth(["layer.2", "layer.5"]) == 5
+    assert minilm.depth({"layer.1": None, "pooled": None}) == 6  # a `want` mapping, as _forward gets it

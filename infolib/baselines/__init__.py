@@ -7,7 +7,7 @@ table as the estimator (`Attribution.to_frame()`, with a `score` column). Unlike
 |score| means a more important word. Each method module documents its score and how word pieces
 are combined into words.
 """
-from .attribution import Attribution
+from ..core.results import Attribution
 from .corpus import attribute_corpus
 from .input_x_gradient import input_x_gradient
 from .integrated_gradients import integrated_gradients

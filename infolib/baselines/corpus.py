@@ -15,8 +15,9 @@ from ..core.hooks import HookedModel
 from ..core.inputs import check_model, check_sentences
 from ..core.store import ResultCache, tensor_digest
 from ..core.version import __version__
+from ._method import SHARED
 from .methods import METHODS
-from .attribution import Attribution
+from ..core.results import Attribution
 
 
 def attribute_corpus(
@@ -108,7 +109,7 @@ def _plain(value):
 
 def _method_options(method, options: dict) -> dict:
     """Every option of a baseline that changes its answer, defaults included, JSON-ready (for the cache key)."""
-    shared = {"model", "sentences", "layers", "level", "sigma_s", "truncate"}
+    shared = set(SHARED)
     defaults = {name: p.default for name, p in inspect.signature(method).parameters.items()
                 if name not in shared and p.default is not inspect.Parameter.empty}
     merged = {**defaults, **{k: v for k, v in options.items() if k not in shared}}

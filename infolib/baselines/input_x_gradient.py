@@ -9,14 +9,9 @@ pieces and K dims (the first-order contribution of the whole word).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
-
-from torch import Tensor
-
-from ..core.hooks import HookedModel, frozen
-from .attribution import Attribution
-from ..core.inputs import check_model
-from .inputs import assert_unchanged, check_random_state, parameters_snapshot, prepare
+from ..core.inputs import Batch
+from ._method import Scores, attribution_method
+from .inputs import check_random_state
 from .scalar import HiddenStateScalar
 
 MEANING = ("Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the projection of the whole hidden state "
@@ -24,16 +19,8 @@ MEANING = ("Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the proj
 AGGREGATION = "signed sum over the word's pieces and K dims"
 
 
-def input_x_gradient(
-    model: HookedModel | str,
-    sentences: str | Sequence[str],
-    layers: str | int | Sequence[str | int] = "all",
-    *,
-    level: str = "word",
-    sigma_s: Mapping[str, Tensor] | None = None,
-    random_state: int = 0,
-    truncate: bool = False,
-) -> Attribution:
+@attribution_method("input_x_gradient", MEANING, AGGREGATION)
+def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     """Gradient × input of f = ⟨u, s/σ_S⟩ for every sentence, hidden state s and word.
 
     Args:
@@ -45,18 +32,12 @@ def input_x_gradient(
     from captum.attr import InputXGradient
 
     random_state = check_random_state(random_state)
-    model = check_model(model)
-    snapshot = parameters_snapshot(model)
     scores = {}
-    with frozen(model.module):
-        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
-        for name in batch.names:
-            f = HiddenStateScalar(batch, name, "projection")
-            direction = f.directions(random_state)
-            x = batch.embed.detach().clone().requires_grad_(True)
-            attr = InputXGradient(f).attribute(x, additional_forward_args=(batch.mask, direction, f.reference(None)))
-            for b in range(len(batch.sentences)):
-                scores[b, name] = batch.to_units(attr[b].detach().sum(-1), b)
-    assert_unchanged(model, snapshot)
-    settings = {"target": "projection", "random_state": random_state}
-    return batch.result("input_x_gradient", scores, MEANING, AGGREGATION, settings)
+    for name in batch.names:
+        f = HiddenStateScalar(batch, name, "projection")
+        direction = f.directions(random_state)
+        x = batch.embed.detach().clone().requires_grad_(True)
+        attr = InputXGradient(f).attribute(x, additional_forward_args=(batch.mask, direction, f.reference(None)))
+        for b in range(len(batch.sentences)):
+            scores[b, name] = batch.to_units(attr[b].detach().sum(-1), b)
+    return Scores(scores, {"target": "projection", "random_state": random_state})

@@ -30,15 +30,13 @@ from __future__ import annotations
 import math
 import warnings
 from numbers import Real
-from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor
 
-from ..core.hooks import HookedModel, frozen
-from .attribution import Attribution
-from ..core.inputs import check_model
-from .inputs import assert_unchanged, check_positive_int, check_random_state, neutral_embed, parameters_snapshot, prepare
+from ..core.inputs import Batch
+from ._method import Scores, attribution_method
+from .inputs import check_positive_int, check_random_state, neutral_embed
 from .scalar import HiddenStateScalar, check_target
 
 MEANING = {
@@ -50,22 +48,18 @@ MEANING = {
 AGGREGATION = "signed sum over the word's pieces and K dims (keeps completeness)"
 
 
+@attribution_method("integrated_gradients", None, AGGREGATION)
 def integrated_gradients(
-    model: HookedModel | str,
-    sentences: str | Sequence[str],
-    layers: str | int | Sequence[str | int] = "all",
+    batch: Batch,
     *,
-    level: str = "word",
-    sigma_s: Mapping[str, Tensor] | None = None,
     target: str = "change",
     baseline: str | Tensor = "zero",
     n_steps: int = 32,
     max_rows: int = 128,
     random_state: int = 0,
-    truncate: bool = False,
     tolerance: float = 0.05,
     max_steps: int = 512,
-) -> Attribution:
+) -> Scores:
     """Integrated gradients of a scalar f of the whole hidden state, per sentence, state and word.
 
     Args:
@@ -93,41 +87,36 @@ def integrated_gradients(
     if max_steps < n_steps:
         raise ValueError(f"max_steps must be ≥ n_steps (the starting steps), got max_steps={max_steps} < n_steps={n_steps}.")
     random_state = check_random_state(random_state)
-    model = check_model(model)
-    snapshot = parameters_snapshot(model)
     scores, extra = {}, {}
-    with frozen(model.module):
-        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
-        base = neutral_embed(model, batch.encoding, batch.embed, baseline)
-        for name in batch.names:
-            f = HiddenStateScalar(batch, name, target)
-            direction = f.directions(random_state)
-            reference = f.reference(base)
-            rows, steps = list(range(len(batch.sentences))), n_steps
-            while True:
-                attr, delta = _attribute(f, batch, base, direction, reference, rows, steps, max_rows)
-                for local, b in enumerate(rows):
-                    scores[b, name] = batch.to_units(attr[local].detach().sum(-1), b)
-                    extra[b, name] = _completeness(attr[local], float(delta[local]), steps, tolerance)
-                rows = [b for b in rows if not extra[b, name]["converged"]]
-                if not rows or steps >= max_steps:
-                    break
-                steps = min(2 * steps, max_steps)
-    assert_unchanged(model, snapshot)
+    base = neutral_embed(batch.model, batch.encoding, batch.embed, baseline)
+    for name in batch.names:
+        f = HiddenStateScalar(batch, name, target)
+        direction = f.directions(random_state)
+        reference = f.reference(base)
+        rows, steps = list(range(len(batch.sentences))), n_steps
+        while True:
+            attr, delta = _attribute(f, batch, base, direction, reference, rows, steps, max_rows)
+            for local, b in enumerate(rows):
+                scores[b, name] = batch.to_units(attr[local].detach().sum(-1), b)
+                extra[b, name] = _completeness(attr[local], float(delta[local]), steps, tolerance)
+            rows = [b for b in rows if not extra[b, name]["converged"]]
+            if not rows or steps >= max_steps:
+                break
+            steps = min(2 * steps, max_steps)
     failed = [record["relative_delta"] for record in extra.values() if not record["converged"]]
     if failed:
         warnings.warn(
             f"integrated_gradients: {len(failed)} of {len(extra)} (sentence, hidden state) pairs still break completeness "
             f"by more than tolerance={tolerance:g} at max_steps={max_steps} (worst relative δ {max(failed):.3g}); "
             f"see extra[(i, layer)]['relative_delta'], or raise max_steps.",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=3,
         )
     settings = {"target": target, "baseline": baseline if isinstance(baseline, str) else "tensor", "n_steps": n_steps,
                 "random_state": random_state, "tolerance": tolerance, "max_steps": max_steps}
-    return batch.result("integrated_gradients", scores, MEANING[target], AGGREGATION, settings, extra)
+    return Scores(scores, settings, extra, MEANING[target])
 
 
-def _attribute(f: HiddenStateScalar, batch, base: Tensor, direction: Tensor, reference: Tensor,
+def _attribute(f: HiddenStateScalar, batch: Batch, base: Tensor, direction: Tensor, reference: Tensor,
                rows: list[int], steps: int, max_rows: int) -> tuple[Tensor, Tensor]:
     """Captum IG of the sentences `rows` only (one batch): ([rows, tokens, K] attributions, [rows] δ)."""
     from captum.attr import IntegratedGradients

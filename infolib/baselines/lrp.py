@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import warnings
 
-from typing import Mapping, Sequence
-
 import torch
 from torch import Tensor, nn
 
-from ..core.hooks import HookedModel, frozen
-from .attribution import Attribution
-from ..core.inputs import check_model
-from .inputs import Batch, assert_unchanged, check_random_state, parameters_snapshot, prepare
+from ..core.inputs import Batch
+from ._method import Scores, attribution_method
+from .inputs import check_random_state
 from .scalar import HiddenStateScalar
 
 MEANING = ("LRP (ε-rule) relevance of f = ⟨u, s/σ_S⟩, the projection of the whole hidden state on a fixed "
@@ -80,17 +77,8 @@ def _leaves_run(batch: Batch, name: str) -> list[nn.Module]:
     return seen
 
 
-def lrp(
-    model: HookedModel | str,
-    sentences: str | Sequence[str],
-    layers: str | int | Sequence[str | int] = "all",
-    *,
-    level: str = "word",
-    sigma_s: Mapping[str, Tensor] | None = None,
-    random_state: int = 0,
-    conservation_tol: float = 0.05,
-    truncate: bool = False,
-) -> Attribution:
+@attribution_method("lrp", MEANING, AGGREGATION)
+def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) -> Scores:
     """LRP relevance of f = ⟨u, s/σ_S⟩ per sentence, hidden state and word (supported models only).
 
     Args:
@@ -106,36 +94,34 @@ def lrp(
     from captum.attr import LRP
 
     random_state = check_random_state(random_state)
-    model = check_model(model)
-    snapshot = parameters_snapshot(model)
+    model = batch.model
     supported = supported_module_types()
     scores, extra = {}, {}
-    with frozen(model.module):
-        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
-        for name in batch.names:
-            leaves = _leaves_run(batch, name)
-            missing = sorted({type(m).__name__ for m in leaves if type(m) not in supported})
-            if missing:
-                raise NotImplementedError(
-                    f"LRP is not available for {model.name}: Captum has no LRP rule for {', '.join(missing)}. "
-                    f"LRP covers {COVERED}; not BERT/MiniLM or the Transformer (LayerNorm, GELU, attention), "
-                    f"the LSTM (LSTM) or the CNN (Conv1d)."
-                )
-            direction = HiddenStateScalar(batch, name, "projection").directions(random_state)
-            for b in range(len(batch.sentences)):
-                # One sentence at a time: each has its own direction, i.e. its own projection weight.
-                weight = direction[b] * batch.inv_sigma_s[name]
-                relevance = _Relevance(batch, name, weight, leaves)
-                x = batch.embed[b : b + 1].detach().clone().requires_grad_(True)
-                attr, delta = LRP(relevance).attribute(x, additional_forward_args=(batch.mask[b : b + 1],), return_convergence_delta=True)
-                scores[b, name] = batch.to_units(attr[0].detach().sum(-1), b)
-                with torch.no_grad():
-                    f = float(relevance(batch.embed[b : b + 1], batch.mask[b : b + 1]))
-                extra[b, name] = {"delta": float(delta.detach()[0]), "f": f}
-                if abs(float(delta.detach()[0])) > conservation_tol * max(abs(f), 1e-12):
-                    warnings.warn(
-                        f"LRP relevance is not conserved for sentence {b}, {name} (f = {f:.4g}, Σ relevance = "
-                        f"{f - float(delta.detach()[0]):.4g}): biases absorb relevance, or {model.name} uses tensor "
-                        f"operations outside modules, which Captum's LRP cannot see.", stacklevel=2)
-    assert_unchanged(model, snapshot)
-    return batch.result("lrp", scores, MEANING, AGGREGATION, {"target": "projection", "random_state": random_state}, extra)
+    for name in batch.names:
+        leaves = _leaves_run(batch, name)
+        missing = sorted({type(m).__name__ for m in leaves if type(m) not in supported})
+        if missing:
+            raise NotImplementedError(
+                f"LRP is not available for {model.name}: Captum has no LRP rule for {', '.join(missing)}. "
+                f"LRP covers {COVERED}; not BERT/MiniLM or the Transformer (LayerNorm, GELU, attention), "
+                f"the LSTM (LSTM) or the CNN (Conv1d)."
+            )
+        direction = HiddenStateScalar(batch, name, "projection").directions(random_state)
+        for b in range(len(batch.sentences)):
+            # One sentence at a time: each has its own direction, i.e. its own projection weight.
+            weight = direction[b] * batch.inv_sigma_s[name]
+            relevance = _Relevance(batch, name, weight, leaves)
+            x = batch.embed[b : b + 1].detach().clone().requires_grad_(True)
+            attr, delta = LRP(relevance).attribute(x, additional_forward_args=(batch.mask[b : b + 1],),
+                                                   return_convergence_delta=True)
+            scores[b, name] = batch.to_units(attr[0].detach().sum(-1), b)
+            with torch.no_grad():
+                f = float(relevance(batch.embed[b : b + 1], batch.mask[b : b + 1]))
+            delta = float(delta.detach()[0])
+            extra[b, name] = {"delta": delta, "f": f}
+            if abs(delta) > conservation_tol * max(abs(f), 1e-12):
+                warnings.warn(
+                    f"LRP relevance is not conserved for sentence {b}, {name} (f = {f:.4g}, Σ relevance = "
+                    f"{f - delta:.4g}): biases absorb relevance, or {model.name} uses tensor "
+                    f"operations outside modules, which Captum's LRP cannot see.", stacklevel=3)
+    return Scores(scores, {"target": "projection", "random_state": random_state}, extra)

@@ -13,32 +13,20 @@ per forward pass; this way one forward pass of each perturbed sentence serves ev
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
-
 import torch
 from torch import Tensor
 
-from ..core.hooks import HookedModel, frozen
-from .attribution import Attribution
-from ..core.inputs import check_model
-from .inputs import assert_unchanged, check_positive_int, neutral_embed, parameters_snapshot, prepare
+from ..core.inputs import Batch
+from ._method import Scores, attribution_method
+from .inputs import check_positive_int, neutral_embed
 
 MEANING = ("RMS over the hidden state's elements of the change of s/σ_S when the word's embedding is "
            "replaced by the baseline; ≥ 0, larger = more important (unlike σ).")
 AGGREGATION = "all the word's pieces occluded together"
 
 
-def occlusion(
-    model: HookedModel | str,
-    sentences: str | Sequence[str],
-    layers: str | int | Sequence[str | int] = "all",
-    *,
-    level: str = "word",
-    sigma_s: Mapping[str, Tensor] | None = None,
-    baseline: str | Tensor = "zero",
-    max_rows: int = 128,
-    truncate: bool = False,
-) -> Attribution:
+@attribution_method("occlusion", MEANING, AGGREGATION)
+def occlusion(batch: Batch, *, baseline: str | Tensor = "zero", max_rows: int = 128) -> Scores:
     """RMS normalised change of each hidden state when each word is occluded.
 
     Args:
@@ -50,12 +38,9 @@ def occlusion(
         Attribution with scores ≥ 0 [n_words] per (sentence, layer).
     """
     max_rows = check_positive_int("max_rows", max_rows)
-    model = check_model(model)
-    snapshot = parameters_snapshot(model)
-    with frozen(model.module), torch.no_grad():
-        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
+    model = batch.model
+    with torch.no_grad():
         base = neutral_embed(model, batch.encoding, batch.embed, baseline)
-        clean = {n: batch.scaled(n, s) for n, s in model.states(batch.embed, batch.mask, batch.names).items()}
         # One perturbed row per (sentence, word).
         jobs = [(b, u) for b in range(len(batch.sentences)) for u in range(batch.n_units(b))]
         squared = {name: [torch.zeros(batch.n_units(b)) for b in range(len(batch.sentences))] for name in batch.names}
@@ -68,11 +53,8 @@ def occlusion(
                 x[r, tokens] = base[b, tokens]
             states = model.states(x, batch.mask[rows], batch.names)
             for name in batch.names:
-                change = (batch.scaled(name, states[name], rows) - clean[name][rows]) ** 2
-                total = change.flatten(1).sum(1).cpu()
+                change = batch.change(name, states[name], rows).cpu()  # [rows] mean ((s − s_clean)/σ_S)²
                 for r, (b, u) in enumerate(part):
-                    squared[name][b][u] = total[r] / batch.elements(name, b)
+                    squared[name][b][u] = change[r]
         scores = {(b, name): squared[name][b].sqrt() for name in batch.names for b in range(len(batch.sentences))}
-    assert_unchanged(model, snapshot)
-    settings = {"baseline": baseline if isinstance(baseline, str) else "tensor"}
-    return batch.result("occlusion", scores, MEANING, AGGREGATION, settings)
+    return Scores(scores, {"baseline": baseline if isinstance(baseline, str) else "tensor"})

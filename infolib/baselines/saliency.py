@@ -19,39 +19,32 @@ pieces' K dimensions), which is exact, not an average of piece scores.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
-
 import torch
 from torch import Tensor
 
-from ..core.hooks import HookedModel, frozen
-from .attribution import Attribution
-from ..core.inputs import check_model
-from .inputs import Batch, assert_unchanged, check_positive_int, check_random_state, parameters_snapshot, prepare
+from ..core.inputs import Batch
+from ._method import Scores, attribution_method
+from .inputs import check_positive_int, check_random_state
 
 MEANING = ("‖∂(s/σ_S)/∂x_i‖_F: Frobenius norm of the Jacobian of the whole hidden state (divided by "
            "σ_S when given) w.r.t. word i's embedding; ≥ 0, larger = more important (unlike σ).")
 AGGREGATION = "Frobenius norm over all the word's pieces and K dims: sqrt(Σ_pieces ‖J_t‖²_F)"
 
 
+@attribution_method("gradient_saliency", MEANING, AGGREGATION)
 def gradient_saliency(
-    model: HookedModel | str,
-    sentences: str | Sequence[str],
-    layers: str | int | Sequence[str | int] = "all",
+    batch: Batch,
     *,
-    level: str = "word",
-    sigma_s: Mapping[str, Tensor] | None = None,
     mode: str = "auto",
     probes: int = 64,
     exact_max: int = 512,
     max_rows: int = 128,
     random_state: int = 0,
-    truncate: bool = False,
-) -> Attribution:
+) -> Scores:
     """‖∂(s/σ_S)/∂x_i‖_F for every sentence, hidden state s and word i.
 
     Args:
-        model: a HookedModel or a registry name ('minilm').
+        model: a HookedModel (`infolib.load_model(...)`).
         sentences: a sentence or a list (words separated by whitespace).
         layers: 'all', a name ('layer.3', 'pooled'), an int, or a list of those.
         level: 'word' (pieces combined exactly) or 'token'.
@@ -67,34 +60,33 @@ def gradient_saliency(
     """
     if mode not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"mode must be 'auto', 'exact' or 'hutchinson', got {mode!r}.")
-    probes, exact_max, max_rows = (check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max), ("max_rows", max_rows)))
+    probes, exact_max, max_rows = (check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max),
+                                                                         ("max_rows", max_rows)))
     random_state = check_random_state(random_state)
-    model = check_model(model)
-    snapshot = parameters_snapshot(model)
-    with frozen(model.module):
-        batch = prepare(model, sentences, layers, level, sigma_s, truncate)
-        groups: dict[tuple[str, int], list[str]] = {}
-        for name in batch.names:
-            largest = max(batch.elements(name, b) for b in range(len(batch.sentences)))
-            exact = mode == "exact" or (mode == "auto" and largest <= exact_max)
-            key = ("exact", largest) if exact else ("hutchinson", probes)
-            groups.setdefault(key, []).append(name)
-        scores, extra = {}, {}
-        for (kind, count), names in groups.items():
-            squared = _squared_norms(batch, names, kind, count, max_rows, random_state)
-            for name in names:
-                for b in range(len(batch.sentences)):
-                    per_probe = torch.stack([batch.to_units(row, b) for row in squared[name][b]])  # [count, n_units]
-                    total = per_probe.sum(0) if kind == "exact" else per_probe.mean(0)
-                    scores[b, name] = total.clamp_min(0).sqrt()
-                    info = {"mode": kind, "probes": count}
-                    if kind == "hutchinson":
-                        info["se_squared_norm"] = per_probe.std(0) / count**0.5 if count > 1 else torch.full_like(total, float("nan"))
-                    extra[b, name] = info
-    assert_unchanged(model, snapshot)
-    used = {name: f"{kind} ({count} {'basis vectors' if kind == 'exact' else 'Gaussian probes'})" for (kind, count), names in groups.items() for name in names}
-    settings = {"mode": mode, "probes": probes, "exact_max": exact_max, "random_state": random_state, "estimator_by_layer": used}
-    return batch.result("gradient_saliency", scores, MEANING, AGGREGATION, settings, extra)
+    groups: dict[tuple[str, int], list[str]] = {}
+    for name in batch.names:
+        largest = max(batch.elements(name, b) for b in range(len(batch.sentences)))
+        exact = mode == "exact" or (mode == "auto" and largest <= exact_max)
+        key = ("exact", largest) if exact else ("hutchinson", probes)
+        groups.setdefault(key, []).append(name)
+    scores, extra = {}, {}
+    for (kind, count), names in groups.items():
+        squared = _squared_norms(batch, names, kind, count, max_rows, random_state)
+        for name in names:
+            for b in range(len(batch.sentences)):
+                per_probe = torch.stack([batch.to_units(row, b) for row in squared[name][b]])  # [count, n_units]
+                total = per_probe.sum(0) if kind == "exact" else per_probe.mean(0)
+                scores[b, name] = total.clamp_min(0).sqrt()
+                info = {"mode": kind, "probes": count}
+                if kind == "hutchinson":
+                    info["se_squared_norm"] = (per_probe.std(0) / count**0.5 if count > 1
+                                               else torch.full_like(total, float("nan")))
+                extra[b, name] = info
+    used = {name: f"{kind} ({count} {'basis vectors' if kind == 'exact' else 'Gaussian probes'})"
+            for (kind, count), names in groups.items() for name in names}
+    settings = {"mode": mode, "probes": probes, "exact_max": exact_max, "random_state": random_state,
+                "estimator_by_layer": used}
+    return Scores(scores, settings, extra)
 
 
 def _probe_block(batch: Batch, name: str, b: int, kind: str, start: int, stop: int, shape: tuple[int, ...], random_state: int) -> Tensor:

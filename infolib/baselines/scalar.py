@@ -7,8 +7,8 @@ Two documented choices (ŝ = s / σ_S, padded tokens excluded, M = number of rea
                    seeded per (random_state, sentence, hidden state): the same in any batch.
                    Linear in s, so for a linear Φ gradient × input and IG (zero baseline) agree.
     'change'       f(x) = (1/M) Σ_m (ŝ_m(x) − ŝ_m(b))², the squared normalised change of the whole
-                   hidden state from its value at the baseline input b (the estimator's
-                   reconstruction error, with b in place of the noise). f(b) = 0, so by
+                   hidden state from its value at the baseline input b (`core.inputs.normalised_change`,
+                   the estimator's reconstruction error, with b in place of the noise). f(b) = 0, so by
                    completeness the IG scores sum to f(x): the whole change, split over words.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .inputs import Batch
+from ..core.inputs import Batch, normalised_change
 
 TARGETS = ("projection", "change")
 
@@ -41,11 +41,11 @@ class HiddenStateScalar:
         return state
 
     def __call__(self, embed: Tensor, mask: Tensor, direction: Tensor, reference: Tensor) -> Tensor:
-        s = self.scaled_state(embed, mask)
         if self.target == "projection":
-            return (s * direction).flatten(1).sum(1)
-        elements = mask.sum(1).to(s.dtype) * s.shape[-1] if self.batch.model.is_token_level(self.name) else torch.full((len(s),), float(s.shape[-1]), dtype=s.dtype, device=s.device)
-        return ((s - reference) ** 2).flatten(1).sum(1) / elements
+            return (self.scaled_state(embed, mask) * direction).flatten(1).sum(1)
+        state = self.batch.model.states(embed, mask, [self.name])[self.name]
+        token_mask = mask if self.batch.model.is_token_level(self.name) else None
+        return normalised_change(state, reference, self.batch.inv_var[self.name], token_mask)
 
     def directions(self, random_state: int) -> Tensor:
         """[batch, tokens, D] or [batch, D] unit directions u, zero on padding."""
@@ -66,8 +66,8 @@ class HiddenStateScalar:
         return out.to(batch.embed.device)
 
     def reference(self, baseline_embed: Tensor | None) -> Tensor:
-        """ŝ at the baseline input ('change'), or zeros (unused by 'projection')."""
+        """s at the baseline input ('change'), or zeros (unused by 'projection')."""
         with torch.no_grad():
             if baseline_embed is None:
-                return torch.zeros_like(self.scaled_state(self.batch.embed, self.batch.mask))
-            return self.scaled_state(baseline_embed, self.batch.mask).detach()
+                return torch.zeros_like(self.batch.clean[self.name])
+            return self.batch.model.states(baseline_embed, self.batch.mask, [self.name])[self.name].detach()

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Sequence
 
 
-from .store import ResultCache
+from .store import ResultCache, Store
 from .data import Split
+from .estimator import Settings
 from .explain import explain
 from .inputs import check_model, check_sentences
 from .hooks import HookedModel
@@ -50,8 +51,9 @@ def explain_corpus(
     batch_size: int = 8,
     limit: int | None = None,
     out: str | os.PathLike | None = None,
-    cache: bool | ResultCache = True,
+    cache: bool | Store = True,
     progress: bool = True,
+    settings: Settings | None = None,
     **kwargs,
 ) -> Explanation:
     """Explain every sentence of `dataset` at `layers`, batch by batch, resuming from the cache.
@@ -62,7 +64,8 @@ def explain_corpus(
         batch_size: sentences optimised together (all their layers at once).
         limit: explain only the first `limit` sentences.
         out: also write the tidy table (one row per sentence, layer, word) to this CSV, atomically.
-        cache: the result cache (True = default folder); it is what makes the run resumable.
+        cache: the result cache (True = default folder, or any `Store`); it makes the run resumable.
+        settings: estimator settings as a `Settings` (and/or as keywords in **kwargs).
         **kwargs: passed to `infolib.core.explain` (level, sigma_s, corpus, estimator settings).
     Returns:
         one Explanation over all sentences, in dataset order.
@@ -70,7 +73,7 @@ def explain_corpus(
     model = check_model(model)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}.")
-    if cache is not True and not isinstance(cache, ResultCache):
+    if cache is not True and not isinstance(cache, Store):
         raise ValueError("explain_corpus needs a result cache to be resumable: pass cache=True or a ResultCache.")
     store = ResultCache() if cache is True else cache
     sentences = check_sentences(load_dataset(dataset, limit))
@@ -85,7 +88,8 @@ def explain_corpus(
     try:
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            part = explain(model, [sentences[i] for i in batch], names, cache=store, progress=False, **kwargs)
+            part = explain(model, [sentences[i] for i in batch], names, cache=store, progress=False, settings=settings,
+                           **kwargs)
             parts.append((batch, part))
             if bar:
                 cached = sum(d.get("cached", False) for d in part.diagnostics.values())
@@ -94,29 +98,18 @@ def explain_corpus(
     finally:
         if bar:
             bar.close()
-    result = merge(parts, len(sentences))
+    result = Explanation.concat([part for _, part in parts], positions=[i for batch, _ in parts for i in batch])
     if out is not None:
         _write_csv_atomically(result, Path(out))
     return result
 
 
 def merge(parts: list[tuple[list[int], Explanation]], n: int) -> Explanation:
-    """One Explanation from parts that each explain the sentences at the given indices."""
-    first = parts[0][1]
-    fields = {"sentences": [None] * n, "words": [None] * n, "tokens": [None] * n, "word_of_token": [None] * n}
-    sigma, diagnostics = {}, {}
-    for indices, part in parts:
-        for local, i in enumerate(indices):
-            for field, values in fields.items():
-                values[i] = getattr(part, field)[local]
-            for layer in part.layers:
-                sigma[i, layer] = part.sigma[local, layer]
-                diagnostics[i, layer] = part.diagnostics[local, layer]
-    return Explanation(
-        sentences=fields["sentences"], layers=first.layers, words=fields["words"], tokens=fields["tokens"],
-        word_of_token=fields["word_of_token"], sigma=sigma, diagnostics=diagnostics, scale=first.scale, K=first.K,
-        settings=first.settings, model=first.model, fingerprint=first.fingerprint, level=first.level,
-    )
+    """One Explanation from parts that each explain the sentences at the given indices (`Explanation.concat`)."""
+    positions = [i for indices, _ in parts for i in indices]
+    if len(positions) != n:
+        raise ValueError(f"the parts explain {len(positions)} sentences, not {n}.")
+    return Explanation.concat([part for _, part in parts], positions=positions)
 
 
 def _write_csv_atomically(result: Explanation, path: Path) -> None:

@@ -35,7 +35,7 @@ a batch gives the same answer as separate runs with the same seeds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, Sequence
 
 import torch
@@ -46,7 +46,7 @@ ErrorFn = Callable[[Tensor, Tensor], Tensor]
 
 
 class Cancelled(Exception):
-    """Raised by an `optimise(..., callback=...)` callback to stop between two steps (a newer request won)."""
+    """Raised by an `optimise(..., callback=...)` callback to stop between two steps (e.g. a newer request won)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,28 @@ class Settings:
             raise ValueError(f"init is a fraction of scale in (0, 1], got {self.init!r}.")
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise TypeError(f"random_state must be an int, got {self.random_state!r}.")
+
+
+def resolve_settings(settings: Settings | None = None, **kwargs) -> Settings:
+    """The estimator settings from a `Settings`, from keywords, or from both when they agree.
+
+    Raises:
+        TypeError: `settings` is not a Settings, or a keyword is not a setting.
+        ValueError: a keyword disagrees with the value `settings` holds.
+    """
+    if settings is None:
+        return Settings(**kwargs)
+    if not isinstance(settings, Settings):
+        raise TypeError(f"settings must be an infolib.Settings(...), got {type(settings).__name__}.")
+    unknown = sorted(set(kwargs) - {f.name for f in fields(Settings)})
+    if unknown:
+        raise TypeError(f"unknown estimator setting(s) {', '.join(unknown)}: see infolib.Settings for the names.")
+    conflicts = [f"{name}={value!r} (settings has {getattr(settings, name)!r})"
+                 for name, value in kwargs.items() if getattr(settings, name) != value]
+    if conflicts:
+        raise ValueError(f"settings and keyword settings disagree: {'; '.join(conflicts)}. "
+                         f"Give each setting once, in settings=Settings(...) or as a keyword.")
+    return settings
 
 
 @dataclass
@@ -251,7 +273,10 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
              callback: Callable[[int], None] | None = None) -> list[PairFit]:
     """Fit σ for every pair of `problem` at once (see the module doc for the method).
 
-    `callback(step)` runs after each step (1-based) and may raise (e.g. `Cancelled`) to stop.
+    Args:
+        progress: called after each step with (steps done, pairs finished).
+        callback: called once per step with the steps done (1, 2, …); it may raise (e.g. `Cancelled`)
+            to stop the optimisation there: the exception propagates and nothing is returned.
     """
     settings.check()
     packed = _Packed(problem, settings.rate)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 import time
 from dataclasses import asdict
 from typing import Callable, Mapping, Sequence
@@ -11,10 +10,10 @@ import torch
 from torch import Tensor
 
 from . import runlog
-from .store import ResultCache, tensor_digest
-from .estimator import Problem, Settings, optimise
+from .store import ResultCache, Store, tensor_digest
+from .estimator import Problem, Settings, optimise, resolve_settings
 from .hooks import HookedModel, frozen
-from .inputs import check_model, check_sentences, fit_length, pair_seed
+from .inputs import Batch, check_inputs, encode_batch, normalised_change, pair_seed
 from .results import Explanation, PhiExplanation, entropy_nats
 from .version import __version__
 
@@ -36,12 +35,8 @@ def explain_phi(
     phi: Callable[[Tensor], Tensor],
     sigma_s: Tensor | float | None = None,
     *,
-    rate: float = 0.1,
-    scale: float = 1.0,
-    samples: int | None = None,
-    max_steps: int = 200,
-    random_state: int = 0,
-    **settings,
+    settings: Settings | None = None,
+    **kwargs,
 ) -> PhiExplanation:
     """σ of each word (row of x) for a differentiable Φ.
 
@@ -50,15 +45,18 @@ def explain_phi(
         phi: maps [n_words, K] to a tensor of any shape (the hidden state s = phi(x)).
         sigma_s: per-element spread of Φ over data (broadcastable to phi(x)'s shape). None uses
             the spread of Φ when every word is fully perturbed (σ = scale), measured from 64 draws.
-        rate, scale, samples, max_steps, random_state, **settings: see `estimator.Settings`.
+        settings: a `Settings`; and/or its fields as keywords (rate, scale, samples, max_steps,
+            random_state, ...). Here scale defaults to 1.0 (there is no model to take it from).
     Returns:
         PhiExplanation with sigma [n_words] (larger = more forgotten) and entropy in nats.
     """
     x = _check_tensor_input(x)
     if not callable(phi):
         raise TypeError(f"phi must be callable, got {type(phi).__name__}.")
-    config = Settings(rate=rate, scale=scale, samples=samples, max_steps=max_steps, random_state=random_state, **settings)
+    config = resolve_settings(settings, **kwargs)
     config.check()
+    scale = float(config.scale) if config.scale is not None else 1.0
+    random_state = config.random_state
     with torch.no_grad():
         s = _call_phi(phi, x)
     sigma_s = _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else torch.as_tensor(sigma_s, dtype=s.dtype)
@@ -108,9 +106,10 @@ def explain(
     corpus: Sequence[str] | None = None,
     truncate: bool = False,
     progress: bool = True,
-    cache: "bool | ResultCache" = False,
-    callback=None,
-    **settings,
+    cache: "bool | Store" = False,
+    callback: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
+    **kwargs,
 ) -> Explanation:
     """How much of each word's information each hidden state keeps: σ per sentence, layer, word.
 
@@ -118,29 +117,28 @@ def explain(
     own σ and noise stream, so the answer equals separate runs with the same `random_state`.
 
     Args:
-        model: a HookedModel (`infolib.load_model(...)`); `infolib.core.explain` also takes a registry name.
+        model: a HookedModel (`infolib.load_model(...)`); `infolib.explain` also takes a registry name.
         sentences: a sentence or a list; words are separated by whitespace.
         layers: 'all' (layer.1 … layer.L), a name ('layer.3', 'pooled', 'logits'), an int, or a list.
         level: 'word' (the pieces of a word share one σ) or 'token' (one σ per word piece).
-        sigma_s: name -> [D] spread of each hidden state; None = estimated from `corpus` (default:
-            512 SST-2 train sentences) and cached on disk per model fingerprint.
+        sigma_s: name -> [D] spread of each hidden state (positive, inf = never varies); None =
+            estimated from `corpus` (default: 512 SST-2 train sentences) and cached on disk per
+            model fingerprint.
         truncate: cut sentences longer than the model's maximum (with a warning) instead of failing.
         progress: show a progress bar.
-        cache: reuse and store results on disk (True: the default `ResultCache`, or your own);
+        cache: reuse and store results (True: the default on-disk `ResultCache`, or any `Store`);
             only pairs not found are optimised. Keyed by everything that changes the answer.
-        callback: called with the step number after each optimisation step; may raise to stop.
-        **settings: estimator settings (rate, scale, samples, max_steps, window, tol, random_state,
-            memory_budget_mb, ...), see `estimator.Settings`.
+        callback: called with the step number (1, 2, …) after each optimisation step; it may raise
+            (e.g. `infolib.core.estimator.Cancelled`) to stop: nothing is returned or cached then.
+        settings: estimator settings as a `Settings`; and/or
+        **kwargs: its fields as keywords (rate, scale, samples, max_steps, window, tol,
+            random_state, memory_budget_mb, ...); a keyword that disagrees with `settings` is an error.
     Returns:
         Explanation (see `infolib.core.results`).
     """
     started = time.perf_counter()
-    model = check_model(model)
-    if level not in ("word", "token"):
-        raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
-    sentences = fit_length(model, check_sentences(sentences), truncate)
-    names = model.resolve_layers(layers)
-    config = Settings(**settings)
+    model, sentences, names = check_inputs(model, sentences, layers, level, truncate)
+    config = resolve_settings(settings, **kwargs)
     config.check()
     scale = effective_scale(model, config)
 
@@ -149,27 +147,16 @@ def explain(
             from .sigma_s import sigma_s as estimate_sigma_s
 
             sigma_s = estimate_sigma_s(model, names, corpus)
-        missing = [n for n in names if n not in sigma_s]
-        if missing:
-            raise ValueError(f"sigma_s has no entry for {', '.join(missing)}.")
-        encoding = model.encode(sentences)
-        _warn_unknown(encoding)
-        with torch.no_grad():
-            clean_embed = model.embed(encoding)
-            mask = encoding.attention_mask.to(clean_embed.device)
-            clean = model.states(clean_embed, mask, names)
-        for name, state in clean.items():
-            if not torch.isfinite(state).all():
-                raise FloatingPointError(f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain.")
+        batch = encode_batch(model, sentences, names, level, sigma_s)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
-        store = ResultCache() if cache is True else cache if {"key", "get", "put"} <= set(dir(cache)) else None
+        store = ResultCache() if cache is True else cache if isinstance(cache, Store) else None
         keys = pair_keys(model, sentences, names, level, config, sigma_s) if store is not None else {}
         found = {pair: store.get(keys[pair]) for pair in pairs} if store is not None else {}
         todo = [pair for pair in pairs if found.get(pair) is None]
         fitted = {}
         if todo:
-            problem = _model_problem(model, encoding, clean_embed, clean, sigma_s, todo, level, config.random_state, sentences)
-            bar = _progress_bar(len(todo), config.max_steps, progress)
+            problem = _model_problem(batch, todo, config.random_state)
+            bar = _progress_bar(len(todo), progress)
             try:
                 fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
             finally:
@@ -186,14 +173,14 @@ def explain(
     return Explanation(
         sentences=sentences,
         layers=names,
-        words=encoding.words if level == "word" else encoding.tokens,
-        tokens=encoding.tokens,
-        word_of_token=encoding.word_of_token if level == "word" else [list(range(len(t))) for t in encoding.tokens],
+        words=batch.words(),
+        tokens=batch.encoding.tokens,
+        word_of_token=batch.word_of_token(),
         sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
         diagnostics={pair: {k: r[k] for k in ("loss_curve", "steps", "converged")} | {"cached": pair not in fitted}
                      for pair, r in results.items()},
         scale=scale,
-        K=int(clean_embed.shape[-1]),
+        K=int(batch.embed.shape[-1]),
         settings={**asdict(config), "scale": scale},
         model=model.name,
         fingerprint=model.fingerprint(),
@@ -213,35 +200,25 @@ def pair_keys(model: HookedModel, sentences: Sequence[str], names: Sequence[str]
     `sentences` must already be checked and fitted to the model's length (what `explain` explains).
     """
     key_settings = {**asdict(config), "scale": effective_scale(model, config)}
-    spread_ids = {name: tensor_digest(sigma_s[name]) for name in names}
+    spread_ids = {name: tensor_digest(torch.as_tensor(sigma_s[name])) for name in names}
     fingerprint = model.fingerprint()
     return {(i, name): ResultCache.key(fingerprint=fingerprint, hidden_state=name, sentence=sentence, level=level,
                                        settings=key_settings, sigma_s=spread_ids[name], version=__version__)
             for i, sentence in enumerate(sentences) for name in names}
 
 
-def _warn_unknown(encoding) -> None:
-    unknown = sorted({encoding.words[b][u] for b, (tokens, units) in enumerate(zip(encoding.tokens, encoding.word_of_token))
-                      for t, u in zip(tokens, units) if t == "[UNK]"})
-    if unknown:
-        warnings.warn(f"the tokenizer does not know {', '.join(unknown)} ([UNK]): those words are explained "
-                      f"through the [UNK] embedding, not their own.", stacklevel=3)
-
-
-def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, random_state, sentences) -> Problem:
-    lengths = encoding.attention_mask.sum(1).tolist()
-    T = clean_embed.shape[1]
-    device = clean_embed.device
+def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int) -> Problem:
+    """The estimator's problem for `pairs` of a prepared batch: inputs, units, seeds, error, memory."""
+    model, device = batch.model, batch.embed.device
+    lengths = batch.lengths
     x, units, seeds, targets = [], [], [], []
     for i, name in pairs:
-        n = lengths[i]
-        x.append(clean_embed[i, :n])
-        units.append(torch.tensor(encoding.word_of_token[i]) if level == "word" else torch.arange(n))
-        seeds.append(pair_seed(random_state, sentences[i], name, level))
+        x.append(batch.embed[i, : lengths[i]])
+        units.append(batch.units[i])
+        seeds.append(pair_seed(random_state, batch.sentences[i], name, batch.level))
         targets.append(name)
     pair_sentence = torch.tensor([i for i, _ in pairs], device=device)
     pair_len = torch.tensor([lengths[i] for i, _ in pairs], device=device)
-    inv_var = {name: 1.0 / sigma_s[name].to(device) ** 2 for name in set(targets)}
 
     def error(x_tilde: Tensor, pair_of_row: Tensor) -> Tensor:
         width = x_tilde.shape[1]
@@ -251,30 +228,25 @@ def _model_problem(model, encoding, clean_embed, clean, sigma_s, pairs, level, r
         err = torch.empty(len(row_targets), dtype=x_tilde.dtype, device=device)
         for name, state in states.items():
             rows = torch.tensor([r for r, t in enumerate(row_targets) if t == name], device=device)
-            s = clean[name][pair_sentence[pair_of_row[rows]]]
+            clean = batch.clean[name][pair_sentence[pair_of_row[rows]]]
             if model.is_token_level(name):
-                s, m = s[:, :width], mask[rows, :, None].to(state.dtype)
-                sq = ((state - s) ** 2 * inv_var[name] * m).sum((1, 2))
-                err[rows] = sq / (m.sum((1, 2)) * state.shape[-1])
+                err[rows] = normalised_change(state, clean[:, :width], batch.inv_var[name], mask[rows])
             else:
-                err[rows] = ((state - s) ** 2 * inv_var[name]).mean(1)
+                err[rows] = normalised_change(state, clean, batch.inv_var[name])
         return err
 
-    D = max(v.shape[-1] for v in clean.values())
-    depth = max(model.depth(n) for n in set(targets))
-    # Activation memory of one row: about 40 [T, D] tensors and the [heads, T, T] attention maps per
-    # block kept for backward; a deliberate overestimate.
-    heads = 12
+    read = sorted(set(targets))
+    width = max(state.shape[-1] for state in batch.clean.values())
 
     def row_bytes(tokens: int) -> float:
-        return 4.0 * depth * (40 * tokens * D + 3 * heads * tokens * tokens) + 4.0 * tokens * D
+        return model.row_bytes(tokens, read, width)
 
-    elements = [(lengths[i] if model.is_token_level(name) else 1) * clean[name].shape[-1] for i, name in pairs]
+    elements = [(lengths[i] if model.is_token_level(name) else 1) * batch.clean[name].shape[-1] for i, name in pairs]
     return Problem(x, units, seeds, error, elements, row_bytes)
 
 
 class _Bar:
-    def __init__(self, total_pairs: int, max_steps: int):
+    def __init__(self, total_pairs: int):
         from tqdm.auto import tqdm
 
         self.tqdm = tqdm(total=total_pairs, desc="σ-optimisation", unit="pair", leave=False)
@@ -287,5 +259,5 @@ class _Bar:
         self.tqdm.close()
 
 
-def _progress_bar(pairs: int, max_steps: int, enabled: bool):
-    return _Bar(pairs, max_steps) if enabled else None
+def _progress_bar(pairs: int, enabled: bool):
+    return _Bar(pairs) if enabled else None

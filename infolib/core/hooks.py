@@ -17,7 +17,7 @@ import abc
 import contextlib
 import hashlib
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -90,11 +90,39 @@ class HookedModel(abc.ABC):
         """Whether the hidden state has a token axis ([tokens, D]) or is one vector ([D])."""
         return LAYER_NAME.match(name) is not None
 
-    def depth(self, name: str) -> int:
-        """How many blocks must run to read `name`."""
-        self.check_name(name)
-        match = LAYER_NAME.match(name)
-        return int(match.group(1)) if match else self.num_layers
+    def depth(self, names: str | Iterable[str]) -> int:
+        """How many blocks a row must run to read `names` (one name, or the deepest of several).
+
+        layer.l needs l blocks; every other state (pooled, logits, …) needs all of them.
+        """
+        deepest = 0
+        for name in [names] if isinstance(names, str) else names:
+            self.check_name(name)
+            match = LAYER_NAME.match(name)
+            deepest = max(deepest, int(match.group(1)) if match else self.num_layers)
+        return deepest
+
+    def attention_heads(self) -> int:
+        """Attention heads per block: the module's `config.num_attention_heads` (Hugging Face), else
+        the most heads of any nn.MultiheadAttention in it, else 0 (no attention: LSTM, CNN, …)."""
+        heads = getattr(getattr(self.module, "config", None), "num_attention_heads", None)
+        if isinstance(heads, int) and not isinstance(heads, bool):
+            return heads
+        return max((m.num_heads for m in self.module.modules() if isinstance(m, nn.MultiheadAttention)), default=0)
+
+    def row_bytes(self, tokens: int, names: Iterable[str], width: int) -> float:
+        """Activation bytes one perturbed row of `tokens` tokens keeps for backward, read at `names`.
+
+        The estimator sizes its forward chunks with it (`Settings.memory_budget_mb`). Default: per
+        block that runs (`depth`), about 40 [tokens, width] float32 tensors and 3 [heads, tokens,
+        tokens] attention maps (`attention_heads`); a deliberate overestimate. Override it when a
+        model family knows better.
+
+        Args:
+            width: D, the largest hidden size of the states read.
+        """
+        heads = self.attention_heads()
+        return 4.0 * self.depth(names) * (40 * tokens * width + 3 * heads * tokens * tokens) + 4.0 * tokens * width
 
     @property
     def num_layers(self) -> int:

@@ -6,12 +6,14 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from typing import Sequence
 
 import torch
 from torch import Tensor
 
 from .hooks import HookedModel, frozen
+from .inputs import fit_length
 from .paths import cache_dir
 
 DEFAULT_CORPUS_SIZE = 512
@@ -30,9 +32,15 @@ def default_corpus(n: int = DEFAULT_CORPUS_SIZE, data_dir=None) -> list[str]:
 def spread(model: HookedModel, names: Sequence[str], corpus: Sequence[str], batch_size: int = 64) -> dict[str, Tensor]:
     """Per-dimension std of each hidden state over `corpus`, pooled over real tokens.
 
+    Corpus sentences longer than the model's maximum are cut to their first words that fit
+    (silently: σ_S is a statistic over many sentences, not an explanation of these).
+
     Returns:
         name -> [D] float32 std (dimensions that never vary get +inf: they add no error).
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = fit_length(model, list(corpus), truncate=True)
     sums: dict[str, list[Tensor]] = {}
     with frozen(model.module), torch.no_grad():
         for start in range(0, len(corpus), batch_size):

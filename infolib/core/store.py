@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
@@ -32,6 +33,16 @@ def tensor_digest(tensor: Tensor) -> str:
     h = hashlib.sha256(f"{t.dtype}{tuple(t.shape)}".encode())
     h.update(t.view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where `explain` keeps finished pairs: anything with get/put of JSON-ready payloads by key
+    (`ResultCache` on disk; an in-memory store for interactive use)."""
+
+    def get(self, key: str) -> dict | None: ...
+
+    def put(self, key: str, payload: dict) -> None: ...
 
 
 class ResultCache:

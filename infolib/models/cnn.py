@@ -52,16 +52,13 @@ class HookedCNN(WordPieceModel):
         x = (embed * keep).transpose(1, 2)  # [batch, K, tokens]
         hidden = torch.cat([F.relu(conv(same_padding(x, conv))) for conv in net.convs], 1).transpose(1, 2) * keep
         states = {"layer.0": embed, "layer.1": hidden}
-        if net.conv2 is not None and self.depth_needed(want) >= 2:
+        if net.conv2 is not None and self.depth(want) >= 2:
             hidden = F.relu(net.conv2(same_padding(net.dropout(hidden).transpose(1, 2), net.conv2))).transpose(1, 2) * keep
             states["layer.2"] = hidden
         if "pooled" in want or "logits" in want:
             states["pooled"] = masked_max(hidden, attention_mask)
             states["logits"] = net.classifier(net.dropout(states["pooled"]))
         return {name: states[name][rows] for name, rows in want.items()}
-
-    def depth_needed(self, want) -> int:
-        return max(self.depth(name) for name in want)
 
 
 def build_cnn(config: dict, name: str = "cnn", pretrained: bool = True) -> HookedCNN:

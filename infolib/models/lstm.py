@@ -41,15 +41,16 @@ class HookedLSTM(WordPieceModel):
 
     def _forward(self, embed: Tensor, attention_mask: Tensor, want) -> dict[str, Tensor]:
         net: LSTMNet = self.module
-        depth = max(self.depth(name) for name in want)
+        depth = self.depth(want)
         lengths = attention_mask.sum(1).cpu()
         hidden, states = embed, {"layer.0": embed}
-        for l, lstm in enumerate(net.lstms[:depth], start=1):
+        for block, lstm in enumerate(net.lstms[:depth], start=1):
             # packing keeps padding out of the backward direction: a sentence's states do not
             # depend on how long the other sentences in its batch are
-            packed = pack_padded_sequence(net.dropout(hidden) if l > 1 else hidden, lengths, batch_first=True, enforce_sorted=False)
+            packed = pack_padded_sequence(net.dropout(hidden) if block > 1 else hidden, lengths, batch_first=True,
+                                          enforce_sorted=False)
             hidden, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=embed.shape[1])
-            states[f"layer.{l}"] = hidden
+            states[f"layer.{block}"] = hidden
         if "pooled" in want or "logits" in want:
             states["pooled"] = masked_max(hidden, attention_mask)
             states["logits"] = net.classifier(net.dropout(states["pooled"]))

@@ -93,8 +93,6 @@ def load_entry(folder: Path, module: nn.Module, recipe: dict) -> dict:
     return record
 
 
-
-
 def _differences(cached, current, prefix: str = "") -> list[str]:
     """Where two recipes differ, as 'train.lr: cached 8e-05, now 0.0001'."""
     if isinstance(cached, dict) and isinstance(current, dict):
