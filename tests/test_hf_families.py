@@ -1,4 +1,4 @@
-"""Any Hugging Face family through `load_model(folder)`: tiny random models built from configs, saved with
+"""Any Hugging Face family through `load_model(folder)`: tiny random models (11 families) built from configs, saved with
 tokenizers made here (MiniLM's WordPiece vocabulary; byte-level BPE, SentencePiece BPE and Unigram trained on
 SST-2 sentences). Nothing is downloaded.
 
@@ -124,7 +124,8 @@ TOKENIZER_OF = {"bert": "wordpiece", "roberta": "roberta", "mpnet": "roberta", "
 FAMILIES = list(TOKENIZER_OF)
 CAUSAL = {"gpt2", "llama"}
 ENCODER_DECODER = {"t5", "bart"}
-HOOKED_EMBEDDINGS = {"bert", "roberta", "mpnet", "modernbert", "distilbert", "electra", "deberta-v2"}  # noise after positions + LayerNorm
+# noise after the embedding module (positions + LayerNorm), where the authors put it for BERT
+HOOKED_EMBEDDINGS = {"bert", "roberta", "mpnet", "modernbert", "distilbert", "electra", "deberta-v2"}
 
 
 @pytest.fixture(scope="session")
@@ -365,3 +366,21 @@ def test_bert_through_the_generic_adapter_matches_hfencoder(folders):
     for name in a:
         torch.testing.assert_close(a[name] * (real if name.startswith("layer") else 1),
                                    b[name] * (real if name.startswith("layer") else 1), rtol=1e-5, atol=1e-6)
+
+
+def test_a_head_missing_from_the_checkpoint_is_refused_not_random(folders, tmp_path):
+    """A config naming a classifier whose weights were never saved would give random logits."""
+    import shutil
+
+    from transformers import AutoModel
+
+    folder = tmp_path / "headless"
+    AutoModel.from_pretrained(folders("roberta")).save_pretrained(folder)  # the encoder without its head
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        if (folders("roberta") / name).is_file():
+            shutil.copy(folders("roberta") / name, folder / name)
+    config = json.loads((folder / "config.json").read_text())
+    config["architectures"] = ["RobertaForSequenceClassification"]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="logits would be random"):
+        infolib.load_model(folder)

@@ -319,6 +319,13 @@ class HFModel(HookedModel):
 
     def embed(self, encoding: Encoding) -> Tensor:
         ids = encoding.input_ids.to(self.device)
+        if ids.shape[1] > self.max_tokens:
+            longest = max(range(len(encoding)), key=lambda b: len(encoding.tokens[b]))
+            raise ValueError(
+                f"a sentence has {ids.shape[1]} tokens, more than {self.name}'s maximum of {self.max_tokens} "
+                f"(it starts {' '.join(encoding.words[longest][:6])!r}). explain(..., truncate=True) shortens the "
+                f"sentences explained; a σ_S corpus (corpus=...) must hold sentences that fit."
+            )
         if self.embedding_module is None:
             return self.word_embeddings(ids)
         captured = {}
@@ -590,13 +597,13 @@ def from_pretrained(source: str | Path, name: str, *, tokenizer=None, local_only
         if tokenizer is None:
             tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=local_only)
     model.eval()
-    if config.model_type == "bert" and pooling is None:
-        return HFEncoder(model, tokenizer, name=name)
     missing = info.get("missing_keys", [])
     head = [key for key in missing if key.split(".")[0] in ("classifier", "score")]
     if head:
         raise ValueError(f"{where}: the classification head's weights ({', '.join(head[:3])}) are not in the "
                          f"checkpoint; its logits would be random. Load the bare model with AutoModel and pass "
                          f"it to infolib.load_model(model, tokenizer=...).")
+    if config.model_type == "bert" and pooling is None:
+        return HFEncoder(model, tokenizer, name=name)
     has_pooler = not any(".pooler." in f".{key}" or key.startswith("pooler.") for key in missing)
     return HFModel(model, tokenizer, name=name, pooling=pooling, has_pooler=has_pooler)

@@ -1,5 +1,6 @@
-"""Models by name: `load_model("minilm")`, a trained model such as `load_model("lstm-sst2")`, or any
-Hugging Face encoder folder.
+"""Models by name: `load_model("minilm")`, `load_model("mpnet")` (12 layers, `make deep-model`), a trained
+model such as `load_model("lstm-sst2")`, any Hugging Face model folder or object (`HFModel`, see
+docs/models.md for the families).
 
 Trained models are made on first use from a fixed recipe (architecture config, training settings,
 data) and cached in `paths.cache_dir("models", name)` as safetensors weights plus a metrics JSON
