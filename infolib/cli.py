@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
     reproduce.add_argument("--data-dir")
+    reproduce.add_argument("--deep", action="store_true",
+                           help="also the 12-layer mpnet-sst2 in notebooks 06 and 07 (needs `make deep-model`)")
     reproduce.add_argument("--jobs", type=int, help="notebooks run side by side (default: 2 on a machine with ≥ 2 cores)")
     reproduce.add_argument("--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)")
     return parser
@@ -188,7 +190,8 @@ def main(argv=None) -> int:
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
             try:
-                reproduce(out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT, jobs=args.jobs)
+                reproduce(out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT, jobs=args.jobs,
+                          deep=args.deep)
             except RuntimeError as error:  # failed notebooks: the report is written, each failure listed
                 print(f"infolib reproduce: {error}", file=sys.stderr)
                 return 1

@@ -28,6 +28,10 @@ from .core import runlog
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
+# DEEP=1: the 12-layer MPNet (`make deep-model`) joins notebooks 06 and 07, which then compute its pairs in 06
+# and read them back in 07.
+DEEP_MODELS = ("mpnet-sst2",)
+DEEP_READS = {"07_fine_grained_forgetting": ("06_layerwise_forgetting",)}
 
 SECTIONS = {
     "00_quickstart": ("Quickstart: one sentence, fine-tuned BERT", ["00_quickstart"], []),
@@ -67,7 +71,8 @@ CELL_TIMEOUT = 600
 
 
 def reproduce(out: str | Path = "reports", smoke: bool = False,
-              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT, jobs: int | None = None) -> Path:
+              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT, jobs: int | None = None,
+              deep: bool = False) -> Path:
     """Run the whole pipeline; return the report folder.
 
     Args:
@@ -77,6 +82,7 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
         timeout: seconds per notebook cell.
         jobs: notebooks run side by side (default: 2 when the machine has ≥ 2 cores), each kernel with
             cores // jobs torch threads; a notebook that reads another's results waits for it (`READS_FROM`).
+        deep: add the 12-layer mpnet-sst2 to notebooks 06 and 07 (claims 6 and 7 at 12 layers).
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
@@ -89,11 +95,11 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     stages = Stages()
     print(f"[reproduce] {'SMOKE run (tiny models)' if smoke else 'full run'} → {out}", flush=True)
     models = []
-    for name in MODELS:
+    for name in MODELS + (DEEP_MODELS if deep else ()):
         model = load_model(name, smoke=smoke)
         models.append(model_facts(model, model_metrics(model.name)))
         stages.done(f"model {model.name}")
-    status, work = run_notebooks(notebooks, out, smoke, timeout, jobs, stages)
+    status, work = run_notebooks(notebooks, out, smoke, timeout, jobs, stages, deep=deep)
     claims = build_claims(out)
     claims.to_csv(out / "claims.csv", index=False)
     results = {"smoke": bool(smoke), "seconds": stages.times, "total_seconds": round(time.perf_counter() - stages.started, 1),
@@ -109,7 +115,8 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     return out
 
 
-def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages):
+def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages,
+                  deep: bool = False):
     """Execute the notebooks, `jobs` at a time, in order, each after the notebooks it reads from.
 
     Returns:
@@ -121,6 +128,7 @@ def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | N
     jobs = max(1, min(jobs or min(2, cores), len(notebooks)))
     threads = str(max(1, cores // jobs))
     status, work, running = {}, {}, {}
+    reads = {n: READS_FROM.get(n, ()) + (DEEP_READS.get(n, ()) if deep else ()) for n in notebooks}
 
     def run(name: str) -> tuple[str, float]:
         log = out / "runlogs" / f"{name}.jsonl"
@@ -129,7 +137,7 @@ def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | N
         started = time.perf_counter()
         try:
             run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
-                         {"SMOKE": bool(smoke), "REPORTS": str(out)}, timeout=timeout, env=env)
+                         {"SMOKE": bool(smoke), "REPORTS": str(out), "DEEP": bool(deep)}, timeout=timeout, env=env)
             return "ok", time.perf_counter() - started
         except Exception as error:  # report every failure, keep going
             return f"FAILED: {type(error).__name__}: {_last_lines(str(error))}", time.perf_counter() - started
@@ -138,7 +146,7 @@ def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | N
     print(f"[reproduce] {len(notebooks)} notebooks, {jobs} at a time, {threads} torch thread(s) each", flush=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while waiting or running:
-            for name in [n for n in waiting if all(d in status or d not in notebooks for d in READS_FROM.get(n, ()))]:
+            for name in [n for n in waiting if all(d in status or d not in notebooks for d in reads[n])]:
                 if len(running) == jobs:
                     break
                 waiting.remove(name)

@@ -218,3 +218,14 @@ def test_model_accuracies_reads_hidden_layers(monkeypatch):
     assert list(table.reset_index().columns) == ["model", "accuracy", "accuracy_low", "accuracy_high", "mcc", "n", "hidden_layers"]
     assert table.loc["bert-sst2", "hidden_layers"] == 6 and math.isnan(table.loc["cnn-sst2", "hidden_layers"])
     assert table.loc["bert-sst2", "accuracy_low"] < 0.87 < table.loc["bert-sst2", "accuracy_high"]
+
+
+def test_the_12_layer_mpnet_gets_its_own_rows_in_claims_6_and_7():
+    """DEEP=1: mpnet-sst2 is read as a BERT-like model: its own [SEP]/kind estimates, and it is compared
+    with the models trained from scratch, not with BERT."""
+    claims = analysis.claims_table({"forgetting": _retention({"bert-sst2": 0.8, "mpnet-sst2": 0.3, "lstm-sst2": 0.5})})
+    six = claims[claims["claim"] == 6]
+    assert all("mpnet" in values and "bert" in values for values in six["values"])
+    seven = claims[claims["claim"] == 7].iloc[0]
+    assert "mpnet " in seven["values"] and seven["values"].count("[") == 3
+    assert seven["verdict"] == "not reproduced"    # bert 0.8 > lstm 0.5, but mpnet 0.3 < lstm 0.5

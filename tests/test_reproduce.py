@@ -54,3 +54,19 @@ def test_each_kernel_gets_its_run_log_and_a_share_of_the_cores(tmp_path, fake_no
     reproduce.run_notebooks(FIGURE_NOTEBOOKS[:3], tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages())
     logs = {e["env"]["INFOLIB_RUN_LOG"] for e in fake_notebooks.values()}
     assert len(logs) == 3 and all(e["env"]["OMP_NUM_THREADS"] == "2" for e in fake_notebooks.values())
+
+
+def test_deep_runs_07_after_06_and_tells_every_notebook(tmp_path, fake_notebooks, monkeypatch):
+    parameters = {}
+    recorded = reproduce.run_notebook
+
+    def run_notebook(path, out, params, timeout, env):
+        parameters[path.stem] = params
+        recorded(path, out, params, timeout, env)
+
+    monkeypatch.setattr(reproduce, "run_notebook", run_notebook)
+    (tmp_path / "runlogs").mkdir()
+    names = ("02_gradient_vs_information_across_layers", "06_layerwise_forgetting", "07_fine_grained_forgetting")
+    reproduce.run_notebooks(names, tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages(), deep=True)
+    assert fake_notebooks["07_fine_grained_forgetting"]["start"] >= fake_notebooks["06_layerwise_forgetting"]["end"]
+    assert all(p["DEEP"] is True for p in parameters.values())

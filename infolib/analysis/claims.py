@@ -113,6 +113,11 @@ def _family(model: str) -> str:
     return str(model).split("-")[0]
 
 
+# Pretrained transformer encoders: the paper's BERT role. mpnet (12 layers, `make reproduce DEEP=1`)
+# gives claims 6 and 7 a row at the paper's depth next to the 6-layer MiniLM.
+BERT_LIKE = ("bert", "mpnet")
+
+
 def _labels(models) -> dict[str, str]:
     """model -> its family when no other model shares that family, else the full name."""
     models = list(dict.fromkeys(models))
@@ -375,7 +380,7 @@ def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -
     out = []
     depths = _hidden_layers(accuracy)
     labels = _labels(table["model"])
-    bert_models = [m for m in table["model"].unique() if _family(m) == "bert"]
+    bert_models = [m for m in table["model"].unique() if _family(m) in BERT_LIKE]
     if bert_models:
         sep_values, sep_verdicts, kind_values, kind_verdicts, sep_notes, kind_notes = [], [], [], [], [], []
         for model in bert_models:
@@ -408,9 +413,10 @@ def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -
                                 "earlier (lower) than sentiment words", kind_values, kind_verdicts,
                              "; ".join([_tally(kind_verdicts, "function vs sentiment words, per BERT model")] + kind_notes)))
     fam = _families(table["model"], "forgetting")
-    if "bert" in fam and len(fam) > 1:
+    if any(f in fam for f in BERT_LIKE) and any(f not in BERT_LIKE for f in fam):
         values = {f: est(f, _per_sentence_mean(table[table["model"] == m], "retention")) for f, m in fam.items()}
-        verdicts = [verdict(values["bert"].interval, values[o].interval) for o in values if o != "bert"]
+        verdicts = [verdict(values[b].interval, values[o].interval)
+                    for b in BERT_LIKE if b in values for o in values if o not in BERT_LIKE]
         known = {f: depths[f] for f in fam if f in depths}
         if known:
             note = "hidden layers: " + ", ".join(f"{f} {n}" for f, n in known.items())
@@ -422,5 +428,6 @@ def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -
         else:
             note = "model depths unknown (the accuracy table with hidden_layers was not given)"
         out.append(claim_row(7, "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
-                                "information); bert expected above every other model", list(values.values()), verdicts, note))
+                                "information); bert (and mpnet, with DEEP=1) expected above every model trained from scratch",
+                             list(values.values()), verdicts, note))
     return out
