@@ -85,7 +85,8 @@ def _train(args: argparse.Namespace) -> int:
     from .models import registry as zoo
 
     if args.list:
-        print("\n".join(zoo.trainable_models()))
+        deep = [n for n in zoo.trainable_models(deep=True) if n not in zoo.trainable_models()]
+        print("\n".join(zoo.trainable_models() + [f"{n}  (12 layers: needs `make deep-model`)" for n in deep]))
         return 0
     names = list(args.names)
     if args.all:
