@@ -15,10 +15,10 @@ from .core.paths import DataNotFoundError
 from .core.results import Explanation, PhiExplanation
 from .core.store import ResultCache
 from .core.version import __version__
-from .models.hf import HFEncoder
+from .models.hf import HFEncoder, HFModel
 
 __all__ = [
     "explain", "explain_phi", "explain_corpus", "load_model", "available_models",
-    "Explanation", "PhiExplanation", "ResultCache", "HookedModel", "HFEncoder", "Encoding", "frozen",
+    "Explanation", "PhiExplanation", "ResultCache", "HookedModel", "HFEncoder", "HFModel", "Encoding", "frozen",
     "Settings", "rate_for_lambda", "DataNotFoundError", "baselines", "metrics", "__version__",
 ]
