@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install reproduce test bench browser-deps deep-model clean
+.PHONY: install reproduce test lint bench browser-deps deep-model clean
 
 install: $(STAMP)
 
@@ -38,7 +38,12 @@ browser-deps: $(STAMP)
 	command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
-test: $(STAMP) browser-deps
+# Style: ruff (pyproject.toml [tool.ruff], line length 120): lint rules and the formatter's layout.
+lint: $(STAMP)
+	$(PY) -m ruff check infolib tests benchmarks notebooks
+	$(PY) -m ruff format --check infolib tests benchmarks notebooks
+
+test: $(STAMP) browser-deps lint
 	$(PY) -m pytest -q
 
 # Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).

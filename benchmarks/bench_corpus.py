@@ -12,6 +12,7 @@ start-up (process + model load, not in the throughput), Ray's overhead per batch
 minus the worker's compute), the projected time for all 872 dev sentences, and how fast a re-run
 skips the stored pairs. Prints a table, then one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,14 @@ def run(model, sentences, layers, spread, args, pool=None):
     with tempfile.TemporaryDirectory() as folder:
         store = ResultCache(folder)
         start = time.perf_counter()
-        result = infolib.explain_corpus(model, sentences, layers, batch_size=args.batch_size, cache=store,
-                                        sigma_s=spread, progress=True, **engine)
+        result = infolib.explain_corpus(
+            model, sentences, layers, batch_size=args.batch_size, cache=store, sigma_s=spread, progress=True, **engine
+        )
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        infolib.explain_corpus(model, sentences, layers, batch_size=args.batch_size, cache=store, sigma_s=spread,
-                               progress=False, **engine)
+        infolib.explain_corpus(
+            model, sentences, layers, batch_size=args.batch_size, cache=store, sigma_s=spread, progress=False, **engine
+        )
         return seconds, result, time.perf_counter() - start
 
 
@@ -76,8 +79,12 @@ def main() -> None:
             if ray is None:
                 import ray
 
-                ray.init(address="local", num_cpus=max(os.cpu_count() or 1, workers * args.threads),
-                         include_dashboard=False, log_to_driver=False)
+                ray.init(
+                    address="local",
+                    num_cpus=max(os.cpu_count() or 1, workers * args.threads),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                )
             start = time.perf_counter()
             pool = WorkerPool(args.model, model.fingerprint(), workers, threads_per_worker=args.threads)
             pool.pids()  # every worker has started and loaded the model
@@ -90,9 +97,13 @@ def main() -> None:
                 row["compute_s_per_batch"] = round(sum(c for _, c in trips) / len(trips), 2)
             finally:
                 pool.close()
-        row.update(seconds=round(seconds, 1), pairs_per_second=round(pairs / seconds, 3), resumed_s=round(resumed, 1),
-                   mean_steps=round(sum(d["steps"] for d in result.diagnostics.values()) / pairs, 1),
-                   unconverged=sum(not d["converged"] for d in result.diagnostics.values()))
+        row.update(
+            seconds=round(seconds, 1),
+            pairs_per_second=round(pairs / seconds, 3),
+            resumed_s=round(resumed, 1),
+            mean_steps=round(sum(d["steps"] for d in result.diagnostics.values()) / pairs, 1),
+            unconverged=sum(not d["converged"] for d in result.diagnostics.values()),
+        )
         if reference is None:
             reference = (engine, result, pairs / seconds)
         row[f"ratio_to_{reference[0]}"] = round((pairs / seconds) / reference[2], 2)
@@ -102,22 +113,39 @@ def main() -> None:
         ray.shutdown()
 
     base = reference[0]
-    print(f"{args.model}, {n} SST-2 dev sentences × {len(layers)} layers = {pairs} pairs, batch {args.batch_size}, "
-          f"{args.threads} torch thread(s) per process, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f} at the end")
-    header = (f"{'engine':<8}{'seconds':>9}{'pairs/s':>9}{'× ' + base:>10}{'= ' + base:>10}{'start s':>9}"
-              f"{'Ray ms/batch':>14}{'compute s/batch':>17}{'re-run s':>10}")
+    print(
+        f"{args.model}, {n} SST-2 dev sentences × {len(layers)} layers = {pairs} pairs, batch {args.batch_size}, "
+        f"{args.threads} torch thread(s) per process, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the end"
+    )
+    header = (
+        f"{'engine':<8}{'seconds':>9}{'pairs/s':>9}{'× ' + base:>10}{'= ' + base:>10}{'start s':>9}"
+        f"{'Ray ms/batch':>14}{'compute s/batch':>17}{'re-run s':>10}"
+    )
     print(header)
     for r in rows:
-        print(f"{r['engine']:<8}{r['seconds']:>9.1f}{r['pairs_per_second']:>9.2f}{r[f'ratio_to_{base}']:>10.2f}"
-              f"{str(r[f'equal_to_{base}']):>10}{r.get('startup_s', math.nan):>9.1f}"
-              f"{r.get('overhead_ms_per_batch', math.nan):>14.1f}{r.get('compute_s_per_batch', math.nan):>17.2f}"
-              f"{r['resumed_s']:>10.1f}")
+        print(
+            f"{r['engine']:<8}{r['seconds']:>9.1f}{r['pairs_per_second']:>9.2f}{r[f'ratio_to_{base}']:>10.2f}"
+            f"{str(r[f'equal_to_{base}']):>10}{r.get('startup_s', math.nan):>9.1f}"
+            f"{r.get('overhead_ms_per_batch', math.nan):>14.1f}{r.get('compute_s_per_batch', math.nan):>17.2f}"
+            f"{r['resumed_s']:>10.1f}"
+        )
     best = max(r["pairs_per_second"] for r in rows)
     print(f"projected for all {len(dev)} dev sentences at the best rate: {len(dev) * len(layers) / best / 60:.1f} min")
-    print(json.dumps({"bench": "corpus", "model": args.model, "sentences": n, "layers": len(layers),
-                      "batch_size": args.batch_size, "threads": args.threads, "cores": os.cpu_count(),
-                      "variants": rows}))
+    print(
+        json.dumps(
+            {
+                "bench": "corpus",
+                "model": args.model,
+                "sentences": n,
+                "layers": len(layers),
+                "batch_size": args.batch_size,
+                "threads": args.threads,
+                "cores": os.cpu_count(),
+                "variants": rows,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ The stopping rule alone (steps, and the objective against a run that never stops
 `benchmarks/bench_stopping.py`, a two-minute run.
 Prints a table and, last, one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,7 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=5)
     parser.add_argument("--reference-steps", type=int, default=200, help="steps timed per pair, extrapolated to 5000")
-    parser.add_argument("--quality-pairs", default="0:layer.3,0:layer.6", help="sentence:layer pairs run for all 5000 reference steps")
+    parser.add_argument(
+        "--quality-pairs", default="0:layer.3,0:layer.6", help="sentence:layer pairs run for all 5000 reference steps"
+    )
     parser.add_argument("--full", action="store_true", help="run the full 5000-step reference on every pair")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -117,27 +120,55 @@ def main() -> None:
     steps = sorted(d["steps"] for d in ours.diagnostics.values())
     oracle = linear_oracle()
 
-    print(f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token level, {args.threads} threads")
+    print(
+        f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token "
+        f"level, {args.threads} threads"
+    )
     print(f"σ_S (512 sentences, cached after the first run): {sigma_s_seconds:.1f} s")
     print(f"{'':32}{'infolib':>12}{'reference':>14}")
-    print(f"{'wall time, all pairs (s)':32}{ours_seconds:12.1f}{ref_total:14.1f}" + ("" if args.full else f"  (timed {ref_steps} steps/pair, ×{STEPS // ref_steps})"))
+    print(
+        f"{'wall time, all pairs (s)':32}{ours_seconds:12.1f}{ref_total:14.1f}"
+        + ("" if args.full else f"  (timed {ref_steps} steps/pair, ×{STEPS // ref_steps})")
+    )
     print(f"{'speed-up':32}{ref_total / ours_seconds:12.0f}×")
     print(f"{'infolib word level (s)':32}{ours_word_seconds:12.1f}")
     print(f"{'steps per pair (median)':32}{steps[len(steps) // 2]:12d}{STEPS:14d}")
     for p, lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho):
-        print(f"{'objective L, sentence %d %s' % p:32}{lo:12.4f}{lr:14.4f}   rel. diff {(lo - lr) / abs(lr):+.2%}   Spearman σ {r:.3f}")
-    print(f"{'linear oracle max rel. error':32}{oracle['infolib_max_rel_error']:12.1%}{oracle['reference_max_rel_error']:14.1%}")
+        print(
+            f"{'objective L, sentence %d %s' % p:32}{lo:12.4f}{lr:14.4f}   rel. diff {(lo - lr) / abs(lr):+.2%} "
+            f"  Spearman σ {r:.3f}"
+        )
+    print(
+        f"{'linear oracle max rel. error':32}{oracle['infolib_max_rel_error']:12.1%}"
+        f"{oracle['reference_max_rel_error']:14.1%}"
+    )
     summary = {
-        "bench": "estimator", "model": "minilm", "sentences": len(sentences), "layers": len(layers), "threads": args.threads,
-        "infolib_seconds": round(ours_seconds, 2), "infolib_word_level_seconds": round(ours_word_seconds, 2),
-        "reference_seconds": round(ref_total, 1), "reference_extrapolated": not args.full, "reference_steps_timed": ref_steps,
+        "bench": "estimator",
+        "model": "minilm",
+        "sentences": len(sentences),
+        "layers": len(layers),
+        "threads": args.threads,
+        "infolib_seconds": round(ours_seconds, 2),
+        "infolib_word_level_seconds": round(ours_word_seconds, 2),
+        "reference_seconds": round(ref_total, 1),
+        "reference_extrapolated": not args.full,
+        "reference_steps_timed": ref_steps,
         "speedup": round(ref_total / ours_seconds, 1),
-        "quality": [{"pair": f"{i}:{layer}", "objective_infolib": round(lo, 5), "objective_reference": round(lr, 5),
-                     "relative_difference": round((lo - lr) / abs(lr), 5), "spearman_sigma": round(r, 4)}
-                    for (i, layer), lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho)],
+        "quality": [
+            {
+                "pair": f"{i}:{layer}",
+                "objective_infolib": round(lo, 5),
+                "objective_reference": round(lr, 5),
+                "relative_difference": round((lo - lr) / abs(lr), 5),
+                "spearman_sigma": round(r, 4),
+            }
+            for (i, layer), lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho)
+        ],
         "linear_oracle": {k: round(v, 4) for k, v in oracle.items()},
-        "median_steps": steps[len(steps) // 2], "mean_steps": round(sum(steps) / len(steps), 2),
-        "torch": torch.__version__, "python": platform.python_version(),
+        "median_steps": steps[len(steps) // 2],
+        "mean_steps": round(sum(steps) / len(steps), 2),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
     }
     print(json.dumps(summary))
 

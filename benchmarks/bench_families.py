@@ -8,6 +8,7 @@ estimator settings, result cache off. σ_S is measured first (from the default 5
 from its cache) and not timed. Reported per model: pairs (sentences × layers), seconds, pairs/s, median
 steps, tokens per sentence. Prints a table and, last, one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,15 @@ def measure(name: str, sentences: list[str]) -> dict:
     seconds = time.perf_counter() - started
     pairs = len(sentences) * len(layers)
     steps = [d["steps"] for d in explanation.diagnostics.values()]
-    return {"model": name, "layers": len(layers), "pairs": pairs, "seconds": round(seconds, 1),
-            "pairs_per_second": round(pairs / seconds, 3), "median_steps": statistics.median(steps),
-            "tokens_per_sentence": round(statistics.mean(len(t) for t in explanation.tokens), 1)}
+    return {
+        "model": name,
+        "layers": len(layers),
+        "pairs": pairs,
+        "seconds": round(seconds, 1),
+        "pairs_per_second": round(pairs / seconds, 3),
+        "median_steps": statistics.median(steps),
+        "tokens_per_sentence": round(statistics.mean(len(t) for t in explanation.tokens), 1),
+    }
 
 
 def main() -> None:
@@ -50,8 +57,10 @@ def main() -> None:
     rows = [measure(name, sentences) for name in args.models.split(",")]
     print(f"{'model':<8} {'layers':>6} {'pairs':>6} {'seconds':>8} {'pairs/s':>8} {'steps':>6} {'tokens':>7}")
     for r in rows:
-        print(f"{r['model']:<8} {r['layers']:>6} {r['pairs']:>6} {r['seconds']:>8} {r['pairs_per_second']:>8} "
-              f"{r['median_steps']:>6} {r['tokens_per_sentence']:>7}")
+        print(
+            f"{r['model']:<8} {r['layers']:>6} {r['pairs']:>6} {r['seconds']:>8} {r['pairs_per_second']:>8} "
+            f"{r['median_steps']:>6} {r['tokens_per_sentence']:>7}"
+        )
     print(json.dumps({"bench": "families", "threads": args.threads, "sentences": len(sentences), "results": rows}))
 
 

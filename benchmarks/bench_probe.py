@@ -12,6 +12,7 @@ Quality: the objective L(σ) (`infolib.core.estimator.objective`, 256 fresh nois
 layers, plus the Spearman correlation of the two σ per (sentence, layer).
 Prints a table and, last, one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,18 +87,29 @@ def objective_tradeoff(model, spread, sentences: list[str], probe_settings: dict
     with torch.no_grad(), infolib.frozen(model.module):
         problem = _model_problem(encode_batch(model, sentences, layers, "word", spread), pairs, 0)
         scale = fits["default"].scale
-        L = {label: objective(problem, [fit.sigma[p] for p in pairs], scale, 0.1, samples=256) for label, fit in fits.items()}
+        L = {
+            label: objective(problem, [fit.sigma[p] for p in pairs], scale, 0.1, samples=256)
+            for label, fit in fits.items()
+        }
     rel = ((L["probe"] - L["default"]) / L["default"].abs()).tolist()
     rho = [float(spearmanr(fits["probe"].sigma[p].numpy(), fits["default"].sigma[p].numpy())[0]) for p in pairs]
     steps = {label: sum(d["steps"] for d in fit.diagnostics.values()) / len(pairs) for label, fit in fits.items()}
     return {
-        "pairs": len(pairs), "seconds_default": timings["default"], "seconds_probe": timings["probe"],
-        "steps_default": steps["default"], "steps_probe": steps["probe"],
-        "objective_default_mean": float(L["default"].mean()), "objective_probe_mean": float(L["probe"].mean()),
-        "relative_excess_median": statistics.median(rel), "relative_excess_max": max(rel),
-        "spearman_sigma_median": statistics.median(rho), "spearman_sigma_min": min(rho),
-        "per_pair": [{"pair": f"{i}:{layer}", "default": float(a), "probe": float(b), "relative_excess": r, "spearman": s}
-                     for (i, layer), a, b, r, s in zip(pairs, L["default"].tolist(), L["probe"].tolist(), rel, rho)],
+        "pairs": len(pairs),
+        "seconds_default": timings["default"],
+        "seconds_probe": timings["probe"],
+        "steps_default": steps["default"],
+        "steps_probe": steps["probe"],
+        "objective_default_mean": float(L["default"].mean()),
+        "objective_probe_mean": float(L["probe"].mean()),
+        "relative_excess_median": statistics.median(rel),
+        "relative_excess_max": max(rel),
+        "spearman_sigma_median": statistics.median(rho),
+        "spearman_sigma_min": min(rho),
+        "per_pair": [
+            {"pair": f"{i}:{layer}", "default": float(a), "probe": float(b), "relative_excess": r, "spearman": s}
+            for (i, layer), a, b, r, s in zip(pairs, L["default"].tolist(), L["probe"].tolist(), rel, rho)
+        ],
     }
 
 
@@ -139,29 +151,61 @@ def main() -> None:
     model = probe.prober.model(main_model)
     quality = objective_tradeoff(model, probe.prober.spread(main_model), edits[: args.quality_sentences], settings)
 
-    print(f"probe on {main_model} (+ {second} side by side): {n_words}-word sentences, {len(layers)} layers, "
-          f"{args.threads} threads, settings {settings}")
-    print(f"machine load average (1 min) before / after the timing: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs (other processes slow every number down)")
+    print(
+        f"probe on {main_model} (+ {second} side by side): {n_words}-word sentences, {len(layers)} layers, "
+        f"{args.threads} threads, settings {settings}"
+    )
+    print(
+        f"machine load average (1 min) before / after the timing: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs (other processes slow every number down)"
+    )
     print(f"warm-up (load, σ_S, first sentence): {warmup:.1f} s")
     print(f"{'edit → figure (s)':28}{'median':>8}{'min':>8}{'max':>8}{'CPU s':>8}   target")
-    print(f"{'one model':28}{statistics.median(one):8.2f}{min(one):8.2f}{max(one):8.2f}{statistics.median(one_cpu):8.2f}   ≤ 3 s")
-    print(f"{'two models side by side':28}{statistics.median(two):8.2f}{min(two):8.2f}{max(two):8.2f}{statistics.median(two_cpu):8.2f}   ≤ 5 s")
-    print(f"objective L(σ), {quality['pairs']} pairs (256 fresh draws): default {quality['objective_default_mean']:.4f} "
-          f"({quality['steps_default']:.1f} steps, {quality['seconds_default']:.1f} s), probe {quality['objective_probe_mean']:.4f} "
-          f"({quality['steps_probe']:.1f} steps, {quality['seconds_probe']:.1f} s)")
-    print(f"probe's excess objective: median {quality['relative_excess_median']:+.2%}, worst {quality['relative_excess_max']:+.2%}; "
-          f"Spearman σ probe vs default: median {quality['spearman_sigma_median']:.3f}, min {quality['spearman_sigma_min']:.3f}")
+    print(
+        f"{'one model':28}{statistics.median(one):8.2f}{min(one):8.2f}{max(one):8.2f}"
+        f"{statistics.median(one_cpu):8.2f}   ≤ 3 s"
+    )
+    print(
+        f"{'two models side by side':28}{statistics.median(two):8.2f}{min(two):8.2f}{max(two):8.2f}"
+        f"{statistics.median(two_cpu):8.2f}   ≤ 5 s"
+    )
+    print(
+        f"objective L(σ), {quality['pairs']} pairs (256 fresh draws): default {quality['objective_default_mean']:.4f} "
+        f"({quality['steps_default']:.1f} steps, {quality['seconds_default']:.1f} s), probe "
+        f"{quality['objective_probe_mean']:.4f} "
+        f"({quality['steps_probe']:.1f} steps, {quality['seconds_probe']:.1f} s)"
+    )
+    print(
+        f"probe's excess objective: median {quality['relative_excess_median']:+.2%}, worst "
+        f"{quality['relative_excess_max']:+.2%}; "
+        f"Spearman σ probe vs default: median {quality['spearman_sigma_median']:.3f}, min "
+        f"{quality['spearman_sigma_min']:.3f}"
+    )
     summary = {
-        "bench": "probe", "model": main_model, "second_model": second, "words": n_words, "layers": len(layers),
-        "threads": args.threads, "settings": settings, "edits": len(edits), "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
+        "bench": "probe",
+        "model": main_model,
+        "second_model": second,
+        "words": n_words,
+        "layers": len(layers),
+        "threads": args.threads,
+        "settings": settings,
+        "edits": len(edits),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "warmup_seconds": round(warmup, 2),
-        "one_model_seconds": {"median": round(statistics.median(one), 3), "all": [round(s, 3) for s in one],
-                              "cpu_median": round(statistics.median(one_cpu), 3)},
-        "two_models_seconds": {"median": round(statistics.median(two), 3), "all": [round(s, 3) for s in two],
-                               "cpu_median": round(statistics.median(two_cpu), 3)},
+        "one_model_seconds": {
+            "median": round(statistics.median(one), 3),
+            "all": [round(s, 3) for s in one],
+            "cpu_median": round(statistics.median(one_cpu), 3),
+        },
+        "two_models_seconds": {
+            "median": round(statistics.median(two), 3),
+            "all": [round(s, 3) for s in two],
+            "cpu_median": round(statistics.median(two_cpu), 3),
+        },
         "quality": {k: (round(v, 5) if isinstance(v, float) else v) for k, v in quality.items() if k != "per_pair"},
-        "torch": torch.__version__, "python": platform.python_version(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
     }
     print(json.dumps(summary))
 

@@ -12,6 +12,7 @@ Setup as `bench_estimator.py`: pretrained MiniLM, the first 5 SST-2 dev sentence
   error of σ to the closed form.
 Prints a table and, last, one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,18 @@ def main() -> None:
     start = time.perf_counter()
     ours = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False)
     seconds = time.perf_counter() - start
-    long = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False,
-                           max_steps=args.long_steps, window=50, z=0.0, tol=1e-9)
+    long = infolib.explain(
+        model,
+        sentences,
+        layers,
+        level="token",
+        sigma_s=spread,
+        progress=False,
+        max_steps=args.long_steps,
+        window=50,
+        z=0.0,
+        tol=1e-9,
+    )
     L_ours, L_long = objectives(model, sentences, layers, spread, pairs, ours.sigma, long.sigma, scale=ours.scale)
     excess = ((L_ours - L_long) / L_long.abs()).tolist()
     steps = [ours.diagnostics[p]["steps"] for p in pairs]
@@ -57,19 +68,37 @@ def main() -> None:
 
     oracle_error = linear_oracle()["infolib_max_rel_error"]
 
-    print(f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token level, {args.threads} threads")
+    print(
+        f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token "
+        f"level, {args.threads} threads"
+    )
     print(f"{'wall time, all pairs (s)':40}{seconds:10.1f}")
     print(f"{'steps per pair: median, mean':40}{statistics.median(steps):10.1f}{statistics.mean(steps):10.2f}")
     print(f"{'pairs stopped by max_steps':40}{capped:10d}")
-    print(f"{'objective vs %d-step run: mean, worst' % args.long_steps:40}{statistics.mean(excess):+10.3%}{max(excess):+10.3%}")
+    print(
+        f"{'objective vs %d-step run: mean, worst' % args.long_steps:40}"
+        f"{statistics.mean(excess):+10.3%}{max(excess):+10.3%}"
+    )
     print(f"{'linear oracle: max rel. error':40}{oracle_error:10.1%}")
-    print(json.dumps({
-        "bench": "stopping", "model": "minilm", "pairs": len(pairs), "threads": args.threads, "seconds": round(seconds, 2),
-        "median_steps": statistics.median(steps), "mean_steps": round(statistics.mean(steps), 2), "at_max_steps": capped,
-        "objective_excess_mean": round(statistics.mean(excess), 6), "objective_excess_worst": round(max(excess), 6),
-        "long_steps": args.long_steps, "linear_oracle_max_rel_error": round(oracle_error, 4),
-        "torch": torch.__version__,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "stopping",
+                "model": "minilm",
+                "pairs": len(pairs),
+                "threads": args.threads,
+                "seconds": round(seconds, 2),
+                "median_steps": statistics.median(steps),
+                "mean_steps": round(statistics.mean(steps), 2),
+                "at_max_steps": capped,
+                "objective_excess_mean": round(statistics.mean(excess), 6),
+                "objective_excess_worst": round(max(excess), 6),
+                "long_steps": args.long_steps,
+                "linear_oracle_max_rel_error": round(oracle_error, 4),
+                "torch": torch.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Larger σ / higher entropy = the hidden state has forgotten more of that word.
 Layers (imports point one way): core ← baselines, models, training ← api ← analysis ← viz ←
 interactive ← cli. See README.md, "Package layout".
 """
+
 from . import baselines
 from .analysis import metrics
 from .api import available_models, explain, explain_corpus, explain_phi, load_model
@@ -18,7 +19,23 @@ from .core.version import __version__
 from .models.hf import HFEncoder, HFModel
 
 __all__ = [
-    "explain", "explain_phi", "explain_corpus", "load_model", "available_models",
-    "Explanation", "PhiExplanation", "ResultCache", "HookedModel", "HFEncoder", "HFModel", "Encoding", "frozen",
-    "Settings", "rate_for_lambda", "DataNotFoundError", "baselines", "metrics", "__version__",
+    "explain",
+    "explain_phi",
+    "explain_corpus",
+    "load_model",
+    "available_models",
+    "Explanation",
+    "PhiExplanation",
+    "ResultCache",
+    "HookedModel",
+    "HFEncoder",
+    "HFModel",
+    "Encoding",
+    "frozen",
+    "Settings",
+    "rate_for_lambda",
+    "DataNotFoundError",
+    "baselines",
+    "metrics",
+    "__version__",
 ]

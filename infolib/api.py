@@ -3,6 +3,7 @@
 This is the one module that knows both the model registry (`infolib.models`) and the core
 (`infolib.core`): core functions take a loaded `HookedModel`; these take a model or a name.
 """
+
 from __future__ import annotations
 
 from .baselines.corpus import attribute_corpus as _attribute_corpus
@@ -13,7 +14,15 @@ from .core.hooks import HookedModel
 from .core.results import Explanation
 from .models.registry import available_models, load_model, resolve_model
 
-__all__ = ["explain", "explain_phi", "explain_corpus", "attribute_corpus", "load_model", "available_models", "resolve_model"]
+__all__ = [
+    "explain",
+    "explain_phi",
+    "explain_corpus",
+    "attribute_corpus",
+    "load_model",
+    "available_models",
+    "resolve_model",
+]
 
 
 def explain(model: HookedModel | str, sentences, layers="all", **kwargs) -> Explanation:
@@ -21,9 +30,17 @@ def explain(model: HookedModel | str, sentences, layers="all", **kwargs) -> Expl
     return _explain(resolve_model(model), sentences, layers, **kwargs)
 
 
-def explain_corpus(model: HookedModel | str, dataset, layers="all", *, engine: str = "serial",
-                   address: str | None = None, workers: int | None = None, gpus_per_worker: float = 0,
-                   **kwargs) -> Explanation:
+def explain_corpus(
+    model: HookedModel | str,
+    dataset,
+    layers="all",
+    *,
+    engine: str = "serial",
+    address: str | None = None,
+    workers: int | None = None,
+    gpus_per_worker: float = 0,
+    **kwargs,
+) -> Explanation:
     """`infolib.core.corpus.explain_corpus` for a model or a registry name, in this process or on Ray workers.
 
     engine='serial' (default) explains the batches here. engine='ray' (needs `pip install 'infolib[distributed]'`)
@@ -34,12 +51,16 @@ def explain_corpus(model: HookedModel | str, dataset, layers="all", *, engine: s
     if engine == "ray":
         from .distributed import explain_corpus as explain_corpus_on_ray
 
-        return explain_corpus_on_ray(model, dataset, layers, address=address, workers=workers,
-                                     gpus_per_worker=gpus_per_worker, **kwargs)
+        return explain_corpus_on_ray(
+            model, dataset, layers, address=address, workers=workers, gpus_per_worker=gpus_per_worker, **kwargs
+        )
     if engine != "serial":
         raise ValueError(f"engine must be 'serial' or 'ray', got {engine!r}.")
-    given = [name for name, value in (("address", address), ("workers", workers), ("gpus_per_worker", gpus_per_worker))
-             if value not in (None, 0)]
+    given = [
+        name
+        for name, value in (("address", address), ("workers", workers), ("gpus_per_worker", gpus_per_worker))
+        if value not in (None, 0)
+    ]
     if given:
         raise ValueError(f"{', '.join(given)} only apply to engine='ray'; pass engine='ray' or leave them out.")
     return _explain_corpus(resolve_model(model), dataset, layers, **kwargs)

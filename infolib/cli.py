@@ -1,4 +1,5 @@
 """Command line: `python -m infolib explain "a sentence" --model minilm --layers all`."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,28 @@ log(σ/scale) near 0 means the word is entirely forgotten.
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infolib", description="How much of each word's information does each layer keep?")
+    parser = argparse.ArgumentParser(
+        prog="python -m infolib", description="How much of each word's information does each layer keep?"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    explain = commands.add_parser("explain", help="per-word σ and entropy for each layer", description=EXPLAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain = commands.add_parser(
+        "explain",
+        help="per-word σ and entropy for each layer",
+        description=EXPLAIN_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     explain.add_argument("sentences", nargs="+", help="one or more sentences (words separated by spaces)")
     explain.add_argument("--model", default="minilm", help="model name or Hugging Face folder (default: minilm)")
-    explain.add_argument("--layers", default="all", help="'all' (layer.1 … layer.L) or names/indices separated by commas, e.g. 3,6,pooled")
+    explain.add_argument(
+        "--layers",
+        default="all",
+        help="'all' (layer.1 … layer.L) or names/indices separated by commas, e.g. 3,6,pooled",
+    )
     explain.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    explain.add_argument("--level", choices=["word", "token"], default="word", help="one σ per word (default) or per word piece")
+    explain.add_argument(
+        "--level", choices=["word", "token"], default="word", help="one σ per word (default) or per word piece"
+    )
     explain.add_argument("--rate", type=float, default=0.1, help="weight of the entropy term (default 0.1)")
     explain.add_argument("--samples", type=int, default=None, help="noise draws per step (default: automatic)")
     explain.add_argument("--max-steps", type=int, default=200, help="cap on optimisation steps")
@@ -46,22 +60,37 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
     corpus.add_argument("--data-dir")
-    corpus.add_argument("--engine", choices=["serial", "ray"], default="serial",
-                        help="serial (default: this process) or ray (worker actors; needs infolib[distributed])")
-    corpus.add_argument("--address", help="with --engine ray: 'auto' or 'ray://host:port' joins a running cluster "
-                        "(default: start a local Ray sized to this machine)")
+    corpus.add_argument(
+        "--engine",
+        choices=["serial", "ray"],
+        default="serial",
+        help="serial (default: this process) or ray (worker actors; needs infolib[distributed])",
+    )
+    corpus.add_argument(
+        "--address",
+        help="with --engine ray: 'auto' or 'ray://host:port' joins a running cluster "
+        "(default: start a local Ray sized to this machine)",
+    )
     corpus.add_argument("--workers", type=int, help="with --engine ray: number of workers (default: as many as fit)")
-    corpus.add_argument("--gpus-per-worker", type=float, default=0,
-                        help="with --engine ray: GPUs per worker (default 0: CPU workers)")
+    corpus.add_argument(
+        "--gpus-per-worker", type=float, default=0, help="with --engine ray: GPUs per worker (default 0: CPU workers)"
+    )
 
     reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07, write reports/")
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
     reproduce.add_argument("--data-dir")
-    reproduce.add_argument("--deep", action="store_true",
-                           help="also the 12-layer mpnet-sst2 in notebooks 06 and 07 (needs `make deep-model`)")
-    reproduce.add_argument("--jobs", type=int, help="notebooks run side by side (default: 2 on a machine with ≥ 2 cores)")
-    reproduce.add_argument("--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)")
+    reproduce.add_argument(
+        "--deep",
+        action="store_true",
+        help="also the 12-layer mpnet-sst2 in notebooks 06 and 07 (needs `make deep-model`)",
+    )
+    reproduce.add_argument(
+        "--jobs", type=int, help="notebooks run side by side (default: 2 on a machine with ≥ 2 cores)"
+    )
+    reproduce.add_argument(
+        "--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)"
+    )
     return parser
 
 
@@ -90,7 +119,9 @@ def _train(args: argparse.Namespace) -> int:
         return 0
     names = list(args.names)
     if args.all:
-        names += [n for n in zoo.trainable_models() if not n.endswith("-smoke") and (args.cola or not n.endswith("-cola"))]
+        names += [
+            n for n in zoo.trainable_models() if not n.endswith("-smoke") and (args.cola or not n.endswith("-cola"))
+        ]
     if not names:
         raise ValueError("give model names or --all (see --list).")
     if args.threads:
@@ -112,16 +143,21 @@ def _layers(text: str):
 
 def _table(explanation) -> str:
     lines = [
-        f"{explanation.model}: σ per word and hidden state (larger σ = more forgotten; at most scale = {explanation.scale:.3g})",
+        f"{explanation.model}: σ per word and hidden state (larger σ = more forgotten; at most scale = "
+        f"{explanation.scale:.3g})",
     ]
     for i, sentence in enumerate(explanation.sentences):
         sigma, entropy = explanation.sigma_matrix(i), explanation.entropy_nats(i)
         width = max(8, *(len(w) for w in explanation.words[i])) + 2
         header = f"{'word':<{width}}" + "".join(f"{layer:>10}" for layer in explanation.layers)
         lines += ["", f"sentence {i}: {sentence}", "σ", header]
-        lines += [f"{w:<{width}}" + "".join(f"{v:10.4f}" for v in sigma[:, j]) for j, w in enumerate(explanation.words[i])]
+        lines += [
+            f"{w:<{width}}" + "".join(f"{v:10.4f}" for v in sigma[:, j]) for j, w in enumerate(explanation.words[i])
+        ]
         lines += ["entropy H(X̃ᵢ) in nats (higher = more forgotten)", header]
-        lines += [f"{w:<{width}}" + "".join(f"{v:10.1f}" for v in entropy[:, j]) for j, w in enumerate(explanation.words[i])]
+        lines += [
+            f"{w:<{width}}" + "".join(f"{v:10.1f}" for v in entropy[:, j]) for j, w in enumerate(explanation.words[i])
+        ]
     unconverged = [f"{i}:{layer}" for (i, layer), d in explanation.diagnostics.items() if not d["converged"]]
     if unconverged:
         lines.append(f"\nnot converged within --max-steps: {', '.join(unconverged)}")
@@ -135,15 +171,32 @@ def _explain(args) -> int:
         os.environ["INFOLIB_DATA"] = args.data_dir
     model = load_model(args.model)
     explanation = explain(
-        model, args.sentences, _layers(args.layers), level=args.level, rate=args.rate, samples=args.samples,
-        max_steps=args.max_steps, random_state=args.seed, truncate=args.truncate, progress=sys.stderr.isatty(),
+        model,
+        args.sentences,
+        _layers(args.layers),
+        level=args.level,
+        rate=args.rate,
+        samples=args.samples,
+        max_steps=args.max_steps,
+        random_state=args.seed,
+        truncate=args.truncate,
+        progress=sys.stderr.isatty(),
     )
     if args.format == "table":
         print(_table(explanation))
     elif args.format == "json":
         frame = explanation.to_frame()
-        print(json.dumps({"model": explanation.model, "scale": explanation.scale, "settings": explanation.settings,
-                          "rows": frame.to_dict(orient="records")}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "model": explanation.model,
+                    "scale": explanation.scale,
+                    "settings": explanation.settings,
+                    "rows": frame.to_dict(orient="records"),
+                },
+                indent=1,
+            )
+        )
     else:
         explanation.to_frame().to_csv(sys.stdout, index=False)
     return 0
@@ -162,15 +215,25 @@ def _explain_corpus(args) -> int:
         raise ValueError("--address, --workers and --gpus-per-worker need --engine ray.")
     try:
         result = explain_corpus(
-            args.model, args.dataset, _layers(args.layers), limit=args.limit, batch_size=args.batch_size,
-            level=args.level, random_state=args.seed, out=args.out, progress=sys.stderr.isatty(), **engine,
+            args.model,
+            args.dataset,
+            _layers(args.layers),
+            limit=args.limit,
+            batch_size=args.batch_size,
+            level=args.level,
+            random_state=args.seed,
+            out=args.out,
+            progress=sys.stderr.isatty(),
+            **engine,
         )
     except (RayNotInstalled, ConnectionError, WorkerError) as error:
         # Ray not installed, no cluster at --address, a worker that cannot load the model: one clear line
         raise ValueError(str(error)) from error
     unconverged = sum(not d["converged"] for d in result.diagnostics.values())
-    print(f"explained {len(result.sentences)} sentences × {len(result.layers)} hidden states; "
-          f"{unconverged} pairs not converged; table: {args.out}")
+    print(
+        f"explained {len(result.sentences)} sentences × {len(result.layers)} hidden states; "
+        f"{unconverged} pairs not converged; table: {args.out}"
+    )
     return 0
 
 
@@ -191,8 +254,9 @@ def main(argv=None) -> int:
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
             try:
-                reproduce(out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT, jobs=args.jobs,
-                          deep=args.deep)
+                reproduce(
+                    out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT, jobs=args.jobs, deep=args.deep
+                )
             except RuntimeError as error:  # failed notebooks: the report is written, each failure listed
                 print(f"infolib reproduce: {error}", file=sys.stderr)
                 return 1

@@ -16,6 +16,7 @@ come to the driver anyway, to be merged), and a killed driver loses only the bat
 Faults: a worker killed mid-batch is restarted by Ray, which re-runs its batch (`max_restarts`,
 `max_task_retries`); a worker that keeps dying is dropped and its batch given to another.
 """
+
 from __future__ import annotations
 
 import os
@@ -75,8 +76,9 @@ def load_spec(spec: str | os.PathLike, *, device: str = "auto", train: bool = Tr
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as error:
-            raise ValueError(f"cannot load model '{text}': {error}. Give 'package.module:factory' of an importable "
-                             f"module.") from error
+            raise ValueError(
+                f"cannot load model '{text}': {error}. Give 'package.module:factory' of an importable module."
+            ) from error
         model = factory()
         if not isinstance(model, HookedModel):
             raise TypeError(f"'{text}' returned a {type(model).__name__}, not an infolib HookedModel.")
@@ -132,9 +134,11 @@ class ExplainWorker:
             self.error = f"worker on {os.uname().nodename} could not load '{spec}': {type(error).__name__}: {error}"
             return
         if fingerprint is not None and self.model.fingerprint() != fingerprint:
-            self.error = (f"the model '{spec}' loaded on {os.uname().nodename} has other weights than the driver's "
-                          f"(fingerprint {self.model.fingerprint()[:12]} ≠ {fingerprint[:12]}): give every machine the "
-                          f"same model files, or pass a folder holding the weights you explain.")
+            self.error = (
+                f"the model '{spec}' loaded on {os.uname().nodename} has other weights than the driver's "
+                f"(fingerprint {self.model.fingerprint()[:12]} ≠ {fingerprint[:12]}): give every machine the "
+                f"same model files, or pass a folder holding the weights you explain."
+            )
 
     def pid(self) -> int:
         return os.getpid()
@@ -178,18 +182,25 @@ class WorkerPool:
         ray = import_ray()
         _check_count("workers", self.workers)
         _check_count("threads_per_worker", self.threads_per_worker)
-        if isinstance(self.gpus_per_worker, bool) or not isinstance(self.gpus_per_worker, (int, float)) \
-                or not 0 <= self.gpus_per_worker:
-            raise ValueError(f"gpus_per_worker must be a number ≥ 0 (a fraction shares a GPU), "
-                             f"got {self.gpus_per_worker!r}.")
+        if (
+            isinstance(self.gpus_per_worker, bool)
+            or not isinstance(self.gpus_per_worker, (int, float))
+            or not 0 <= self.gpus_per_worker
+        ):
+            raise ValueError(
+                f"gpus_per_worker must be a number ≥ 0 (a fraction shares a GPU), got {self.gpus_per_worker!r}."
+            )
         _check_resources(ray, self.workers, self.threads_per_worker, self.gpus_per_worker)
         actor = ray.remote(ExplainWorker).options(
-            num_cpus=self.threads_per_worker, num_gpus=self.gpus_per_worker,
-            max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS,
+            num_cpus=self.threads_per_worker,
+            num_gpus=self.gpus_per_worker,
+            max_restarts=MAX_RESTARTS,
+            max_task_retries=MAX_RESTARTS,
         )
         device = "cuda" if self.gpus_per_worker > 0 else "cpu"  # Ray shows each GPU worker only its own GPU(s)
-        self.actors = [actor.remote(self.spec, device, self.threads_per_worker, self.fingerprint)
-                       for _ in range(self.workers)]
+        self.actors = [
+            actor.remote(self.spec, device, self.threads_per_worker, self.fingerprint) for _ in range(self.workers)
+        ]
 
     def pids(self) -> list[int]:
         """The worker processes' ids (waits until every worker runs)."""
@@ -240,9 +251,11 @@ class WorkerPool:
                 self.actors.remove(actor)
                 batch.failures += 1
                 if not self.actors or batch.failures > 1:
-                    raise WorkerError(f"Ray workers died {batch.failures} time(s) on the batch of sentences "
-                                       f"{batch.indices[:5]}…, each after {MAX_RESTARTS} restarts (out of memory?); "
-                                       f"{len(self.actors)} worker(s) left. Last error: {error}") from None
+                    raise WorkerError(
+                        f"Ray workers died {batch.failures} time(s) on the batch of sentences "
+                        f"{batch.indices[:5]}…, each after {MAX_RESTARTS} restarts (out of memory?); "
+                        f"{len(self.actors)} worker(s) left. Last error: {error}"
+                    ) from None
                 todo.appendleft(batch)
                 fill()
                 continue
@@ -261,11 +274,15 @@ def _check_resources(ray, workers: int, threads: int, gpus: float) -> None:
     total = ray.cluster_resources()
     cpus, gpu_count = total.get("CPU", 0), total.get("GPU", 0)
     if workers * threads > cpus:
-        raise ValueError(f"{workers} workers × {threads} thread(s) need {workers * threads} CPUs, but the Ray cluster "
-                         f"has {cpus:g}: ask for fewer workers (workers=None fits them to the cluster).")
+        raise ValueError(
+            f"{workers} workers × {threads} thread(s) need {workers * threads} CPUs, but the Ray cluster "
+            f"has {cpus:g}: ask for fewer workers (workers=None fits them to the cluster)."
+        )
     if workers * gpus > gpu_count:
-        raise ValueError(f"{workers} workers × {gpus:g} GPU need {workers * gpus:g} GPUs, but the Ray cluster has "
-                         f"{gpu_count:g}: ask for fewer workers or gpus_per_worker=0.")
+        raise ValueError(
+            f"{workers} workers × {gpus:g} GPU need {workers * gpus:g} GPUs, but the Ray cluster has "
+            f"{gpu_count:g}: ask for fewer workers or gpus_per_worker=0."
+        )
 
 
 def default_workers(ray, threads: int, gpus: float) -> int:
@@ -290,14 +307,17 @@ def connect(address: str | None):
         ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
     else:
         if not isinstance(address, str) or not address:
-            raise ValueError(f"address must be None (a local Ray), 'auto', 'ray://host:port' or 'host:port', "
-                             f"got {address!r}.")
+            raise ValueError(
+                f"address must be None (a local Ray), 'auto', 'ray://host:port' or 'host:port', got {address!r}."
+            )
         try:
             ray.init(address=address)
         except (ConnectionError, RuntimeError) as error:  # Ray Client reports a failed handshake as RuntimeError
-            raise ConnectionError(f"could not join the Ray cluster at {address!r} ({error}). Is one running? Start it "
-                                  f"with `ray start --head` (docs/distributed.md), or pass address=None for a local "
-                                  f"Ray.") from None
+            raise ConnectionError(
+                f"could not join the Ray cluster at {address!r} ({error}). Is one running? Start it "
+                f"with `ray start --head` (docs/distributed.md), or pass address=None for a local "
+                f"Ray."
+            ) from None
     return ray, True
 
 
@@ -392,8 +412,9 @@ def explain_corpus(
                 count = workers or default_workers(ray, threads_per_worker, gpus_per_worker)
                 pool = own = WorkerPool(spec, model.fingerprint(), count, threads_per_worker, gpus_per_worker)
             elif pool.fingerprint not in (None, model.fingerprint()):
-                raise ValueError(f"the pool's workers hold another model ({pool.spec}) than the one explained "
-                                 f"({spec}).")
+                raise ValueError(
+                    f"the pool's workers hold another model ({pool.spec}) than the one explained ({spec})."
+                )
             else:
                 own = None
             if bar:

@@ -4,6 +4,7 @@ The cell tagged `parameters` holds the defaults; `run_notebook` inserts a cell t
 `injected-parameters` after it that overrides them, as papermill does, and executes the copy.
 `strip_outputs` / `has_outputs` keep the committed notebooks free of outputs.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,14 @@ from typing import Mapping
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 FIGURE_NOTEBOOKS = (
-    "00_quickstart", "01_method_on_a_toy", "02_gradient_vs_information_across_layers", "03_reverse_sequence",
-    "04_sentiment_methods", "05_model_comparison", "06_layerwise_forgetting", "07_fine_grained_forgetting",
+    "00_quickstart",
+    "01_method_on_a_toy",
+    "02_gradient_vs_information_across_layers",
+    "03_reverse_sequence",
+    "04_sentiment_methods",
+    "05_model_comparison",
+    "06_layerwise_forgetting",
+    "07_fine_grained_forgetting",
 )
 # Notebooks that read back (model, state, sentence) results another notebook computes: run after it, so
 # two notebooks running side by side never compute the same pair twice.
@@ -37,8 +44,14 @@ def inject_parameters(nb, parameters: Mapping[str, object]):
     return nb
 
 
-def run_notebook(path: str | Path, out: str | Path | None = None, parameters: Mapping[str, object] | None = None,
-                 timeout: int = 900, cwd: str | Path | None = None, env: Mapping[str, str] | None = None) -> float:
+def run_notebook(
+    path: str | Path,
+    out: str | Path | None = None,
+    parameters: Mapping[str, object] | None = None,
+    timeout: int = 900,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> float:
     """Execute a notebook with `parameters`; write the executed copy to `out`; return seconds taken.
 
     Runs in the notebook's folder (so relative paths like '../reports' work) unless `cwd` is given.
@@ -53,8 +66,9 @@ def run_notebook(path: str | Path, out: str | Path | None = None, parameters: Ma
     if parameters:
         inject_parameters(nb, parameters)
     started = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd or path.parent)}}
+    )
     try:
         client.execute(**({"env": {**os.environ, **env}} if env else {}))
     finally:

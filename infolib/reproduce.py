@@ -12,6 +12,7 @@ the command then exits non-zero. Each notebook runs with `$INFOLIB_RUN_LOG` poin
 run log (`infolib.core.runlog`), so the report states the work each one did: pairs explained, mean
 steps, pairs stopped by max_steps, pairs read back from the result cache.
 """
+
 from __future__ import annotations
 
 import html
@@ -35,9 +36,16 @@ DEEP_READS = {"07_fine_grained_forgetting": ("06_layerwise_forgetting",)}
 
 SECTIONS = {
     "00_quickstart": ("Quickstart: one sentence, fine-tuned BERT", ["00_quickstart"], []),
-    "01_method_on_a_toy": ("The method on a linear toy (closed form)", ["01_linear_toy", "01_rate", "01_scale", "01_convergence"],
-                           ["01_linear_toy.csv", "01_convergence.csv"]),
-    "02_gradient_vs_information_across_layers": ("Figure 1 · coherence across layers", ["02_coherence", "02_maps"], ["02_coherence.csv"]),
+    "01_method_on_a_toy": (
+        "The method on a linear toy (closed form)",
+        ["01_linear_toy", "01_rate", "01_scale", "01_convergence"],
+        ["01_linear_toy.csv", "01_convergence.csv"],
+    ),
+    "02_gradient_vs_information_across_layers": (
+        "Figure 1 · coherence across layers",
+        ["02_coherence", "02_maps"],
+        ["02_coherence.csv"],
+    ),
     "03_reverse_sequence": ("Figure 2 · reverse-sequence task", ["03_reverse_maps"], ["03_reversal_alignment.csv"]),
     "04_sentiment_methods": ("Figure 3 · methods on SST-2", ["04_sentiment_maps"], []),
     "05_model_comparison": ("Figures 4, 5, 8 · model comparison", ["05_model_comparison"], ["05_accuracy.csv"]),
@@ -62,17 +70,27 @@ class Stages:
 
 
 # The per-sentence tables `analysis.claims_table` reads, as the notebooks save them.
-CLAIM_TABLES = {"coherence": "02_coherence_per_sentence.csv", "reversal": "03_reversal_per_sentence.csv",
-                "sentiment_methods": "04_sentiment_per_sentence.csv", "comparison": "05_per_sentence.csv",
-                "accuracy": "05_accuracy.csv", "forgetting": "06_word_trajectories.csv"}
+CLAIM_TABLES = {
+    "coherence": "02_coherence_per_sentence.csv",
+    "reversal": "03_reversal_per_sentence.csv",
+    "sentiment_methods": "04_sentiment_per_sentence.csv",
+    "comparison": "05_per_sentence.csv",
+    "accuracy": "05_accuracy.csv",
+    "forgetting": "06_word_trajectories.csv",
+}
 # Seconds one notebook cell may take: the whole job's budget with models cached is 15 minutes, so a
 # cell that runs for 10 is broken, not slow.
 CELL_TIMEOUT = 600
 
 
-def reproduce(out: str | Path = "reports", smoke: bool = False,
-              notebooks=FIGURE_NOTEBOOKS, timeout: int = CELL_TIMEOUT, jobs: int | None = None,
-              deep: bool = False) -> Path:
+def reproduce(
+    out: str | Path = "reports",
+    smoke: bool = False,
+    notebooks=FIGURE_NOTEBOOKS,
+    timeout: int = CELL_TIMEOUT,
+    jobs: int | None = None,
+    deep: bool = False,
+) -> Path:
     """Run the whole pipeline; return the report folder.
 
     Args:
@@ -102,8 +120,15 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     status, work = run_notebooks(notebooks, out, smoke, timeout, jobs, stages, deep=deep)
     claims = build_claims(out)
     claims.to_csv(out / "claims.csv", index=False)
-    results = {"smoke": bool(smoke), "seconds": stages.times, "total_seconds": round(time.perf_counter() - stages.started, 1),
-               "notebooks": status, "work": work, "models": models, "claims": claims.to_dict(orient="records")}
+    results = {
+        "smoke": bool(smoke),
+        "seconds": stages.times,
+        "total_seconds": round(time.perf_counter() - stages.started, 1),
+        "notebooks": status,
+        "work": work,
+        "models": models,
+        "claims": claims.to_dict(orient="records"),
+    }
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     write_report(out, claims, results)
     stages.done("claims table and report")
@@ -115,8 +140,9 @@ def reproduce(out: str | Path = "reports", smoke: bool = False,
     return out
 
 
-def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages,
-                  deep: bool = False):
+def run_notebooks(
+    notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages, deep: bool = False
+):
     """Execute the notebooks, `jobs` at a time, in order, each after the notebooks it reads from.
 
     Returns:
@@ -136,8 +162,13 @@ def run_notebooks(notebooks, out: Path, smoke: bool, timeout: int, jobs: int | N
         env = {runlog.RUN_LOG_ENV: str(log), "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         started = time.perf_counter()
         try:
-            run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", out / "notebooks" / f"{name}.ipynb",
-                         {"SMOKE": bool(smoke), "REPORTS": str(out), "DEEP": bool(deep)}, timeout=timeout, env=env)
+            run_notebook(
+                NOTEBOOK_DIR / f"{name}.ipynb",
+                out / "notebooks" / f"{name}.ipynb",
+                {"SMOKE": bool(smoke), "REPORTS": str(out), "DEEP": bool(deep)},
+                timeout=timeout,
+                env=env,
+            )
             return "ok", time.perf_counter() - started
         except Exception as error:  # report every failure, keep going
             return f"FAILED: {type(error).__name__}: {_last_lines(str(error))}", time.perf_counter() - started
@@ -175,9 +206,15 @@ def _last_lines(text: str, n: int = 12) -> str:
 def model_facts(model, metrics: dict) -> dict:
     """What the report says about a model, all read from its metrics JSON (depth: the JSON, else the model)."""
     dev = metrics.get("dev", {})
-    return {"model": model.name, "hidden_layers": metrics.get("hidden_layers", model.num_layers),
-            "dev_accuracy": dev.get("accuracy"), "dev_n": dev.get("n"), "train_examples": metrics.get("train_examples"),
-            "train_subset": metrics.get("train_subset", ""), "train_seconds": metrics.get("train_seconds")}
+    return {
+        "model": model.name,
+        "hidden_layers": metrics.get("hidden_layers", model.num_layers),
+        "dev_accuracy": dev.get("accuracy"),
+        "dev_n": dev.get("n"),
+        "train_examples": metrics.get("train_examples"),
+        "train_subset": metrics.get("train_subset", ""),
+        "train_seconds": metrics.get("train_seconds"),
+    }
 
 
 def build_claims(out: Path) -> pd.DataFrame:
@@ -190,6 +227,7 @@ def build_claims(out: Path) -> pd.DataFrame:
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (no extra dependency)."""
+
     def cell(value):
         if isinstance(value, float):
             return "" if math.isnan(value) else f"{value:.{digits}g}"
@@ -205,33 +243,64 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
     verdicts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
     models = pd.DataFrame(results.get("models", []))
     work = pd.DataFrame([{"notebook": name, **facts} for name, facts in results.get("work", {}).items()])
-    lines = ["# infolib: reproducing Guan et al. (ICML 2019), METHOD.md §5", "",
-             ("**SMOKE run**: tiny models trained in seconds, few optimisation steps; the numbers test the pipeline, not the claims."
-              if results["smoke"] else "Full run."),
-             "", "Reading the figures: σ-based maps show log(σ/scale), 0 = forgotten, dark = kept; method maps show "
-             "importance divided by each row's maximum, bright = important.", "",
-             "## Claims", "",
-             "Each value is a mean over sentences with its bootstrap 95 % interval. A claim is *reproduced* when the "
-             "paper's direction holds and the intervals separate, *not reproduced* when the opposite direction holds "
-             "and they separate, *inconclusive* when they overlap (`analysis.verdict`).", "",
-             "Verdicts in this run: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none") + ".", "",
-             markdown_table(claims.drop(columns=["text"]).assign(claim=claims["claim"].astype(str) + ". " + claims["text"])
-                            if len(claims) else claims), "",
-             "## Models", "", "As each model's metrics JSON records them (depth, dev score, training data and time).", "",
-             markdown_table(models) if len(models) else "(none)", "",
-             "## Run", "", "Per notebook: wall time, estimator pairs optimised and read back from the result cache, "
-             "mean optimisation steps, pairs stopped by max_steps, baseline pairs computed and read back, and the worst "
-             "integrated-gradients completeness error |δ|/|total|.", "",
-             markdown_table(work) if len(work) else "(no notebook ran)", "",
-             markdown_table(pd.DataFrame([{"stage": k, "seconds": v} for k, v in results["seconds"].items()])), "",
-             f"Total: {results['total_seconds']} s.", ""]
+    lines = [
+        "# infolib: reproducing Guan et al. (ICML 2019), METHOD.md §5",
+        "",
+        (
+            "**SMOKE run**: tiny models trained in seconds, few optimisation steps; the numbers test the "
+            "pipeline, not the claims."
+            if results["smoke"]
+            else "Full run."
+        ),
+        "",
+        "Reading the figures: σ-based maps show log(σ/scale), 0 = forgotten, dark = kept; method maps show "
+        "importance divided by each row's maximum, bright = important.",
+        "",
+        "## Claims",
+        "",
+        "Each value is a mean over sentences with its bootstrap 95 % interval. A claim is *reproduced* when the "
+        "paper's direction holds and the intervals separate, *not reproduced* when the opposite direction holds "
+        "and they separate, *inconclusive* when they overlap (`analysis.verdict`).",
+        "",
+        "Verdicts in this run: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none") + ".",
+        "",
+        markdown_table(
+            claims.drop(columns=["text"]).assign(claim=claims["claim"].astype(str) + ". " + claims["text"])
+            if len(claims)
+            else claims
+        ),
+        "",
+        "## Models",
+        "",
+        "As each model's metrics JSON records them (depth, dev score, training data and time).",
+        "",
+        markdown_table(models) if len(models) else "(none)",
+        "",
+        "## Run",
+        "",
+        "Per notebook: wall time, estimator pairs optimised and read back from the result cache, "
+        "mean optimisation steps, pairs stopped by max_steps, baseline pairs computed and read back, and the worst "
+        "integrated-gradients completeness error |δ|/|total|.",
+        "",
+        markdown_table(work) if len(work) else "(no notebook ran)",
+        "",
+        markdown_table(pd.DataFrame([{"stage": k, "seconds": v} for k, v in results["seconds"].items()])),
+        "",
+        f"Total: {results['total_seconds']} s.",
+        "",
+    ]
     failed = {n: s for n, s in results["notebooks"].items() if s != "ok"}
     if failed:
         lines += ["## Failed notebooks", ""] + [f"- `{n}`: {s}" for n, s in failed.items()] + [""]
     for name, (title, figures, tables) in SECTIONS.items():
         if name not in results["notebooks"]:
             continue
-        lines += [f"## {title}", "", f"Notebook: [`{name}`](notebooks/{name}.ipynb) ({results['notebooks'][name]}).", ""]
+        lines += [
+            f"## {title}",
+            "",
+            f"Notebook: [`{name}`](notebooks/{name}.ipynb) ({results['notebooks'][name]}).",
+            "",
+        ]
         for figure in figures:
             if (out / "figures" / f"{figure}.png").exists():
                 lines += [f"![{figure}](figures/{figure}.png)", ""]
@@ -240,16 +309,30 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
                 lines += [f"`{table}`:", "", markdown_table(pd.read_csv(out / table).head(40)), ""]
         if name == "05_model_comparison" and (out / "05_comparison_summary.csv").exists():
             summary = pd.read_csv(out / "05_comparison_summary.csv")
-            lines += ["Mean over sentences (bootstrap 95 % interval in the CSV):", "",
-                      markdown_table(summary.pivot_table(index="model", columns="metric", values="mean").reset_index()), ""]
+            lines += [
+                "Mean over sentences (bootstrap 95 % interval in the CSV):",
+                "",
+                markdown_table(summary.pivot_table(index="model", columns="metric", values="mean").reset_index()),
+                "",
+            ]
         if name == "04_sentiment_methods" and (out / "04_sentiment_methods.csv").exists():
             summary = pd.read_csv(out / "04_sentiment_methods.csv")
-            lines += ["Last layer, mean over sentences:", "",
-                      markdown_table(summary.pivot_table(index=["model", "method"], columns="metric", values="mean").reset_index()), ""]
+            lines += [
+                "Last layer, mean over sentences:",
+                "",
+                markdown_table(
+                    summary.pivot_table(index=["model", "method"], columns="metric", values="mean").reset_index()
+                ),
+                "",
+            ]
         if name == "07_fine_grained_forgetting" and (out / "07_retention.csv").exists():
             retention = pd.read_csv(out / "07_retention.csv")
-            lines += ["Retention I_last / I_first per kind of word:", "",
-                      markdown_table(retention.pivot_table(index="model", columns="kind", values="retention").reset_index()), ""]
+            lines += [
+                "Retention I_last / I_first per kind of word:",
+                "",
+                markdown_table(retention.pivot_table(index="model", columns="kind", values="retention").reset_index()),
+                "",
+            ]
     text = "\n".join(lines)
     (out / "REPORT.md").write_text(text)
     (out / "REPORT.html").write_text(render_html(text))
@@ -260,5 +343,9 @@ def render_html(markdown_text: str) -> str:
     import mistune
 
     body = mistune.create_markdown(plugins=["table"])(markdown_text)
-    style = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape('infolib report')}</title><style>{style}</style></head><body>{body}</body></html>"
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}"
+    )
+    head = f"<meta charset='utf-8'><title>{html.escape('infolib report')}</title><style>{style}</style>"
+    return f"<!doctype html><html><head>{head}</head><body>{body}</body></html>"

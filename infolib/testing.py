@@ -13,6 +13,7 @@ METHOD.md §4 when A = I. Words are split on spaces; a word written with '+' ("u
 into word pieces ("un", "##happy") so word-level aggregation can be tested. There are no special
 tokens. Padding positions are zero and never influence real tokens.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -47,8 +48,16 @@ class LinearToyModel(HookedModel):
         random_state: seed of every weight.
     """
 
-    def __init__(self, K: int = 8, D: int = 6, classes: int = 2, position_weights: Sequence[float] | Tensor | None = None,
-                 vocab: int = 97, random_state: int = 0, name: str = "linear-toy"):
+    def __init__(
+        self,
+        K: int = 8,
+        D: int = 6,
+        classes: int = 2,
+        position_weights: Sequence[float] | Tensor | None = None,
+        vocab: int = 97,
+        random_state: int = 0,
+        name: str = "linear-toy",
+    ):
         generator = torch.Generator().manual_seed(random_state)
         if position_weights is None:
             position_weights = torch.randn(32, generator=generator)

@@ -1,5 +1,6 @@
 """Shared fixtures: the real pretrained MiniLM (loaded once), a small toy HookedModel, and a
 temporary cache so tests never write into the checkout's data/."""
+
 from __future__ import annotations
 
 import os

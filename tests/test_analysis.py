@@ -1,4 +1,5 @@
 """infolib.analysis and infolib.viz.paper on synthetic tables with known answers, and on a toy model."""
+
 from __future__ import annotations
 
 import math
@@ -21,13 +22,13 @@ def _frame(method, model, matrices, words, layers, kind="score"):
     """A tidy table from {sentence_id: [layers, n_words]} importance (score, or σ via log ratio)."""
     rows = []
     for sid, matrix in matrices.items():
-        for l, layer in enumerate(layers):
+        for li, layer in enumerate(layers):
             for w, word in enumerate(words):
                 row = {"method": method, "model": model, "sentence_id": sid, "layer": layer, "word_id": w, "word": word}
                 if kind == "score":
-                    row["score"] = matrix[l][w]
+                    row["score"] = matrix[li][w]
                 else:
-                    row["log_sigma_ratio"] = -matrix[l][w]
+                    row["log_sigma_ratio"] = -matrix[li][w]
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -52,8 +53,14 @@ def test_word_kinds_and_lexicon():
     trees = [Tree(["a", "great", "film", "."], [2, 4, 2, 2], 4), Tree(["great", "fun"], [3, 2], 3)]
     lexicon = analysis.sentiment_lexicon(trees)
     assert lexicon["great"] and not lexicon["film"]
-    assert [analysis.word_kind(w, lexicon) for w in ["[CLS]", "the", ".", "great", "film", "[SEP]"]] == \
-        ["[CLS]", "function", "punctuation", "sentiment", "neutral", "[SEP]"]
+    assert [analysis.word_kind(w, lexicon) for w in ["[CLS]", "the", ".", "great", "film", "[SEP]"]] == [
+        "[CLS]",
+        "function",
+        "punctuation",
+        "sentiment",
+        "neutral",
+        "[SEP]",
+    ]
 
 
 def test_coherence_constant_information_vs_changing_gradient():
@@ -65,20 +72,43 @@ def test_coherence_constant_information_vs_changing_gradient():
     assert table.loc["information", "adjacent_spearman"] == pytest.approx(1)
     assert table.loc["gradient_saliency", "log_magnitude_spread"] > 1
     assert table.loc["gradient_saliency", "adjacent_spearman"] < 0
-    magnitudes = analysis.layer_magnitudes(pd.concat([info, grad]).assign(importance=lambda f: np.nan_to_num(f["score"].abs()) + np.nan_to_num(-f["log_sigma_ratio"])))
+    magnitudes = analysis.layer_magnitudes(
+        pd.concat([info, grad]).assign(
+            importance=lambda f: np.nan_to_num(f["score"].abs()) + np.nan_to_num(-f["log_sigma_ratio"])
+        )
+    )
     assert list(magnitudes.columns) == ["method", "model", "layer", "depth", "total", "relative_depth"]
-    assert {"log_magnitude_spread_low", "log_magnitude_spread_high", "adjacent_spearman_low", "n_sentences"} <= set(table.columns)
+    assert {"log_magnitude_spread_low", "log_magnitude_spread_high", "adjacent_spearman_low", "n_sentences"} <= set(
+        table.columns
+    )
     per = analysis.coherence_per_sentence(pd.concat([info, grad]))
     assert list(per.columns) == ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
     claims = analysis.claims_table({"coherence": per})
-    assert list(claims["claim"]) == [1, 1] and (claims["verdict"] == "reproduced").all()   # scale row, ranking row
+    assert list(claims["claim"]) == [1, 1] and (claims["verdict"] == "reproduced").all()  # scale row, ranking row
 
 
 def test_reversal_alignment_of_a_perfect_anti_diagonal():
     n = 4
     perfect = np.eye(n)[::-1] + 0.01
-    frame = pd.concat([_frame("information", "rev", {0: perfect, 1: perfect}, list("abcd"), [f"step.{t}" for t in range(1, n + 1)], "sigma"),
-                       _frame("occlusion", "rev", {0: np.ones((n, n)), 1: np.ones((n, n))}, list("abcd"), [f"step.{t}" for t in range(1, n + 1)])])
+    frame = pd.concat(
+        [
+            _frame(
+                "information",
+                "rev",
+                {0: perfect, 1: perfect},
+                list("abcd"),
+                [f"step.{t}" for t in range(1, n + 1)],
+                "sigma",
+            ),
+            _frame(
+                "occlusion",
+                "rev",
+                {0: np.ones((n, n)), 1: np.ones((n, n))},
+                list("abcd"),
+                [f"step.{t}" for t in range(1, n + 1)],
+            ),
+        ]
+    )
     table = analysis.reversal_alignment_table(frame).set_index("method")
     assert table.loc["information", "accuracy"] == 1 and table.loc["information", "chance"] == pytest.approx(0.25)
     assert table.loc["information", "mass"] > table.loc["occlusion", "mass"]
@@ -95,10 +125,12 @@ def test_reversal_alignment_of_a_perfect_anti_diagonal():
 def test_profile_metrics_and_summary():
     words = ["[CLS]", "a", "great", "film", "[SEP]"]
     lexicon = {"great": True}
-    concentrated = _frame("information", "bert", {0: [[5, 0.01, 3, 0.01, 5]], 1: [[5, 0.01, 2, 0.01, 5]]}, words, ["pooled"], "sigma")
+    concentrated = _frame(
+        "information", "bert", {0: [[5, 0.01, 3, 0.01, 5]], 1: [[5, 0.01, 2, 0.01, 5]]}, words, ["pooled"], "sigma"
+    )
     spread = _frame("information", "cnn", {0: [[0, 1, 1, 1, 0]], 1: [[0, 1, 1.2, 1, 0]]}, words, ["pooled"], "sigma")
     per = analysis.sentence_profile_metrics(pd.concat([concentrated, spread]), lexicon)
-    assert len(per) == 4 and per["n_words"].eq(3).all()             # special tokens left out
+    assert len(per) == 4 and per["n_words"].eq(3).all()  # special tokens left out
     by = per.groupby("model").mean(numeric_only=True)
     assert by.loc["bert", "sentiment_share"] > 0.9 and by.loc["bert", "function_share"] < 0.1
     assert by.loc["bert", "entropy_normalised"] < by.loc["cnn", "entropy_normalised"]
@@ -106,24 +138,33 @@ def test_profile_metrics_and_summary():
     assert set(summary.columns) == {"method", "model", "metric", "mean", "low", "high", "n_sentences"}
     assert summary["low"].ge(0).all() and summary["high"].le(1).all()
     last = analysis.sentence_profile_metrics(
-        pd.concat([_frame("information", "m", {0: [[1, 1, 1, 1, 1], [0, 1, 3, 1, 0]]}, words, ["layer.1", "layer.2"], "sigma")]), lexicon, layer="last")
+        pd.concat(
+            [
+                _frame(
+                    "information", "m", {0: [[1, 1, 1, 1, 1], [0, 1, 3, 1, 0]]}, words, ["layer.1", "layer.2"], "sigma"
+                )
+            ]
+        ),
+        lexicon,
+        layer="last",
+    )
     assert last.loc[0, "sentiment_share"] == pytest.approx(0.6)
 
 
 def test_word_trajectories_find_the_halving_layer():
     words = ["[CLS]", "good", "[SEP]"]
-    info = [[2, 2, 2], [2, 2, 0.5], [2, 0.9, 0.01]]   # [SEP] halves at layer 2, "good" at 3
+    info = [[2, 2, 2], [2, 2, 0.5], [2, 0.9, 0.01]]  # [SEP] halves at layer 2, "good" at 3
     frame = _frame("information", "bert-x", {0: info}, words, ["layer.1", "layer.2", "layer.3"], "sigma")
     traj = analysis.word_trajectories(frame, {"good": True}).set_index("word")
     assert traj.loc["[SEP]", "half_layer"] == 2 and traj.loc["good", "half_layer"] == 3
     assert traj.loc["[CLS]", "retention"] == pytest.approx(1) and math.isnan(traj.loc["[CLS]", "forgotten_layer"])
-    assert traj.loc["[SEP]", "forgotten_layer"] == 3          # σ = e^-0.01 scale ≥ 0.9 scale
+    assert traj.loc["[SEP]", "forgotten_layer"] == 3  # σ = e^-0.01 scale ≥ 0.9 scale
     by_kind = analysis.forgetting_by_kind(traj.reset_index())
     assert set(by_kind["kind"]) == {"[CLS]", "[SEP]", "sentiment"}
     claims = analysis.claims_table({"forgetting": traj.reset_index()})
-    assert set(claims["claim"]) == {6}                        # one model: no claim-7 comparison
-    assert claims.loc[0, "verdict"] == "not reproduced"        # [SEP] halves at depth 2/3 > 0.5
-    assert claims.loc[1, "verdict"] == "n/a"                   # no function words
+    assert set(claims["claim"]) == {6}  # one model: no claim-7 comparison
+    assert claims.loc[0, "verdict"] == "not reproduced"  # [SEP] halves at depth 2/3 > 0.5
+    assert claims.loc[1, "verdict"] == "n/a"  # no function words
     by_layer = analysis.information_by_kind(frame, {"good": True})
     assert by_layer["relative_depth"].max() == 1
 
@@ -131,13 +172,32 @@ def test_word_trajectories_find_the_halving_layer():
 def test_claims_for_model_comparison_and_accuracy():
     rng = np.random.default_rng(0)
     rows = []
-    for model, share, neighbour in (("bert-sst2", 0.6, 0.1), ("transformer-sst2", 0.5, 0.15), ("lstm-sst2", 0.3, 0.4), ("cnn-sst2", 0.2, 0.5)):
+    for model, share, neighbour in (
+        ("bert-sst2", 0.6, 0.1),
+        ("transformer-sst2", 0.5, 0.15),
+        ("lstm-sst2", 0.3, 0.4),
+        ("cnn-sst2", 0.2, 0.5),
+    ):
         for sid in range(100):
             noise = rng.normal(0, 0.02, 2)
-            rows.append({"method": "information", "model": model, "sentence_id": sid, "sentiment_share": share + noise[0],
-                         "function_share": 1 - share - noise[0], "neighbour_share": neighbour + noise[1], "entropy_normalised": neighbour + noise[1]})
-    accuracy = pd.DataFrame({"model": ["bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2"], "accuracy": [0.87, 0.81, 0.88, 0.81],
-                             "n": 872})
+            rows.append(
+                {
+                    "method": "information",
+                    "model": model,
+                    "sentence_id": sid,
+                    "sentiment_share": share + noise[0],
+                    "function_share": 1 - share - noise[0],
+                    "neighbour_share": neighbour + noise[1],
+                    "entropy_normalised": neighbour + noise[1],
+                }
+            )
+    accuracy = pd.DataFrame(
+        {
+            "model": ["bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2"],
+            "accuracy": [0.87, 0.81, 0.88, 0.81],
+            "n": 872,
+        }
+    )
     claims = analysis.claims_table({"comparison": pd.DataFrame(rows), "accuracy": accuracy}).set_index("claim")
     assert (claims.loc[4, "verdict"] == "reproduced").all()
     assert (claims.loc[5, "verdict"] == "reproduced").all()
@@ -145,24 +205,32 @@ def test_claims_for_model_comparison_and_accuracy():
     # the transformer's accuracy interval lies below the LSTM's: the order the paper claims is contradicted
     assert claims.loc[8, "verdict"] == "not reproduced" and "lstm > bert" in claims.loc[8, "note"]
     assert claims.loc[8, "n_sentences"] == 872
-    assert analysis.claims_table({"accuracy": accuracy.drop(columns="n")}).loc[0, "verdict"] == "n/a"   # no n, no interval
+    assert (
+        analysis.claims_table({"accuracy": accuracy.drop(columns="n")}).loc[0, "verdict"] == "n/a"
+    )  # no n, no interval
 
 
 def test_explain_methods_on_a_toy_model():
     model = LinearToyModel()
     corpus = [" ".join(f"w{i + j}" for j in range(5)) for i in range(20)]
-    frame = analysis.explain_methods(model, ["w1 w2 w3", "w4 w5"], ["layer.1", "layer.2"], ["information", "gradient_saliency"],
-                                     corpus=corpus, settings={"max_steps": 20})
+    frame = analysis.explain_methods(
+        model,
+        ["w1 w2 w3", "w4 w5"],
+        ["layer.1", "layer.2"],
+        ["information", "gradient_saliency"],
+        corpus=corpus,
+        settings={"max_steps": 20},
+    )
     assert set(frame["method"]) == {"information", "gradient_saliency"}
     assert len(frame) == 2 * 2 * 5 and (frame["importance"] >= 0).all()
     matrix, layers, words = analysis.importance_map(frame, "gradient_saliency", model.name, 0)
     assert matrix.shape == (2, 3) and matrix.max() == pytest.approx(1) and words == ["w1", "w2", "w3"]
     fig = figures.method_maps(frame, ["information", "gradient_saliency"], [model.name], 0)
     maps, colorbar = fig.axes[:2], fig.axes[2:]
-    assert len(colorbar) == 1 and "bright = important" in colorbar[0].get_ylabel()   # one shared colour bar
+    assert len(colorbar) == 1 and "bright = important" in colorbar[0].get_ylabel()  # one shared colour bar
     for ax, method in zip(maps, ["information", "gradient_saliency"]):
         expected, layers, words = analysis.importance_map(frame, method, model.name, 0)
-        np.testing.assert_allclose(ax.images[0].get_array(), expected)             # the map is the table's matrix
+        np.testing.assert_allclose(ax.images[0].get_array(), expected)  # the map is the table's matrix
         assert ax.images[0].get_clim() == (0.0, 1.0) and ax.images[0].get_cmap().name == "magma"
         assert [t.get_text() for t in ax.get_xticklabels()] == words == ["w1", "w2", "w3"]
         assert [t.get_text() for t in ax.get_yticklabels()] == layers == ["layer.1", "layer.2"]
@@ -171,7 +239,7 @@ def test_explain_methods_on_a_toy_model():
     coherence = analysis.coherence_table(frame)
     fig = figures.coherence_figure(magnitudes, coherence)
     left, right = fig.axes
-    assert len(left.lines) == 2                                                     # one line per method and model
+    assert len(left.lines) == 2  # one line per method and model
     for line, (_, group) in zip(left.lines, magnitudes.groupby(["method", "model"], sort=False)):
         np.testing.assert_allclose(line.get_xdata(), group["relative_depth"])
         np.testing.assert_allclose(line.get_ydata(), group["total"] / group["total"].iloc[0])
@@ -188,9 +256,16 @@ def test_figure_functions_return_figures():
     assert isinstance(figures.convergence_figure(conv["curves"]), Figure)
     assert set(conv["table"].columns) >= {"closed_form", "infolib", "reference"}
     assert isinstance(figures.toy_figure(np.array([1, 2]), np.array([1, 2]), [2, 1]), Figure)
-    summary = pd.DataFrame({"model": ["a", "b"], "metric": ["x", "x"], "mean": [0.2, 0.3], "low": [0.1, 0.2], "high": [0.3, 0.4]})
-    assert isinstance(figures.metric_bars(summary, ["x"], accuracy=pd.DataFrame({"model": ["a", "b"], "accuracy": [0.8, 0.9]})), Figure)
+    summary = pd.DataFrame(
+        {"model": ["a", "b"], "metric": ["x", "x"], "mean": [0.2, 0.3], "low": [0.1, 0.2], "high": [0.3, 0.4]}
+    )
+    assert isinstance(
+        figures.metric_bars(summary, ["x"], accuracy=pd.DataFrame({"model": ["a", "b"], "accuracy": [0.8, 0.9]})),
+        Figure,
+    )
     by_kind = pd.DataFrame({"model": ["m", "m"], "kind": ["[SEP]", "function"], "half_depth": [0.3, 0.6]})
     assert isinstance(figures.forgetting_figure(by_kind), Figure)
-    info = pd.DataFrame({"model": ["m"] * 2, "kind": ["function"] * 2, "relative_depth": [0.5, 1.0], "information": [1.0, 0.5]})
+    info = pd.DataFrame(
+        {"model": ["m"] * 2, "kind": ["function"] * 2, "relative_depth": [0.5, 1.0], "information": [1.0, 0.5]}
+    )
     assert isinstance(figures.kind_trajectories(info), Figure)

@@ -1,6 +1,7 @@
 """Odd text and odd user models: a clear error or a documented behaviour, and never a changed
 model or a poisoned cache (issue 7's bad-input suite; settings and layers are in
 test_bad_inputs_estimator.py, the command line in test_cli.py, widgets in test_widgets.py)."""
+
 import warnings
 
 import pytest
@@ -26,14 +27,17 @@ def guarded(minilm, tmp_path):
     assert all(store.get(p.stem) is not None for p in tmp_path.glob("*/*.json"))
 
 
-@pytest.mark.parametrize("text, words", [
-    ("!!! ... ?", ["!!!", "...", "?"]),                    # punctuation only: explained like words
-    ("café naïve", ["café", "naïve"]),                     # accents: the uncased vocab strips them
-    ("good \x00 film", ["good", "film"]),                  # control characters are removed
-    ("bad\x1b[31m film", ["bad[31m", "film"]),            # terminal escape codes too
-    ("zero\u200bwidth", ["zerowidth"]),                    # format characters too
-    ("  tabs\tand\nnewlines  ", ["tabs", "and", "newlines"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("!!! ... ?", ["!!!", "...", "?"]),  # punctuation only: explained like words
+        ("café naïve", ["café", "naïve"]),  # accents: the uncased vocab strips them
+        ("good \x00 film", ["good", "film"]),  # control characters are removed
+        ("bad\x1b[31m film", ["bad[31m", "film"]),  # terminal escape codes too
+        ("zero\u200bwidth", ["zerowidth"]),  # format characters too
+        ("  tabs\tand\nnewlines  ", ["tabs", "and", "newlines"]),
+    ],
+)
 def test_odd_but_valid_text_is_explained(minilm, minilm_sigma_s, guarded, text, words):
     result = infolib.explain(minilm, text, "layer.1", sigma_s=minilm_sigma_s, cache=guarded, **FAST)
     assert result.words[0] == ["[CLS]", *words, "[SEP]"]
@@ -82,15 +86,20 @@ class NaNModel(LinearToyModel):
         return {k: v * float("nan") for k, v in super()._forward(embed, attention_mask, want).items()}
 
 
-@pytest.mark.parametrize("model_class, error, message", [
-    (WrongShape, ValueError, r"returned \(1, 6\) for hidden state 'layer.1'; expected \[1, 3, D\]"),
-    (Missing, ValueError, "returned NoneType for hidden state 'layer.1'"),
-    (NaNModel, FloatingPointError, "NaN or inf for 'layer.1' on the clean input"),
-])
+@pytest.mark.parametrize(
+    "model_class, error, message",
+    [
+        (WrongShape, ValueError, r"returned \(1, 6\) for hidden state 'layer.1'; expected \[1, 3, D\]"),
+        (Missing, ValueError, "returned NoneType for hidden state 'layer.1'"),
+        (NaNModel, FloatingPointError, "NaN or inf for 'layer.1' on the clean input"),
+    ],
+)
 def test_user_model_that_misbehaves(model_class, error, message, tmp_path):
     model = model_class()
     with pytest.raises(error, match=message):
-        infolib.explain(model, "a b c", "layer.1", sigma_s={"layer.1": torch.ones(6)}, cache=ResultCache(tmp_path), **FAST)
+        infolib.explain(
+            model, "a b c", "layer.1", sigma_s={"layer.1": torch.ones(6)}, cache=ResultCache(tmp_path), **FAST
+        )
     assert not list(tmp_path.glob("*/*.json"))
 
 

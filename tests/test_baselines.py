@@ -1,4 +1,5 @@
 """Baselines against analytic answers on the toy models, plus one small run on MiniLM."""
+
 import os
 from pathlib import Path
 
@@ -6,7 +7,13 @@ import pytest
 import torch
 
 from infolib.baselines import (
-    METHODS, Attribution, gradient_saliency, input_x_gradient, integrated_gradients, lrp, occlusion,
+    METHODS,
+    Attribution,
+    gradient_saliency,
+    input_x_gradient,
+    integrated_gradients,
+    lrp,
+    occlusion,
 )
 from infolib.testing import LinearToyModel, ReluToyModel
 
@@ -129,11 +136,15 @@ def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeyp
     assert fixed.extra[0, "layer.2"]["relative_delta"] > 0.05 and not fixed.extra[0, "layer.2"]["converged"]
 
     calls, attribute = [], module._attribute
-    monkeypatch.setattr(module, "_attribute", lambda f, batch, *a: calls.append((f.name, list(a[3]), a[4])) or attribute(f, batch, *a))
+    monkeypatch.setattr(
+        module, "_attribute", lambda f, batch, *a: calls.append((f.name, list(a[3]), a[4])) or attribute(f, batch, *a)
+    )
     result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
     # only the failing sentence of the failing state is recomputed, with twice the steps
     assert calls == [("layer.1", [0, 1], 2), ("layer.2", [0, 1], 2), ("layer.2", [0], 4)]
-    assert result.settings["n_steps"] == 2 and result.settings["tolerance"] == 0.05 and result.settings["max_steps"] == 512
+    assert (
+        result.settings["n_steps"] == 2 and result.settings["tolerance"] == 0.05 and result.settings["max_steps"] == 512
+    )
     for b, sentence in enumerate(SENTENCES):
         for name in layers:
             record = result.extra[b, name]
@@ -146,26 +157,33 @@ def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeyp
     assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [2, 2, 2]
     torch.testing.assert_close(result.scores[1, "layer.2"], fixed.scores[1, "layer.2"])  # kept, not recomputed
     again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
-    assert all(torch.equal(again.scores[k], result.scores[k]) and again.extra[k] == result.extra[k] for k in result.scores)
+    assert all(
+        torch.equal(again.scores[k], result.scores[k]) and again.extra[k] == result.extra[k] for k in result.scores
+    )
 
 
 def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
     with pytest.warns(UserWarning, match="1 of 1 .*max_steps=5"):
         result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=5, tolerance=1e-9)
-    assert result.extra[0, "layer.2"]["n_steps"] == 5 and not result.extra[0, "layer.2"]["converged"]  # 3, then min(6, 5)
+    assert (
+        result.extra[0, "layer.2"]["n_steps"] == 5 and not result.extra[0, "layer.2"]["converged"]
+    )  # 3, then min(6, 5)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"tolerance": 0}, "tolerance must be a positive finite number"),
-    ({"tolerance": -0.05}, "tolerance must be a positive finite number"),
-    ({"tolerance": float("nan")}, "tolerance must be a positive finite number"),
-    ({"tolerance": float("inf")}, "tolerance must be a positive finite number"),
-    ({"tolerance": "5%"}, "tolerance must be a positive finite number"),
-    ({"tolerance": True}, "tolerance must be a positive finite number"),
-    ({"max_steps": 0}, "max_steps must be a positive int"),
-    ({"max_steps": 2.5}, "max_steps must be a positive int"),
-    ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"tolerance": 0}, "tolerance must be a positive finite number"),
+        ({"tolerance": -0.05}, "tolerance must be a positive finite number"),
+        ({"tolerance": float("nan")}, "tolerance must be a positive finite number"),
+        ({"tolerance": float("inf")}, "tolerance must be a positive finite number"),
+        ({"tolerance": "5%"}, "tolerance must be a positive finite number"),
+        ({"tolerance": True}, "tolerance must be a positive finite number"),
+        ({"max_steps": 0}, "max_steps must be a positive int"),
+        ({"max_steps": 2.5}, "max_steps must be a positive int"),
+        ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
+    ],
+)
 def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):
     with pytest.raises(ValueError, match=match):
         integrated_gradients(toy, SENTENCES, "layer.1", **kwargs)
@@ -188,7 +206,17 @@ def test_lrp_warns_when_relevance_is_not_conserved(toy):
 # -- the result, the model, and bad input ---------------------------------------------------------
 def test_frame_has_estimator_columns_and_score(toy):
     frame = occlusion(toy, SENTENCES, ["layer.1", "layer.2"]).to_frame()
-    assert list(frame.columns) == ["method", "model", "sentence_id", "sentence", "layer", "word_id", "word", "pieces", "score"]
+    assert list(frame.columns) == [
+        "method",
+        "model",
+        "sentence_id",
+        "sentence",
+        "layer",
+        "word_id",
+        "word",
+        "pieces",
+        "score",
+    ]
     assert len(frame) == 2 * (4 + 3)
     assert frame.loc[(frame.sentence_id == 1) & (frame.word_id == 1), "pieces"].tolist() == [3, 3]
 
@@ -270,16 +298,19 @@ def test_seeded_results_repeat(toy):
     assert all(torch.equal(a.scores[k], b.scores[k]) for k in a.scores)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"level": "piece"}, ValueError, "level"),
-    ({"layers": "layer.9"}, ValueError, "not a hidden state"),
-    ({"layers": 7}, ValueError, "out of range"),
-    ({"sentences": []}, ValueError, "no sentences"),
-    ({"sentences": ["ok", "  "]}, ValueError, "empty"),
-    ({"sigma_s": {"layer.1": torch.ones(3)}}, ValueError, "shape"),
-    ({"sigma_s": {"layer.1": -torch.ones(6)}}, ValueError, "positive"),
-    ({"sigma_s": {"layer.2": torch.ones(6)}}, ValueError, "no entry"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"level": "piece"}, ValueError, "level"),
+        ({"layers": "layer.9"}, ValueError, "not a hidden state"),
+        ({"layers": 7}, ValueError, "out of range"),
+        ({"sentences": []}, ValueError, "no sentences"),
+        ({"sentences": ["ok", "  "]}, ValueError, "empty"),
+        ({"sigma_s": {"layer.1": torch.ones(3)}}, ValueError, "shape"),
+        ({"sigma_s": {"layer.1": -torch.ones(6)}}, ValueError, "positive"),
+        ({"sigma_s": {"layer.2": torch.ones(6)}}, ValueError, "no entry"),
+    ],
+)
 def test_bad_input_gives_clear_errors(toy, kwargs, error, match):
     arguments = {"sentences": SENTENCES, "layers": "layer.1", **kwargs}
     sentences, layers = arguments.pop("sentences"), arguments.pop("layers")
@@ -313,7 +344,11 @@ def test_every_baseline_on_minilm():
     sentences = ["a good movie", "the plot is unbelievably dull"]
     fingerprint = model.fingerprint()
     before = {k: v.clone() for k, v in model.module.state_dict().items()}
-    options = {"gradient_saliency": {"probes": 8}, "integrated_gradients": {"n_steps": 8}, "occlusion": {"baseline": "mask"}}
+    options = {
+        "gradient_saliency": {"probes": 8},
+        "integrated_gradients": {"n_steps": 8},
+        "occlusion": {"baseline": "mask"},
+    }
     for method in ("gradient_saliency", "input_x_gradient", "integrated_gradients", "occlusion"):
         result = METHODS[method](model, sentences, ["layer.1", "layer.6"], **options.get(method, {}))
         assert result.words[1] == ["[CLS]", "the", "plot", "is", "unbelievably", "dull", "[SEP]"]
@@ -337,7 +372,10 @@ def test_integrated_gradients_completeness_on_bert_sst2(monkeypatch):
     from infolib.core.sigma_s import sigma_s
 
     if not (MODEL_CACHE / "models" / "bert-sst2" / "metrics.json").is_file():
-        pytest.skip(f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m infolib.training.loops bert-sst2`).")
+        pytest.skip(
+            f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m "
+            "infolib.training.loops bert-sst2`)."
+        )
     with monkeypatch.context() as patch:  # read the model from the real cache, write nothing there
         patch.setenv("INFOLIB_CACHE", str(MODEL_CACHE))
         model = infolib.load_model("bert-sst2", train=False, progress=False)

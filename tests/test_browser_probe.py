@@ -7,6 +7,7 @@ rendered in the widget's output changes. Screenshots go to reports/probe_browser
 Needs /usr/bin/chromium (apt-get install chromium) and jupyterlab, ipywidgets, playwright (`make
 browser-deps` installs them); skips with the reason when one is missing.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "08_interactive_probing.ipynb"
 REPORTS = ROOT / "reports"
 CHROMIUM = os.environ.get("INFOLIB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TOKEN = "infolib-browser-test"
 EDITED = "a dull and lifeless film that never finds its rhythm"
 
@@ -36,8 +45,13 @@ pytestmark = pytest.mark.slow
 def _requirements() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium, or `make browser-deps`)"
-    for module, package in (("jupyterlab", "jupyterlab"), ("ipywidgets", "ipywidgets"), ("playwright", "playwright"),
-                            ("nbformat", "nbformat"), ("ipykernel", "ipykernel")):
+    for module, package in (
+        ("jupyterlab", "jupyterlab"),
+        ("ipywidgets", "ipywidgets"),
+        ("playwright", "playwright"),
+        ("nbformat", "nbformat"),
+        ("ipykernel", "ipykernel"),
+    ):
         try:
             __import__(module)
         except ImportError:
@@ -57,9 +71,16 @@ def _smoke_notebook(folder: Path) -> Path:
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    lines = [("SMOKE = True" if line.startswith("SMOKE =") else
-              f"FIGURE = {str(folder / 'figures' / '08_probe')!r}" if line.startswith("FIGURE =") else line)
-             for line in cell.source.splitlines()]
+    lines = [
+        (
+            "SMOKE = True"
+            if line.startswith("SMOKE =")
+            else f"FIGURE = {str(folder / 'figures' / '08_probe')!r}"
+            if line.startswith("FIGURE =")
+            else line
+        )
+        for line in cell.source.splitlines()
+    ]
     cell.source = "\n".join(lines)
     target = folder / NOTEBOOK.name
     nbformat.write(nb, target)
@@ -80,16 +101,36 @@ def jupyter_lab(tmp_path):
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "2"}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": "2",
+    }
     log = open(tmp_path / "jupyter.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         "--ServerApp.open_browser=False", "--LabApp.extension_manager=readonly",
-         *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.open_browser=False",
+            "--LabApp.extension_manager=readonly",
+            *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -149,7 +190,9 @@ def test_probe_in_jupyterlab(jupyter_lab):
             page.wait_for_function(
                 "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                 " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-                " return k && k.status === 'idle'; }", timeout=90_000)
+                " return k && k.status === 'idle'; }",
+                timeout=90_000,
+            )
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
             _say("running all cells")

@@ -1,4 +1,5 @@
 """The result cache cannot lie, and corpus runs survive interruption (fault injection)."""
+
 import json
 import os
 import signal
@@ -182,8 +183,16 @@ def test_interrupted_corpus_run_resumes_to_the_same_answer(tmp_path, how):
 
 
 def test_explain_corpus_writes_a_table_in_dataset_order(toy, tmp_path):
-    result = explain_corpus(toy, SENTENCES[:5], "layer.1", corpus=CORPUS, cache=ResultCache(tmp_path / "c"),
-                            out=tmp_path / "out.csv", progress=False, batch_size=2)
+    result = explain_corpus(
+        toy,
+        SENTENCES[:5],
+        "layer.1",
+        corpus=CORPUS,
+        cache=ResultCache(tmp_path / "c"),
+        out=tmp_path / "out.csv",
+        progress=False,
+        batch_size=2,
+    )
     assert result.sentences == SENTENCES[:5]
     import pandas as pd
 
@@ -191,11 +200,14 @@ def test_explain_corpus_writes_a_table_in_dataset_order(toy, tmp_path):
     assert list(frame.drop_duplicates("sentence_id")["sentence"]) == SENTENCES[:5]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(batch_size=0), "batch_size"),
-    (dict(cache=False), "needs a result cache"),
-    (dict(limit=0), "limit"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(batch_size=0), "batch_size"),
+        (dict(cache=False), "needs a result cache"),
+        (dict(limit=0), "limit"),
+    ],
+)
 def test_explain_corpus_bad_input(toy, kwargs, message):
     with pytest.raises(ValueError, match=message):
         explain_corpus(toy, SENTENCES[:2], "layer.1", corpus=CORPUS, **kwargs)

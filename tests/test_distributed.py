@@ -1,6 +1,7 @@
 """Corpus runs on Ray (`engine="ray"`): the same numbers as the serial run, and nothing lost when a
 worker or the driver is killed. One local Ray instance (2 CPUs) serves the module; workers hold the
 toy model `infolib.testing:LinearToyModel`, loaded by that importable path."""
+
 import os
 import shutil
 import signal
@@ -45,8 +46,9 @@ def assert_same(result, reference):
     for pair, sigma in reference.sigma.items():
         assert torch.equal(result.sigma[pair], sigma), pair  # bit for bit
         got, want = result.diagnostics[pair], reference.diagnostics[pair]
-        assert {k: got[k] for k in ("loss_curve", "steps", "converged")} == \
-               {k: want[k] for k in ("loss_curve", "steps", "converged")}, pair
+        assert {k: got[k] for k in ("loss_curve", "steps", "converged")} == {
+            k: want[k] for k in ("loss_curve", "steps", "converged")
+        }, pair
 
 
 def assert_close(result, reference):
@@ -58,8 +60,9 @@ def assert_close(result, reference):
 def serial(tmp_path_factory):
     """The reference: the serial engine, on its own cache."""
     folder = tmp_path_factory.mktemp("serial")
-    result = explain_corpus(LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(), cache=ResultCache(folder),
-                            progress=False, **SETTINGS)
+    result = explain_corpus(
+        LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(), cache=ResultCache(folder), progress=False, **SETTINGS
+    )
     return result, folder
 
 
@@ -83,8 +86,18 @@ def pool(ray_instance):
 def test_ray_run_equals_the_serial_run_and_shares_its_cache(serial, pool, tmp_path):
     reference, serial_folder = serial
     store = ResultCache(tmp_path / "ray")
-    result = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, sigma_s=spread(), cache=store,
-                            progress=True, out=tmp_path / "table.csv", **SETTINGS)
+    result = explain_corpus(
+        SPEC,
+        SENTENCES,
+        NAMES,
+        engine="ray",
+        pool=pool,
+        sigma_s=spread(),
+        cache=store,
+        progress=True,
+        out=tmp_path / "table.csv",
+        **SETTINGS,
+    )
     assert_same(result, reference)
     assert not any(d["cached"] for d in result.diagnostics.values())
     assert len(store) == PAIRS  # the driver wrote every pair
@@ -93,8 +106,17 @@ def test_ray_run_equals_the_serial_run_and_shares_its_cache(serial, pool, tmp_pa
 
     # Same keys as the serial run: on its cache, nothing is computed.
     pool.timings.clear()
-    again = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, sigma_s=spread(),
-                           cache=ResultCache(serial_folder), progress=False, **SETTINGS)
+    again = explain_corpus(
+        SPEC,
+        SENTENCES,
+        NAMES,
+        engine="ray",
+        pool=pool,
+        sigma_s=spread(),
+        cache=ResultCache(serial_folder),
+        progress=False,
+        **SETTINGS,
+    )
     assert all(d["cached"] for d in again.diagnostics.values()) and not pool.timings
     assert_same(again, reference)
 
@@ -106,12 +128,17 @@ def test_ray_run_equals_the_serial_run_and_shares_its_cache(serial, pool, tmp_pa
         path.unlink()
     copy = tmp_path / "copy"
     shutil.copytree(store.folder, copy)
-    resumed = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, sigma_s=spread(), cache=store,
-                             progress=False, **SETTINGS)
+    resumed = explain_corpus(
+        SPEC, SENTENCES, NAMES, engine="ray", pool=pool, sigma_s=spread(), cache=store, progress=False, **SETTINGS
+    )
     assert sum(not d["cached"] for d in resumed.diagnostics.values()) == len(removed)
     assert len(store) == PAIRS
-    assert_same(resumed, explain_corpus(LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(),
-                                        cache=ResultCache(copy), progress=False, **SETTINGS))
+    assert_same(
+        resumed,
+        explain_corpus(
+            LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(), cache=ResultCache(copy), progress=False, **SETTINGS
+        ),
+    )
     assert_close(resumed, reference)
 
 
@@ -123,8 +150,17 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_result_is_unchanged(serial
 
     def run():
         try:
-            outcome["result"] = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, sigma_s=spread(),
-                                               cache=store, progress=False, **SETTINGS)
+            outcome["result"] = explain_corpus(
+                SPEC,
+                SENTENCES,
+                NAMES,
+                engine="ray",
+                pool=pool,
+                sigma_s=spread(),
+                cache=store,
+                progress=False,
+                **SETTINGS,
+            )
         except BaseException as error:  # re-raised in the test thread below
             outcome["error"] = error
 
@@ -177,19 +213,32 @@ def test_a_killed_driver_resumes_from_the_cache(serial, pool, ray_instance, tmp_
     shutil.copytree(folder, copy)
 
     # Ray ends the dead driver's workers; a new driver on the same cluster resumes from the cache.
-    resumed = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", workers=2, sigma_s=spread(),
-                             cache=ResultCache(folder), progress=False, **SETTINGS)
+    resumed = explain_corpus(
+        SPEC,
+        SENTENCES,
+        NAMES,
+        engine="ray",
+        workers=2,
+        sigma_s=spread(),
+        cache=ResultCache(folder),
+        progress=False,
+        **SETTINGS,
+    )
     assert sum(d["cached"] for d in resumed.diagnostics.values()) == stored  # read back, not recomputed
     assert len(list(folder.glob("*/*.json"))) == PAIRS
     # The serial engine resumed from the same cache state gives the same bits. If the kill fell while
     # the driver wrote a batch's pairs, that batch's missing pairs are optimised apart from its stored
     # ones (float rounding away from the uninterrupted run); every other pair equals it bit for bit.
-    serial_resumed = explain_corpus(LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(), cache=ResultCache(copy),
-                                    progress=False, **SETTINGS)
+    serial_resumed = explain_corpus(
+        LinearToyModel(), SENTENCES, NAMES, sigma_s=spread(), cache=ResultCache(copy), progress=False, **SETTINGS
+    )
     assert_same(resumed, serial_resumed)
     assert_close(resumed, reference)
-    batches = [order for order in _batches() if 0 < sum(resumed.diagnostics[i, n]["cached"]
-                                                        for i in order for n in NAMES) < 2 * len(order)]
+    batches = [
+        order
+        for order in _batches()
+        if 0 < sum(resumed.diagnostics[i, n]["cached"] for i in order for n in NAMES) < 2 * len(order)
+    ]
     partial = {(i, n) for order in batches for i in order for n in NAMES}
     for pair, sigma in reference.sigma.items():
         if pair not in partial:
@@ -209,6 +258,7 @@ def test_a_worker_that_loads_other_weights_says_so(ray_instance):
 
 # -- without Ray, and bad input: no cluster needed ------------------------------------------------
 
+
 def test_without_ray_the_engine_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as if it were not installed
     from infolib.cli import main
@@ -227,12 +277,15 @@ def test_infolib_imports_without_ray():
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(engine="spark"), ValueError, "engine must be 'serial' or 'ray'"),
-    (dict(workers=2), ValueError, "only apply to engine='ray'"),
-    (dict(engine="ray", workers=0), ValueError, "workers must be a whole number"),
-    (dict(engine="ray", batch_size=0), ValueError, "batch_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(engine="spark"), ValueError, "engine must be 'serial' or 'ray'"),
+        (dict(workers=2), ValueError, "only apply to engine='ray'"),
+        (dict(engine="ray", workers=0), ValueError, "workers must be a whole number"),
+        (dict(engine="ray", batch_size=0), ValueError, "batch_size"),
+    ],
+)
 def test_engine_options_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
         explain_corpus(SPEC if kwargs.get("engine") else LinearToyModel(), SENTENCES[:2], NAMES, **kwargs)

@@ -1,4 +1,5 @@
 """Analytic oracles of METHOD.md §4 for the estimator on plain tensors (`explain_phi`)."""
+
 import math
 
 import pytest
@@ -116,8 +117,9 @@ def test_callback_runs_once_per_step_and_can_cancel(tmp_path):
 
     toy, spread = LinearToyModel(), {"layer.1": torch.ones(6)}
     steps = []
-    result = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12,
-                             callback=steps.append)
+    result = infolib.explain(
+        toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, callback=steps.append
+    )
     assert steps == list(range(1, result.diagnostics[0, "layer.1"]["steps"] + 1))
 
     def cancel_at_3(step):
@@ -128,8 +130,9 @@ def test_callback_runs_once_per_step_and_can_cancel(tmp_path):
     steps.clear()
     store = ResultCache(tmp_path)
     with pytest.raises(Cancelled):
-        infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, cache=store,
-                        callback=cancel_at_3)
+        infolib.explain(
+            toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=12, cache=store, callback=cancel_at_3
+        )
     assert steps == [1, 2] and len(store) == 0  # stopped at step 3; nothing half-done was stored
 
 
@@ -141,8 +144,9 @@ def test_settings_object_equals_keywords_and_conflicts_are_named(tmp_path):
 
     toy, spread = LinearToyModel(), {"layer.1": torch.ones(6)}
     settings = infolib.Settings(max_steps=6, random_state=4, rate=0.2)
-    by_keywords = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=6, random_state=4,
-                                  rate=0.2)
+    by_keywords = infolib.explain(
+        toy, "a b c", "layer.1", sigma_s=spread, progress=False, max_steps=6, random_state=4, rate=0.2
+    )
     by_object = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, settings=settings)
     both = infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, progress=False, settings=settings, max_steps=6)
     assert torch.equal(by_object.sigma[0, "layer.1"], by_keywords.sigma[0, "layer.1"])
@@ -154,12 +158,21 @@ def test_settings_object_equals_keywords_and_conflicts_are_named(tmp_path):
         infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, settings=settings, max_stesp=9)
     with pytest.raises(TypeError, match="infolib.Settings"):
         infolib.explain(toy, "a b c", "layer.1", sigma_s=spread, settings={"max_steps": 6})
-    corpus = explain_corpus(toy, ["a b c", "d e"], "layer.1", sigma_s=spread, progress=False, settings=settings,
-                            cache=ResultCache(tmp_path))
+    corpus = explain_corpus(
+        toy, ["a b c", "d e"], "layer.1", sigma_s=spread, progress=False, settings=settings, cache=ResultCache(tmp_path)
+    )
     assert torch.equal(corpus.sigma[0, "layer.1"], by_keywords.sigma[0, "layer.1"])
     with pytest.raises(ValueError, match="disagree"):
-        explain_corpus(toy, ["a b c"], "layer.1", sigma_s=spread, progress=False, settings=settings, rate=0.1,
-                       cache=ResultCache(tmp_path))
+        explain_corpus(
+            toy,
+            ["a b c"],
+            "layer.1",
+            sigma_s=spread,
+            progress=False,
+            settings=settings,
+            rate=0.1,
+            cache=ResultCache(tmp_path),
+        )
 
 
 def test_explain_phi_takes_a_settings_object():

@@ -1,4 +1,5 @@
 """`infolib.core.explain` on the real pretrained MiniLM: batching, word pieces, model safety, σ_S cache."""
+
 import torch
 
 import infolib
@@ -8,7 +9,9 @@ FAST = dict(progress=False, max_steps=30)
 
 
 def test_explain_all_layers_shapes_and_units(minilm, minilm_sigma_s):
-    explanation = infolib.explain(minilm, ["a charming journey", "unflinchingly bleak and desperate"], sigma_s=minilm_sigma_s, **FAST)
+    explanation = infolib.explain(
+        minilm, ["a charming journey", "unflinchingly bleak and desperate"], sigma_s=minilm_sigma_s, **FAST
+    )
     assert explanation.layers == [f"layer.{i}" for i in range(1, 7)]
     assert explanation.words[1] == ["[CLS]", "unflinchingly", "bleak", "and", "desperate", "[SEP]"]
     for (i, layer), sigma in explanation.sigma.items():
@@ -120,8 +123,13 @@ def test_row_bytes_follow_the_model_not_twelve_heads(minilm):
 
     assert minilm.attention_heads() == 12  # MiniLM's estimate is what it was (σ stays bit-identical)
     assert minilm.row_bytes(20, ["layer.3"], 384) == _old_row_bytes(3, 20, 384)
-    config = BertConfig(vocab_size=minilm.tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64)
+    config = BertConfig(
+        vocab_size=minilm.tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     two_heads = HFEncoder(BertModel(config), minilm.tokenizer, name="two-heads")
     assert two_heads.attention_heads() == 2
     assert 0 < two_heads.row_bytes(64, ["layer.2"], 32) < _old_row_bytes(2, 64, 32)
@@ -137,11 +145,13 @@ def test_explain_sizes_its_chunks_with_the_models_row_bytes(monkeypatch):
 
     toy, calls = LinearToyModel(), []
     original = toy.row_bytes
-    monkeypatch.setattr(toy, "row_bytes", lambda tokens, names, width: calls.append((tokens, list(names), width))
-                        or original(tokens, names, width))
+    monkeypatch.setattr(
+        toy,
+        "row_bytes",
+        lambda tokens, names, width: calls.append((tokens, list(names), width)) or original(tokens, names, width),
+    )
     spread = {n: torch.ones(6) for n in ("layer.1", "layer.2")}
-    infolib.explain(toy, ["a b c", "d e"], ["layer.1", "layer.2"], sigma_s=spread,
-                    progress=False, max_steps=2)
+    infolib.explain(toy, ["a b c", "d e"], ["layer.1", "layer.2"], sigma_s=spread, progress=False, max_steps=2)
     assert calls and calls[0] == (3, ["layer.1", "layer.2"], 6)
 
 

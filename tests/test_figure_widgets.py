@@ -1,4 +1,5 @@
 """SentenceExplorer and LinearToyExplorer: changing a widget draws a new figure."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -17,8 +18,14 @@ CORPUS = [" ".join(f"w{i + j}" for j in range(5)) for i in range(20)]
 
 @pytest.fixture
 def explorer():
-    return SentenceExplorer([LinearToyModel()], ["w1 w2 w3", "w4 w5 w6 w7"], layers=["layer.1", "layer.2"],
-                            methods=["information", "occlusion"], settings={"max_steps": 10}, corpus=CORPUS)
+    return SentenceExplorer(
+        [LinearToyModel()],
+        ["w1 w2 w3", "w4 w5 w6 w7"],
+        layers=["layer.1", "layer.2"],
+        methods=["information", "occlusion"],
+        settings={"max_steps": 10},
+        corpus=CORPUS,
+    )
 
 
 def test_first_figure_is_drawn(explorer):
@@ -42,7 +49,7 @@ def test_each_widget_redraws(explorer):
 
 
 def test_errors_are_shown_not_raised(explorer):
-    explorer.text.value = " ".join(["w1"] * 40)   # longer than the toy's 32 tokens
+    explorer.text.value = " ".join(["w1"] * 40)  # longer than the toy's 32 tokens
     assert explorer.error and "error" in explorer.status.value and explorer.renders == 1
 
 
@@ -51,4 +58,4 @@ def test_toy_explorer_follows_the_rate_slider():
     first = toy.figure.axes[0].lines[1].get_ydata().copy()
     toy.rate.value = 1.0
     assert toy.renders == 2
-    assert (toy.figure.axes[0].lines[1].get_ydata() > first).all()   # larger rate, larger σ
+    assert (toy.figure.axes[0].lines[1].get_ydata() > first).all()  # larger rate, larger σ

@@ -6,6 +6,7 @@ For each family: every layer is explained, the states are the model's own `outpu
 row stops early), words are whole units, the model is unchanged, a decoder's word j never reaches positions
 before j, an encoder-decoder gives decoder states per target step, and bad input gets a clear error.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,13 +36,23 @@ def trained_tokenizers(sst2_sample):
 
     text = sst2_sample + SENTENCES
     byte_level = ByteLevelBPETokenizer()
-    byte_level.train_from_iterator(text, vocab_size=400, min_frequency=2, show_progress=False,
-                                   special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    byte_level.train_from_iterator(
+        text,
+        vocab_size=400,
+        min_frequency=2,
+        show_progress=False,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+    )
     piece_bpe = SentencePieceBPETokenizer()
     piece_bpe.train_from_iterator(text, vocab_size=400, show_progress=False, special_tokens=["<unk>", "<s>", "</s>"])
     unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(text, vocab_size=400, show_progress=False, unk_token="<unk>",
-                                special_tokens=["<pad>", "</s>", "<unk>", "[CLS]", "[SEP]", "[MASK]"])
+    unigram.train_from_iterator(
+        text,
+        vocab_size=400,
+        show_progress=False,
+        unk_token="<unk>",
+        special_tokens=["<pad>", "</s>", "<unk>", "[CLS]", "[SEP]", "[MASK]"],
+    )
     bpe = json.loads(byte_level._tokenizer.to_str())["model"]
     spm = json.loads(piece_bpe._tokenizer.to_str())["model"]
     return {
@@ -61,8 +72,9 @@ def _tokenizer(kind: str, trained):
         return transformers.RobertaTokenizer(vocab=trained["byte_bpe"][0], merges=trained["byte_bpe"][1])
     if kind == "gpt2":
         vocab, merges = trained["byte_bpe"]
-        return transformers.GPT2Tokenizer(vocab=vocab, merges=merges, unk_token="<unk>", bos_token="<s>",
-                                          eos_token="</s>", pad_token="<pad>")
+        return transformers.GPT2Tokenizer(
+            vocab=vocab, merges=merges, unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+        )
     if kind == "llama":
         return transformers.LlamaTokenizer(vocab=trained["piece_bpe"][0], merges=trained["piece_bpe"][1])
     if kind == "t5":
@@ -77,50 +89,123 @@ def _model(family: str, vocab: int):
     import transformers as t
 
     h, n, heads, ffn, pos = TINY["hidden"], TINY["layers"], TINY["heads"], TINY["ffn"], TINY["positions"]
-    common = dict(vocab_size=vocab, hidden_size=h, num_hidden_layers=n, num_attention_heads=heads,
-                  intermediate_size=ffn, max_position_embeddings=pos)
+    common = dict(
+        vocab_size=vocab,
+        hidden_size=h,
+        num_hidden_layers=n,
+        num_attention_heads=heads,
+        intermediate_size=ffn,
+        max_position_embeddings=pos,
+    )
     torch.manual_seed(0)
     if family == "bert":
         return t.BertModel(t.BertConfig(**common))
     if family == "roberta":  # the issue's example: a classifier whose words used to vanish
-        config = t.RobertaConfig(**{**common, "max_position_embeddings": pos + 2}, pad_token_id=1, bos_token_id=0,
-                                 eos_token_id=2, num_labels=2)
+        config = t.RobertaConfig(
+            **{**common, "max_position_embeddings": pos + 2},
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+            num_labels=2,
+        )
         return t.RobertaForSequenceClassification(config)
     if family == "mpnet":  # relative position buckets inside attention, positions + LayerNorm in embeddings
         return t.MPNetModel(t.MPNetConfig(**{**common, "max_position_embeddings": pos + 2}, pad_token_id=1))
     if family == "modernbert":  # rotary positions, LayerNorm in embeddings, alternating local/global attention
-        return t.ModernBertModel(t.ModernBertConfig(**common, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-                                                    cls_token_id=0, sep_token_id=2, global_attn_every_n_layers=2,
-                                                    local_attention=8))
+        return t.ModernBertModel(
+            t.ModernBertConfig(
+                **common,
+                pad_token_id=1,
+                bos_token_id=0,
+                eos_token_id=2,
+                cls_token_id=0,
+                sep_token_id=2,
+                global_attn_every_n_layers=2,
+                local_attention=8,
+            )
+        )
     if family == "distilbert":
-        return t.DistilBertModel(t.DistilBertConfig(vocab_size=vocab, dim=h, n_layers=n, n_heads=heads, hidden_dim=ffn,
-                                                    max_position_embeddings=pos))
+        return t.DistilBertModel(
+            t.DistilBertConfig(
+                vocab_size=vocab, dim=h, n_layers=n, n_heads=heads, hidden_dim=ffn, max_position_embeddings=pos
+            )
+        )
     if family == "electra":  # embeddings (16) smaller than hidden (32), projected inside
         return t.ElectraModel(t.ElectraConfig(**common, embedding_size=16))
     if family == "deberta-v2":
-        return t.DebertaV2Model(t.DebertaV2Config(**common, relative_attention=True, pos_att_type=["p2c", "c2p"],
-                                                  position_biased_input=False, pad_token_id=0))
+        return t.DebertaV2Model(
+            t.DebertaV2Config(
+                **common,
+                relative_attention=True,
+                pos_att_type=["p2c", "c2p"],
+                position_biased_input=False,
+                pad_token_id=0,
+            )
+        )
     if family == "gpt2":  # with a classification head on the last real token
-        return t.GPT2ForSequenceClassification(t.GPT2Config(vocab_size=vocab, n_embd=h, n_layer=n, n_head=heads,
-                                                            n_positions=pos, bos_token_id=0, eos_token_id=2,
-                                                            pad_token_id=1, num_labels=3))
+        return t.GPT2ForSequenceClassification(
+            t.GPT2Config(
+                vocab_size=vocab,
+                n_embd=h,
+                n_layer=n,
+                n_head=heads,
+                n_positions=pos,
+                bos_token_id=0,
+                eos_token_id=2,
+                pad_token_id=1,
+                num_labels=3,
+            )
+        )
     if family == "llama":
         return t.LlamaModel(t.LlamaConfig(**common, num_key_value_heads=heads, bos_token_id=1, eos_token_id=2))
     if family == "t5":  # saved with its LM head, loaded as the bare encoder-decoder
-        return t.T5ForConditionalGeneration(t.T5Config(vocab_size=vocab, d_model=h, d_kv=16, d_ff=ffn, num_layers=n,
-                                                       num_heads=heads, decoder_start_token_id=0, pad_token_id=0,
-                                                       eos_token_id=1))
+        return t.T5ForConditionalGeneration(
+            t.T5Config(
+                vocab_size=vocab,
+                d_model=h,
+                d_kv=16,
+                d_ff=ffn,
+                num_layers=n,
+                num_heads=heads,
+                decoder_start_token_id=0,
+                pad_token_id=0,
+                eos_token_id=1,
+            )
+        )
     if family == "bart":
-        return t.BartModel(t.BartConfig(vocab_size=vocab, d_model=h, encoder_layers=n, decoder_layers=n,
-                                        encoder_attention_heads=heads, decoder_attention_heads=heads,
-                                        encoder_ffn_dim=ffn, decoder_ffn_dim=ffn, max_position_embeddings=pos,
-                                        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2))
+        return t.BartModel(
+            t.BartConfig(
+                vocab_size=vocab,
+                d_model=h,
+                encoder_layers=n,
+                decoder_layers=n,
+                encoder_attention_heads=heads,
+                decoder_attention_heads=heads,
+                encoder_ffn_dim=ffn,
+                decoder_ffn_dim=ffn,
+                max_position_embeddings=pos,
+                pad_token_id=1,
+                bos_token_id=0,
+                eos_token_id=2,
+                decoder_start_token_id=2,
+            )
+        )
     raise KeyError(family)
 
 
-TOKENIZER_OF = {"bert": "wordpiece", "roberta": "roberta", "mpnet": "roberta", "modernbert": "roberta",
-                "distilbert": "wordpiece", "electra": "wordpiece",
-                "deberta-v2": "deberta", "gpt2": "gpt2", "llama": "llama", "t5": "t5", "bart": "roberta"}
+TOKENIZER_OF = {
+    "bert": "wordpiece",
+    "roberta": "roberta",
+    "mpnet": "roberta",
+    "modernbert": "roberta",
+    "distilbert": "wordpiece",
+    "electra": "wordpiece",
+    "deberta-v2": "deberta",
+    "gpt2": "gpt2",
+    "llama": "llama",
+    "t5": "t5",
+    "bart": "roberta",
+}
 FAMILIES = list(TOKENIZER_OF)
 CAUSAL = {"gpt2", "llama"}
 ENCODER_DECODER = {"t5", "bart"}
@@ -142,6 +227,7 @@ def folders(tmp_path_factory, trained_tokenizers):
             tokenizer.save_pretrained(path)
             made[family] = path
         return made[family]
+
     return folder
 
 
@@ -154,8 +240,11 @@ def _reference(model, sentences):
     """The model's own hidden states (and logits) from token ids, as transformers computes them."""
     encoding = model.encode(sentences)
     with torch.no_grad():
-        inputs = {"input_ids": encoding.input_ids, "attention_mask": encoding.attention_mask,
-                  "output_hidden_states": True}
+        inputs = {
+            "input_ids": encoding.input_ids,
+            "attention_mask": encoding.attention_mask,
+            "output_hidden_states": True,
+        }
         if getattr(model, "encoder_decoder", False):
             return encoding, model.module.get_encoder()(**inputs)
         return encoding, model.module(**inputs)
@@ -194,8 +283,9 @@ def test_words_are_whole_units_and_specials_their_own(family, folders):
         for u, word in enumerate(words):  # a word's pieces spell the word (Ġ / ▁ / ## markers dropped)
             pieces = [tok for tok, v in zip(tokens, unit_of) if v == u]
             assert model.tokenizer.convert_tokens_to_string(pieces).strip().lower() == word.lower(), (word, pieces)
-    assert any(len([t for t in encoding.word_of_token[0] if t == u]) > 1 for u in range(len(encoding.words[0]))), \
+    assert any(len([t for t in encoding.word_of_token[0] if t == u]) > 1 for u in range(len(encoding.words[0]))), (
         "the test sentence should split some word into several pieces"
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -207,8 +297,9 @@ def test_states_are_the_models_own_hidden_states_also_when_rows_stop_early(famil
         embed = model.embed(encoding)
         states = model.states(embed, mask, list(model.hidden_states))
         early = model.run(embed, mask, ["layer.1", "layer.0"])  # row 0 stops after block 1, row 1 before block 1
-        alone = model.states(model.embed(model.encode(SENTENCES[1:])), mask[1:, : int(mask[1].sum())],
-                             list(model.hidden_states))
+        alone = model.states(
+            model.embed(model.encode(SENTENCES[1:])), mask[1:, : int(mask[1].sum())], list(model.hidden_states)
+        )
     real = mask.bool()[..., None]
     for k in range(TINY["layers"] + 1):
         expected = reference.hidden_states[k]
@@ -217,14 +308,15 @@ def test_states_are_the_models_own_hidden_states_also_when_rows_stop_early(famil
     torch.testing.assert_close(early["layer.0"], states["layer.0"][1:])
     n = int(mask[1].sum())
     for name, state in alone.items():  # a sentence's states do not depend on its batch's padding
-        torch.testing.assert_close(state, states[name][1:, :n] if model.is_token_level(name) else states[name][1:],
-                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            state, states[name][1:, :n] if model.is_token_level(name) else states[name][1:], rtol=1e-4, atol=1e-5
+        )
     if "logits" in model.hidden_states:
         for b in range(len(SENTENCES)):
             length = int(mask[b].sum())
             with torch.no_grad():
-                own = model.module(input_ids=encoding.input_ids[b:b + 1, :length]).logits
-            torch.testing.assert_close(states["logits"][b:b + 1], own, rtol=1e-5, atol=1e-5)
+                own = model.module(input_ids=encoding.input_ids[b : b + 1, :length]).logits
+            torch.testing.assert_close(states["logits"][b : b + 1], own, rtol=1e-5, atol=1e-5)
     if family in HOOKED_EMBEDDINGS:  # the noise goes where BERT's does: after positions and LayerNorm
         if family == "electra":  # embeddings of size 16, projected to the hidden size 32 before block 1
             embed = model.base.embeddings_project(embed)
@@ -284,8 +376,9 @@ def test_encoder_decoder_gives_encoder_layers_and_decoder_steps(family, folders,
     decoder = torch.cat([torch.full((1, 1), with_target._decoder_start()), labels[:, :-1]], 1).expand(2, -1)
     with torch.no_grad():
         states = with_target.states(with_target.embed(encoding), encoding.attention_mask, [f"step.{m}", "layer.2"])
-        own = model.module(input_ids=encoding.input_ids, attention_mask=encoding.attention_mask,
-                           decoder_input_ids=decoder)
+        own = model.module(
+            input_ids=encoding.input_ids, attention_mask=encoding.attention_mask, decoder_input_ids=decoder
+        )
     torch.testing.assert_close(states[f"step.{m}"], own.last_hidden_state[:, m - 1], rtol=1e-5, atol=1e-5)
     real = encoding.attention_mask.bool()[..., None]
     torch.testing.assert_close(states["layer.2"] * real, own.encoder_last_hidden_state * real, rtol=1e-5, atol=1e-5)
@@ -303,12 +396,18 @@ def test_sentence_transformers_folder_pools_as_the_library_does(folders, tmp_pat
     config = json.loads((folder / "config.json").read_text())
     config["architectures"] = ["RobertaModel"]
     (folder / "config.json").write_text(json.dumps(config))
-    (folder / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            ]
+        )
+    )
     (folder / "1_Pooling").mkdir()
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32,
-                                                                  "pooling_mode_mean_tokens": True}))
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
+    )
     model = infolib.load_model(folder)
     assert "pooled" in model.hidden_states and model.pooling == "mean"
     encoding = model.encode(SENTENCES)
@@ -336,8 +435,9 @@ def test_a_model_without_inputs_embeds_is_refused(folders):
         def forward(self, input_ids=None, attention_mask=None):
             return super().forward(input_ids=input_ids, attention_mask=attention_mask)
 
-    module = IdsOnly(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                intermediate_size=64))
+    module = IdsOnly(
+        BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    )
     with pytest.raises(TypeError, match="does not take inputs_embeds"):
         infolib.load_model(module, tokenizer=AutoTokenizer.from_pretrained(folders("bert")))
     with pytest.raises(TypeError, match="plain torch module"):
@@ -364,8 +464,12 @@ def test_bert_through_the_generic_adapter_matches_hfencoder(folders):
         b = generic.states(generic.embed(encoding), encoding.attention_mask, list(generic.hidden_states))
     real = encoding.attention_mask.bool()[..., None]
     for name in a:
-        torch.testing.assert_close(a[name] * (real if name.startswith("layer") else 1),
-                                   b[name] * (real if name.startswith("layer") else 1), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            a[name] * (real if name.startswith("layer") else 1),
+            b[name] * (real if name.startswith("layer") else 1),
+            rtol=1e-5,
+            atol=1e-6,
+        )
 
 
 def test_a_head_missing_from_the_checkpoint_is_refused_not_random(folders, tmp_path):

@@ -4,6 +4,7 @@ core ← baselines, models, training ← api ← analysis ← viz ← interactiv
 `models` may import `training`, never the reverse. Imports inside functions count too: a lazy
 import that points upward is still an upward dependency.
 """
+
 from __future__ import annotations
 
 import ast
@@ -12,8 +13,23 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "infolib"
-RANK = {"core": 0, "baselines": 1, "models": 1, "training": 1, "testing": 1, "distributed": 2, "api": 3, "analysis": 4,
-        "viz": 5, "interactive": 6, "notebooks": 7, "reproduce": 8, "cli": 9, "__main__": 10, "__init__": 11}
+RANK = {
+    "core": 0,
+    "baselines": 1,
+    "models": 1,
+    "training": 1,
+    "testing": 1,
+    "distributed": 2,
+    "api": 3,
+    "analysis": 4,
+    "viz": 5,
+    "interactive": 6,
+    "notebooks": 7,
+    "reproduce": 8,
+    "cli": 9,
+    "__main__": 10,
+    "__init__": 11,
+}
 SIDEWAYS = {("models", "training")}  # allowed between equal ranks
 
 
@@ -86,7 +102,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join(stack[stack.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -98,8 +114,16 @@ def test_no_import_cycles():
     assert not cycles, "\n".join(cycles)
 
 
-@pytest.mark.parametrize("source, target", [("core", "models"), ("training", "models"), ("baselines", "models"),
-                                            ("models", "analysis"), ("viz", "interactive")])
+@pytest.mark.parametrize(
+    "source, target",
+    [
+        ("core", "models"),
+        ("training", "models"),
+        ("baselines", "models"),
+        ("models", "analysis"),
+        ("viz", "interactive"),
+    ],
+)
 def test_the_check_catches_a_planted_upward_import(tmp_path, source, target):
     path = tmp_path / "planted.py"
     path.write_text(f"def f():\n    from ..{target}.planted_target import thing\n")

@@ -1,4 +1,5 @@
 """infolib.viz: the one layers × words map, its colour convention, and getting figures out (files, PNG, HTML)."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -19,21 +20,31 @@ from infolib.viz.compare import side_by_side  # noqa: E402
 def _explanation(sigma_rows, words=("[CLS]", "a", "film", "[SEP]"), layers=("layer.1", "layer.2")) -> Explanation:
     words = list(words)
     return Explanation(
-        sentences=[" ".join(words[1:-1])], layers=list(layers), words=[words], tokens=[words],
+        sentences=[" ".join(words[1:-1])],
+        layers=list(layers),
+        words=[words],
+        tokens=[words],
         word_of_token=[list(range(len(words)))],
         sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
         diagnostics={(0, name): {"steps": 1, "converged": True, "loss_curve": []} for name in layers},
-        scale=2.0, K=8, settings={}, model="m", fingerprint="f",
+        scale=2.0,
+        K=8,
+        settings={},
+        model="m",
+        fingerprint="f",
     )
 
 
 SIGMA = [[2.0, 1.0, 0.5, 2.0], [2.0, 2.0, 0.25, 1.0]]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("log_sigma_ratio", np.log(np.array(SIGMA) / 2.0)),
-    ("sigma", np.array(SIGMA)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("log_sigma_ratio", np.log(np.array(SIGMA) / 2.0)),
+        ("sigma", np.array(SIGMA)),
+    ],
+)
 def test_information_heatmap_draws_the_explanation(value, expected):
     fig = maps.information_heatmap(_explanation(SIGMA), value=value)
     ax, colorbar = fig.axes

@@ -1,4 +1,5 @@
 """Metrics on hand-built inputs with known answers, and their errors on bad input."""
+
 import math
 
 import numpy as np
@@ -23,8 +24,19 @@ def _frame(method, scores, column="score"):
     for s, per_layer in enumerate(scores):
         for layer, values in per_layer.items():
             for w, v in enumerate(values):
-                rows.append({"method": method, "model": "m", "sentence_id": s, "sentence": "", "layer": layer,
-                             "word_id": w, "word": f"w{w}", "pieces": 1, column: v})
+                rows.append(
+                    {
+                        "method": method,
+                        "model": "m",
+                        "sentence_id": s,
+                        "sentence": "",
+                        "layer": layer,
+                        "word_id": w,
+                        "word": f"w{w}",
+                        "pieces": 1,
+                        column: v,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -92,7 +104,9 @@ def test_mean_interval_t_and_bootstrap():
 
 def test_method_agreement_table():
     a = _frame("saliency", [{"layer.1": [1, 2, 3], "layer.2": [3, 2, 1]}, {"layer.1": [5, 1, 2], "layer.2": [1, 1, 3]}])
-    b = _frame("occlusion", [{"layer.1": [2, 4, 6], "layer.2": [1, 2, 3]}, {"layer.1": [9, 1, 3], "layer.2": [2, 3, 1]}])
+    b = _frame(
+        "occlusion", [{"layer.1": [2, 4, 6], "layer.2": [1, 2, 3]}, {"layer.1": [9, 1, 3], "layer.2": [2, 3, 1]}]
+    )
     table = metrics.method_agreement(pd.concat([a, b]), "saliency", "occlusion", k=1)
     layer1 = table[(table.layer == "layer.1")].set_index("statistic")
     assert layer1.loc["spearman", "mean"] == 1.0 and layer1.loc["top_k", "mean"] == 1.0
@@ -149,7 +163,10 @@ def test_class_shares():
     assert metrics.class_share(words, info, {"wonderful"}) == pytest.approx(6 / 10)
     assert metrics.class_share(words, info, {"wonderful": True, "movie": False}) == pytest.approx(6 / 10)
     labels = {"wonderful": 0.95, "movie": 0.5}
-    sentiment = lambda w: abs(labels.get(w, 0.5) - 0.5) >= 0.2
+
+    def sentiment(w):
+        return abs(labels.get(w, 0.5) - 0.5) >= 0.2
+
     assert metrics.class_share(words, info, sentiment) == pytest.approx(6 / 10)
     assert {"and", "the", "is"} <= metrics.STOP_WORDS
 
@@ -166,11 +183,13 @@ def test_class_share_bad_input():
 # -- layer forgetting --------------------------------------------------------------------------------
 def test_forgetting_layer():
     scale = 2.0
-    sigma = np.array([
-        [0.1, 1.9, 0.1],
-        [0.2, 1.9, 1.0],
-        [0.5, 2.0, 1.85],
-    ])
+    sigma = np.array(
+        [
+            [0.1, 1.9, 0.1],
+            [0.2, 1.9, 1.0],
+            [0.5, 2.0, 1.85],
+        ]
+    )
     out = metrics.forgetting_layer(sigma, scale, layers=[2, 4, 6], num_layers=6, fraction=0.9)
     np.testing.assert_array_equal(out["layer"], [np.nan, 2, 6])
     np.testing.assert_allclose(out["relative_depth"], [np.nan, 2 / 6, 1.0])

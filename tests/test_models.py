@@ -1,4 +1,5 @@
 """Every architecture passes the HookedModel protocol checks, untrained and tiny."""
+
 import pytest
 import torch
 

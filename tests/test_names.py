@@ -1,4 +1,5 @@
 """The hidden-state vocabulary (`infolib.core.names`): parsing, depth, token level, order, and bad names."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,19 +10,44 @@ from infolib.core.hooks import LAYER_NAME
 from infolib.testing import LinearToyModel
 
 
-@pytest.mark.parametrize("name, kind, index", [
-    ("embed", "embed", None), ("layer.0", "layer", 0), ("layer.12", "layer", 12), ("step.1", "step", 1),
-    ("step.10", "step", 10), ("pooled", "pooled", None), ("logits", "logits", None),
-])
+@pytest.mark.parametrize(
+    "name, kind, index",
+    [
+        ("embed", "embed", None),
+        ("layer.0", "layer", 0),
+        ("layer.12", "layer", 12),
+        ("step.1", "step", 1),
+        ("step.10", "step", 10),
+        ("pooled", "pooled", None),
+        ("logits", "logits", None),
+    ],
+)
 def test_parse_every_kind(name, kind, index):
     parsed = names.parse(name)
     assert (parsed.kind, parsed.index) == (kind, index)
     assert str(parsed) == name
 
 
-@pytest.mark.parametrize("bad", ["layer", "layer.", "layer.-1", "layer.1.2", "Layer.1", "layer 1", " layer.1",
-                                 "layer.1 ", "layer.1\n", "step.0", "step", "pool", "", "blocks.3.hook_resid_post",
-                                 "layer.x"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "layer",
+        "layer.",
+        "layer.-1",
+        "layer.1.2",
+        "Layer.1",
+        "layer 1",
+        " layer.1",
+        "layer.1 ",
+        "layer.1\n",
+        "step.0",
+        "step",
+        "pool",
+        "",
+        "blocks.3.hook_resid_post",
+        "layer.x",
+    ],
+)
 def test_bad_names_say_what_the_vocabulary_is(bad):
     with pytest.raises(ValueError, match="is not a hidden-state name: use 'embed', 'layer.N'"):
         names.parse(bad)
@@ -51,8 +77,13 @@ def test_layer_and_step_index():
 
 
 def test_filters():
-    assert [names.is_layer(n) for n in ("layer.0", "layer.12", "pooled", "step.1", "embed")] == [True, True, False,
-                                                                                                  False, False]
+    assert [names.is_layer(n) for n in ("layer.0", "layer.12", "pooled", "step.1", "embed")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert [names.is_step(n) for n in ("step.1", "step.12", "step.0", "layer.1")] == [True, True, False, False]
 
 
@@ -65,14 +96,27 @@ def test_token_level():
 
 def test_sort_key_orders_shallow_to_deep():
     shuffled = ["logits", "layer.10", "custom", "step.10", "pooled", "layer.2", "step.2", "embed", "layer.0"]
-    assert sorted(shuffled, key=names.sort_key) == ["embed", "layer.0", "layer.2", "layer.10", "step.2", "step.10",
-                                                    "pooled", "logits", "custom"]
+    assert sorted(shuffled, key=names.sort_key) == [
+        "embed",
+        "layer.0",
+        "layer.2",
+        "layer.10",
+        "step.2",
+        "step.10",
+        "pooled",
+        "logits",
+        "custom",
+    ]
 
 
 def test_a_table_index_sorts_by_depth():
     frame = pd.DataFrame({"layer": ["layer.10", "layer.9", "pooled", "layer.1"], "x": range(4)}).set_index("layer")
     assert list(frame.sort_index(key=lambda index: index.map(names.sort_key)).index) == [
-        "layer.1", "layer.9", "layer.10", "pooled"]
+        "layer.1",
+        "layer.9",
+        "layer.10",
+        "pooled",
+    ]
 
 
 def test_hooked_models_use_the_vocabulary():

@@ -4,6 +4,7 @@ widgets redraw, and no notebook in git carries outputs.
 The notebook kernels inherit os.environ, so they use the session's temporary INFOLIB_CACHE
 (`isolated_cache`): SMOKE models are trained there (a few seconds each), never in the checkout.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,17 @@ def test_a_pair_computed_once_is_read_back_by_later_notebooks(smoke_reports):
 @pytest.mark.slow
 def test_every_notebook_saves_png_and_svg(smoke_reports):
     figures = smoke_reports["out"] / "figures"
-    for prefix in ("00_quickstart", "01_linear_toy", "01_convergence", "02_coherence", "03_reverse_maps", "04_sentiment_maps",
-                   "05_model_comparison", "06_forgetting", "07_information_by_kind"):
+    for prefix in (
+        "00_quickstart",
+        "01_linear_toy",
+        "01_convergence",
+        "02_coherence",
+        "03_reverse_maps",
+        "04_sentiment_maps",
+        "05_model_comparison",
+        "06_forgetting",
+        "07_information_by_kind",
+    ):
         assert (figures / f"{prefix}.png").stat().st_size > 1000, prefix
         assert (figures / f"{prefix}.svg").exists(), prefix
 
@@ -79,7 +89,7 @@ def test_every_notebook_saves_png_and_svg(smoke_reports):
 @pytest.mark.slow
 def test_linear_toy_ranking(smoke_reports):
     summary = json.loads((smoke_reports["out"] / "01_linear_toy.json").read_text())
-    assert summary["ranking_matches"]          # σ ∝ 1/|w|: the heaviest words have the smallest σ
+    assert summary["ranking_matches"]  # σ ∝ 1/|w|: the heaviest words have the smallest σ
     assert summary["max_relative_error"] < 0.1
     table = pd.read_csv(smoke_reports["out"] / "01_linear_toy.csv")
     assert list(table.columns) == ["weight", "closed_form", "estimate", "relative_error"]
@@ -94,12 +104,12 @@ def test_tables_have_their_shapes_and_units(smoke_reports):
 
     coherence = pd.read_csv(out / "02_coherence_per_sentence.csv")
     assert set(coherence.columns) == {"method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"}
-    assert len(coherence) == 4 * 3 * 3                  # 4 models × 3 methods × 3 SMOKE sentences
+    assert len(coherence) == 4 * 3 * 3  # 4 models × 3 methods × 3 SMOKE sentences
     assert (coherence["log_magnitude_spread"].dropna() >= 0).all()
     assert coherence["adjacent_spearman"].dropna().between(-1, 1).all()
 
     reversal = pd.read_csv(out / "03_reversal_per_sentence.csv")
-    assert len(reversal) == 2 * 4 * 2 * 2               # 2 models × 4 methods × SMOKE lengths 4, 5 × 2 sequences each
+    assert len(reversal) == 2 * 4 * 2 * 2  # 2 models × 4 methods × SMOKE lengths 4, 5 × 2 sequences each
     assert set(reversal["length"]) == {4, 5}
     assert reversal["accuracy"].between(0, 1).all() and reversal["mass"].between(0, 1).all()
     assert (reversal["chance"] - 1 / reversal["length"]).abs().max() < 1e-9
@@ -118,7 +128,7 @@ def test_tables_have_their_shapes_and_units(smoke_reports):
 
     claims = pd.read_csv(out / "05_claims.csv")
     assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive", "n/a"}
-    assert claims["values"].str.contains(r"\[", regex=True).all()   # every value with its interval
+    assert claims["values"].str.contains(r"\[", regex=True).all()  # every value with its interval
 
     forgetting = pd.read_csv(out / "06_forgetting_by_kind.csv")
     assert {"[CLS]", "[SEP]"} <= set(forgetting["kind"])
@@ -133,7 +143,13 @@ def test_tables_have_their_shapes_and_units(smoke_reports):
 def test_executed_notebooks_show_figures_and_widgets(smoke_reports):
     for name in FIGURE_NOTEBOOKS:
         nb = nbformat.read(smoke_reports["out"] / "notebooks" / f"{name}.ipynb", as_version=4)
-        kinds = {key for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs for key in output.get("data", {})}
+        kinds = {
+            key
+            for cell in nb.cells
+            if cell.cell_type == "code"
+            for output in cell.outputs
+            for key in output.get("data", {})
+        }
         assert "image/png" in kinds, name
         assert "application/vnd.jupyter.widget-view+json" in kinds, name
         assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"], name
@@ -154,19 +170,38 @@ def test_reversal_alignment_on_trained_model(tmp_path, isolated_cache):
         import infolib
 
         infolib.load_model("lstm-reverse", progress=False)  # trains into the temporary cache
-    run_notebook(NOTEBOOK_DIR / "03_reverse_sequence.ipynb", tmp_path / "03.ipynb",
-                 {"SMOKE": False, "REPORTS": str(tmp_path), "MODELS": ["lstm-reverse"], "METHODS": ["information", "occlusion"],
-                  "LENGTHS": [6], "PER_LENGTH": 3, "MAP_LENGTH": 6, "MAX_STEPS": 60}, timeout=SMOKE_CELL_TIMEOUT)
+    run_notebook(
+        NOTEBOOK_DIR / "03_reverse_sequence.ipynb",
+        tmp_path / "03.ipynb",
+        {
+            "SMOKE": False,
+            "REPORTS": str(tmp_path),
+            "MODELS": ["lstm-reverse"],
+            "METHODS": ["information", "occlusion"],
+            "LENGTHS": [6],
+            "PER_LENGTH": 3,
+            "MAP_LENGTH": 6,
+            "MAX_STEPS": 60,
+        },
+        timeout=SMOKE_CELL_TIMEOUT,
+    )
     table = pd.read_csv(tmp_path / "03_reversal_alignment.csv").set_index("method")
     assert table.loc["information", "accuracy"] > 2 * table.loc["information", "chance"]
 
 
 def test_no_notebook_in_git_carries_outputs():
-    listed = subprocess.run(["git", "ls-files", "--others", "--cached", "--exclude-standard", "notebooks/*.ipynb"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "--others", "--cached", "--exclude-standard", "notebooks/*.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert listed, "no notebooks found"
     dirty = [path for path in listed if has_outputs(nbformat.read(ROOT / path, as_version=4))]
-    assert not dirty, f"strip outputs before committing: {dirty} (python -c 'from infolib.notebooks import strip_outputs; ...')"
+    assert not dirty, (
+        f"strip outputs before committing: {dirty} (python -c 'from infolib.notebooks import strip_outputs; ...')"
+    )
 
 
 def test_figure_notebooks_follow_the_style():
@@ -182,9 +217,13 @@ def test_figure_notebooks_follow_the_style():
 
 
 def test_inject_parameters_goes_after_the_parameters_cell():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"),
-                                         nbformat.v4.new_code_cell("A = 1", metadata={"tags": ["parameters"]}),
-                                         nbformat.v4.new_code_cell("print(A)")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# t"),
+            nbformat.v4.new_code_cell("A = 1", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("print(A)"),
+        ]
+    )
     inject_parameters(nb, {"A": 2, "B": "x"})
     assert nb.cells[2].source.endswith("A = 2\nB = 'x'") and nb.cells[2].metadata["tags"] == ["injected-parameters"]
     inject_parameters(nb, {"A": 3})

@@ -1,4 +1,5 @@
 """The project's files agree with each other: dependencies, CI entry, README commands."""
+
 import re
 import tomllib
 from pathlib import Path

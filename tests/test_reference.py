@@ -1,4 +1,5 @@
 """The authors' algorithm as a reference mode: faithful mechanics, and its known slow convergence."""
+
 import math
 
 import torch

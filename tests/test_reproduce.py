@@ -1,4 +1,5 @@
 """`make reproduce` runs notebooks side by side: each after the notebooks it reads from, failures reported."""
+
 import threading
 import time
 
@@ -29,8 +30,9 @@ def fake_notebooks(monkeypatch):
 
 def test_notebooks_run_after_the_notebooks_they_read_from(tmp_path, fake_notebooks):
     (tmp_path / "runlogs").mkdir()
-    status, work = reproduce.run_notebooks(FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2,
-                                           stages=reproduce.Stages())
+    status, work = reproduce.run_notebooks(
+        FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages()
+    )
     assert list(status) == list(FIGURE_NOTEBOOKS) and set(work) == set(FIGURE_NOTEBOOKS)
     for name, sources in READS_FROM.items():
         for source in sources:
@@ -41,8 +43,9 @@ def test_notebooks_run_after_the_notebooks_they_read_from(tmp_path, fake_noteboo
 
 def test_a_failed_notebook_is_reported_and_the_rest_still_run(tmp_path, fake_notebooks):
     (tmp_path / "runlogs").mkdir()
-    status, _ = reproduce.run_notebooks(FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2,
-                                        stages=reproduce.Stages())
+    status, _ = reproduce.run_notebooks(
+        FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages()
+    )
     failed = status["03_reverse_sequence"]
     assert failed.startswith("FAILED: RuntimeError") and "broken on purpose" in failed
     assert all(s == "ok" for n, s in status.items() if n != "03_reverse_sequence")

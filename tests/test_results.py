@@ -1,4 +1,5 @@
 """The one result type: tables, the map to plot, concatenation and save/load of every kind of result."""
+
 import math
 
 import numpy as np
@@ -14,8 +15,22 @@ from infolib.testing import LinearToyModel
 
 SENTENCES = ["a b c d", "x un+hap+py z", "q r"]
 LAYERS = ["layer.1", "pooled"]
-EXPLANATION_COLUMNS = ["method", "model", "sentence_id", "sentence", "layer", "word_id", "word", "pieces", "sigma",
-                       "log_sigma_ratio", "entropy_nats", "entropy_bits", "steps", "converged"]
+EXPLANATION_COLUMNS = [
+    "method",
+    "model",
+    "sentence_id",
+    "sentence",
+    "layer",
+    "word_id",
+    "word",
+    "pieces",
+    "sigma",
+    "log_sigma_ratio",
+    "entropy_nats",
+    "entropy_bits",
+    "steps",
+    "converged",
+]
 ATTRIBUTION_COLUMNS = ["method", "model", "sentence_id", "sentence", "layer", "word_id", "word", "pieces", "score"]
 
 
@@ -92,10 +107,12 @@ def test_display_matrix_is_retained_information_or_the_score(explanation, toy):
 
 def test_repr_names_the_result(explanation, toy):
     ok = sum(d["converged"] for d in explanation.diagnostics.values())
-    assert repr(explanation) == (f"<Explanation linear-toy: 3 sentence(s) × 2 hidden state(s), word level, "
-                                 f"{ok}/6 converged>")
-    assert repr(occlusion(toy, SENTENCES[0], "layer.1")) == ("<Attribution occlusion on linear-toy: 1 sentence(s) × "
-                                                             "1 hidden state(s), word level>")
+    assert repr(explanation) == (
+        f"<Explanation linear-toy: 3 sentence(s) × 2 hidden state(s), word level, {ok}/6 converged>"
+    )
+    assert repr(occlusion(toy, SENTENCES[0], "layer.1")) == (
+        "<Attribution occlusion on linear-toy: 1 sentence(s) × 1 hidden state(s), word level>"
+    )
 
 
 # -- concat (was core.corpus.merge) -----------------------------------------------------------
@@ -160,8 +177,12 @@ def test_attribution_round_trip(toy, spread, tmp_path, method):
 
 def test_phi_explanation_round_trip(tmp_path):
     w = torch.tensor([3.0, -7.0, 0.0])
-    result = infolib.explain_phi(torch.randn(3, 4, generator=torch.Generator().manual_seed(0)),
-                                 lambda x: (w[:, None] * x).sum(0), torch.ones(4), max_steps=20)
+    result = infolib.explain_phi(
+        torch.randn(3, 4, generator=torch.Generator().manual_seed(0)),
+        lambda x: (w[:, None] * x).sum(0),
+        torch.ones(4),
+        max_steps=20,
+    )
     back = PhiExplanation.load(result.save(tmp_path / "phi.pt"))
     _same(back, result)
     np.testing.assert_array_equal(back.display_matrix(), -np.log(result.sigma.numpy() / result.scale)[None] + 0.0)

@@ -1,4 +1,5 @@
 """Tiny configurations of every architecture learn a small separable task in a few seconds."""
+
 import random
 
 import pytest
@@ -7,7 +8,15 @@ import torch
 from infolib.models import registry as zoo
 from infolib.core.data import Split, make_reverse
 from infolib.models import BUILDERS
-from infolib.training.loops import TrainSettings, evaluate_classifier, evaluate_reverser, fit_classifier, fit_reverser, length_batches, matthews
+from infolib.training.loops import (
+    TrainSettings,
+    evaluate_classifier,
+    evaluate_reverser,
+    fit_classifier,
+    fit_reverser,
+    length_batches,
+    matthews,
+)
 
 FILLER = "the a film movie story it is was and of plot cast with this".split()
 POSITIVE, NEGATIVE = ["great", "wonderful", "good"], ["awful", "boring", "bad"]
@@ -49,7 +58,9 @@ def test_tiny_reverser_beats_chance(arch):
     config = dict(zoo.SMOKE_MODEL[arch], max_len=5, vocab=["a", "b", "c", "d"])
     model = BUILDERS[arch](config, f"{arch}-tiny")
     options = {"min_len": 2, "max_len": 5, "vocab": ("a", "b", "c", "d")}
-    fit_reverser(model, make_reverse("train", 2048, **options), TrainSettings(epochs=2, batch_size=32, lr=1e-2), progress=False)
+    fit_reverser(
+        model, make_reverse("train", 2048, **options), TrainSettings(epochs=2, batch_size=32, lr=1e-2), progress=False
+    )
     scores = evaluate_reverser(model, make_reverse("dev", 128, **options))
     assert scores["token_accuracy"] >= 0.5, scores  # chance is 0.25
 
@@ -82,8 +93,12 @@ def test_reversal_step_t_holds_word_n_minus_t_plus_1(arch):
 
     options = {"min_len": 3, "max_len": 5, "vocab": ("a", "b", "c", "d", "e", "f")}
     model = BUILDERS[arch](dict(zoo.SMOKE_MODEL[arch], max_len=5, vocab=options["vocab"]), f"{arch}-tiny")
-    fit_reverser(model, make_reverse("train", 4096, **options), TrainSettings(epochs=3, batch_size=32, lr=1e-2), progress=False)
+    fit_reverser(
+        model, make_reverse("train", 4096, **options), TrainSettings(epochs=3, batch_size=32, lr=1e-2), progress=False
+    )
     assert evaluate_reverser(model, make_reverse("dev", 256, **options))["token_accuracy"] >= 0.95
     corpus = make_reverse("dev", 64, min_len=5, max_len=5, vocab=options["vocab"]).sentences
-    result = infolib.explain(model, "a b c d e", layers=[f"step.{t}" for t in range(1, 6)], progress=False, corpus=corpus)
+    result = infolib.explain(
+        model, "a b c d e", layers=[f"step.{t}" for t in range(1, 6)], progress=False, corpus=corpus
+    )
     assert result.sigma_matrix(0).argmin(1).tolist() == [4, 3, 2, 1, 0]  # smallest σ = best kept

@@ -1,5 +1,6 @@
 """The what-if tool without a browser: `infolib.interactive.whatif` (compute, diff, figures) and the widget wiring
 of `infolib.interactive.widgets.Probe` (text → figure, layer range, superseded computations, error messages)."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,13 @@ pytest.importorskip("ipywidgets", reason="the probe widget needs ipywidgets (pip
 from infolib.core.hooks import Encoding, HookedModel  # noqa: E402
 from infolib.core.estimator import Cancelled  # noqa: E402
 from infolib.interactive.whatif import (  # noqa: E402
-    WhatIf, align_words, diff_figure, figure_png, information_diff, predict, whatif_figure,
+    WhatIf,
+    align_words,
+    diff_figure,
+    figure_png,
+    information_diff,
+    predict,
+    whatif_figure,
 )
 from infolib.core.results import Explanation  # noqa: E402
 from infolib.interactive.widgets import Probe  # noqa: E402
@@ -96,8 +103,9 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
     first = png_of(probe.figure)
     assert probe.state.sentence == "a dull and boring film" and probe.error is None
     expected = predict(tiny, "a dull and boring film")
-    assert probe.prediction.value == (f"<b>tiny-sst2</b>: predicts <b>{expected.label}</b> with probability "
-                                      f"{expected.probability:.2f}")
+    assert probe.prediction.value == (
+        f"<b>tiny-sst2</b>: predicts <b>{expected.label}</b> with probability {expected.probability:.2f}"
+    )
 
     probe.text.value = "a bright and boring film"
     assert probe.state.sentence == "a bright and boring film"
@@ -164,7 +172,9 @@ def test_layer_slider_follows_the_models_depth(tiny, tiny_spread):
     assert probe.state.views[0].result.layers == ["layer.1", "layer.2", "layer.3"]
     probe.model_b.value = "tiny-sst2"  # side by side: the deeper of the two
     assert probe.layers.max == 3 and [v.result.layers for v in probe.state.views] == [
-        ["layer.1", "layer.2", "layer.3"], ["layer.1", "layer.2"]]
+        ["layer.1", "layer.2", "layer.3"],
+        ["layer.1", "layer.2"],
+    ]
     probe.model_b.value = "(none)"
     probe.layers.value = (2, 2)
     probe.model_a.value = "tiny-sst2"
@@ -232,11 +242,14 @@ def test_a_control_character_is_stripped_as_explain_does(tiny, tiny_spread):
     assert "empty" in probe.error
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty"),
-    ("   ", "empty"),
-    (" ".join(["word"] * 41), "at most 40"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        (" ".join(["word"] * 41), "at most 40"),
+    ],
+)
 def test_bad_text_is_a_message_not_a_traceback(tiny, tiny_spread, text, message):
     probe = make_probe([tiny], tiny_spread, sentence="a dull film")
     shown = png_of(probe.figure)
@@ -305,11 +318,18 @@ def test_align_words_marks_added_and_removed():
 def _explanation(sentence: str, sigma_rows: list[list[float]], layers=("layer.1", "layer.2")) -> Explanation:
     words = ["[CLS]", *sentence.split(), "[SEP]"]
     return Explanation(
-        sentences=[sentence], layers=list(layers), words=[words], tokens=[words],
+        sentences=[sentence],
+        layers=list(layers),
+        words=[words],
+        tokens=[words],
         word_of_token=[list(range(len(words)))],
         sigma={(0, name): torch.tensor(row) for name, row in zip(layers, sigma_rows)},
         diagnostics={(0, name): {"steps": 1, "converged": True, "loss_curve": []} for name in layers},
-        scale=1.0, K=8, settings={}, model="m", fingerprint="f",
+        scale=1.0,
+        K=8,
+        settings={},
+        model="m",
+        fingerprint="f",
     )
 
 

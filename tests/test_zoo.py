@@ -1,4 +1,5 @@
 """The trained-model cache: round trip, damaged entries detected, recipe changes detected."""
+
 import json
 import warnings
 

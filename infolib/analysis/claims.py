@@ -1,4 +1,5 @@
 """The paper's claims, each tested on saved tables with bootstrap intervals: `claims_table`."""
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,8 @@ from . import metrics
 # -- claims ----------------------------------------------------------------------------------------
 CLAIMS = {
     1: "Information is coherent across layers; gradient scores change scale and ranking.",
-    2: "Reversal: the information measure shows the anti-diagonal (step t holds word n−t+1) better than gradient/perturbation.",
+    2: "Reversal: the information measure shows the anti-diagonal (step t holds word n−t+1) better than "
+    "gradient/perturbation.",
     3: "SST-2: the same comparison of methods on sentiment models.",
     4: "BERT and the Transformer locate task-relevant words precisely; CNN and LSTM spread over neighbours.",
     5: "BERT puts its information on meaningful words; the others more on function words.",
@@ -39,7 +41,10 @@ def verdict(expected_higher, expected_lower) -> str:
     - 'inconclusive': they overlap (touching counts as overlapping);
     - 'n/a': a bound is NaN (no data behind one of the values).
     """
-    (h_low, h_high), (l_low, l_high) = _bounds(expected_higher, "expected_higher"), _bounds(expected_lower, "expected_lower")
+    (h_low, h_high), (l_low, l_high) = (
+        _bounds(expected_higher, "expected_higher"),
+        _bounds(expected_lower, "expected_lower"),
+    )
     if any(math.isnan(b) for b in (h_low, h_high, l_low, l_high)):
         return "n/a"
     if h_low > l_high:
@@ -98,9 +103,15 @@ def claim_row(claim: int, metric: str, estimates: Sequence[_Estimate], verdicts:
 
     n_sentences is the smallest number of sentences behind any of the values.
     """
-    return {"claim": claim, "text": CLAIMS[claim], "metric": metric, "values": "; ".join(str(e) for e in estimates),
-            "verdict": combine_verdicts(verdicts), "note": note,
-            "n_sentences": min((e.n for e in estimates), default=0)}
+    return {
+        "claim": claim,
+        "text": CLAIMS[claim],
+        "metric": metric,
+        "values": "; ".join(str(e) for e in estimates),
+        "verdict": combine_verdicts(verdicts),
+        "note": note,
+        "n_sentences": min((e.n for e in estimates), default=0),
+    }
 
 
 def _fmt(value) -> str:
@@ -131,8 +142,10 @@ def _families(models, key: str) -> dict[str, str]:
     for model in dict.fromkeys(models):
         family = _family(model)
         if family in out:
-            raise ValueError(f"results[{key!r}] has several models of family {family!r} ({out[family]}, {model}): "
-                             "pass one model per family.")
+            raise ValueError(
+                f"results[{key!r}] has several models of family {family!r} ({out[family]}, {model}): "
+                "pass one model per family."
+            )
         out[family] = model
     return out
 
@@ -189,23 +202,49 @@ def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, ran
         ('reproduced' / 'not reproduced' / 'inconclusive' / 'n/a'), note (computed from the
         tables), n_sentences (the fewest sentences behind any value of the row).
     """
+
     def est(label: str, values) -> _Estimate:
         return _Estimate(label, *metrics.bootstrap_mean(values, n_boot, random_state))
 
     rows: list[dict] = []
     if "coherence" in results:
-        rows += _claim_coherence(_require(results, "coherence", ["method", "model", "sentence_id", "log_magnitude_spread",
-                                                                 "adjacent_spearman"], "coherence_per_sentence"), est)
+        rows += _claim_coherence(
+            _require(
+                results,
+                "coherence",
+                ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"],
+                "coherence_per_sentence",
+            ),
+            est,
+        )
     if "reversal" in results:
-        rows += _claim_reversal(_require(results, "reversal", ["method", "model", "sentence_id", "accuracy", "mass", "chance"],
-                                         "reversal_per_sentence"), est)
+        rows += _claim_reversal(
+            _require(
+                results,
+                "reversal",
+                ["method", "model", "sentence_id", "accuracy", "mass", "chance"],
+                "reversal_per_sentence",
+            ),
+            est,
+        )
     if "sentiment_methods" in results:
-        rows += _claim_sentiment_methods(_require(results, "sentiment_methods", ["method", "model", "sentence_id", "sentiment_share"],
-                                                  "sentence_profile_metrics"), est)
+        rows += _claim_sentiment_methods(
+            _require(
+                results,
+                "sentiment_methods",
+                ["method", "model", "sentence_id", "sentiment_share"],
+                "sentence_profile_metrics",
+            ),
+            est,
+        )
     comparison = None
     if "comparison" in results:
-        comparison = _require(results, "comparison", ["model", "sentence_id", "neighbour_share", "entropy_normalised",
-                                                      "sentiment_share", "function_share"], "sentence_profile_metrics")
+        comparison = _require(
+            results,
+            "comparison",
+            ["model", "sentence_id", "neighbour_share", "entropy_normalised", "sentiment_share", "function_share"],
+            "sentence_profile_metrics",
+        )
         if "method" in comparison:
             comparison = comparison[comparison["method"] == "information"]
         rows += _claim_comparison(comparison, est)
@@ -214,8 +253,13 @@ def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, ran
         accuracy = _require(results, "accuracy", ["model", "accuracy"], "model_accuracies")
         rows += _claim_accuracy(accuracy, comparison, n_boot, random_state)
     if "forgetting" in results:
-        rows += _claim_forgetting(_require(results, "forgetting", ["model", "sentence_id", "kind", "half_depth", "retention"],
-                                           "word_trajectories"), accuracy, est)
+        rows += _claim_forgetting(
+            _require(
+                results, "forgetting", ["model", "sentence_id", "kind", "half_depth", "retention"], "word_trajectories"
+            ),
+            accuracy,
+            est,
+        )
     table = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     return table.sort_values("claim", kind="stable", ignore_index=True)
 
@@ -224,10 +268,19 @@ def _claim_coherence(table: pd.DataFrame, est) -> list[dict]:
     labels = _labels(table["model"])
     out = []
     for metric, info_higher, text in (
-            ("log_magnitude_spread", False, "log_magnitude_spread: std over layers of log total importance (lower = comparable "
-                                            "scale); information expected lower than each gradient method"),
-            ("adjacent_spearman", True, "adjacent_spearman: mean Spearman ρ of adjacent layers' word rankings (higher = stable "
-                                        "ranking); information expected higher than each gradient method")):
+        (
+            "log_magnitude_spread",
+            False,
+            "log_magnitude_spread: std over layers of log total importance (lower = comparable "
+            "scale); information expected lower than each gradient method",
+        ),
+        (
+            "adjacent_spearman",
+            True,
+            "adjacent_spearman: mean Spearman ρ of adjacent layers' word rankings (higher = stable "
+            "ranking); information expected higher than each gradient method",
+        ),
+    ):
         values, verdicts = [], []
         for model, group in table.groupby("model", sort=False):
             methods = [m for m in group["method"].unique() if m != "information"]
@@ -238,8 +291,12 @@ def _claim_coherence(table: pd.DataFrame, est) -> list[dict]:
             for method in methods:
                 other = est(f"{labels[model]} {method}", group.loc[group["method"] == method, metric])
                 values.append(other)
-                verdicts.append(verdict(info.interval, other.interval) if info_higher else verdict(other.interval, info.interval))
-        out.append(claim_row(1, text, values, verdicts, _tally(verdicts, "information vs each other method, per model")))
+                verdicts.append(
+                    verdict(info.interval, other.interval) if info_higher else verdict(other.interval, info.interval)
+                )
+        out.append(
+            claim_row(1, text, values, verdicts, _tally(verdicts, "information vs each other method, per model"))
+        )
     return out
 
 
@@ -264,12 +321,22 @@ def _claim_reversal(table: pd.DataFrame, est) -> list[dict]:
     if "length" in table and table["length"].notna().any():
         lengths = "; sequence lengths " + ", ".join(str(int(n)) for n in sorted(table["length"].dropna().unique()))
     return [
-        claim_row(2, "mass: mean share of each output step's importance on its anti-diagonal word; information expected "
-                     "above each other method", mass_values, mass_verdicts,
-                  _tally(mass_verdicts, "information vs each other method, per model") + lengths),
-        claim_row(2, "accuracy: share of output steps whose most important word is the anti-diagonal one; information "
-                     "expected above chance (1/length)", acc_values, acc_verdicts,
-                  _tally(acc_verdicts, "information vs chance, per model") + lengths),
+        claim_row(
+            2,
+            "mass: mean share of each output step's importance on its anti-diagonal word; information expected "
+            "above each other method",
+            mass_values,
+            mass_verdicts,
+            _tally(mass_verdicts, "information vs each other method, per model") + lengths,
+        ),
+        claim_row(
+            2,
+            "accuracy: share of output steps whose most important word is the anti-diagonal one; information "
+            "expected above chance (1/length)",
+            acc_values,
+            acc_verdicts,
+            _tally(acc_verdicts, "information vs chance, per model") + lengths,
+        ),
     ]
 
 
@@ -289,8 +356,16 @@ def _claim_sentiment_methods(table: pd.DataFrame, est) -> list[dict]:
     note = _tally(verdicts, "information vs the baselines' per-sentence median, per model")
     if used:
         note += f"; baselines: {', '.join(sorted(used))}"
-    return [claim_row(3, "sentiment_share: share of importance on SST sentiment words; information expected above the "
-                         "per-sentence median of the baselines", values, verdicts, note)]
+    return [
+        claim_row(
+            3,
+            "sentiment_share: share of importance on SST sentiment words; information expected above the "
+            "per-sentence median of the baselines",
+            values,
+            verdicts,
+            note,
+        )
+    ]
 
 
 def _claim_comparison(table: pd.DataFrame, est) -> list[dict]:
@@ -303,27 +378,54 @@ def _claim_comparison(table: pd.DataFrame, est) -> list[dict]:
         return {f: est(f, table.loc[table["model"] == fam[f], metric]) for f in families}
 
     if attention and recurrent:
-        for metric, text in (("neighbour_share", "neighbour_share: share of information on the ±1 neighbours of the top word "
-                                                 "(lower = precise); bert and transformer expected below cnn and lstm"),
-                             ("entropy_normalised", "entropy_normalised: normalised entropy of the information profile "
-                                                    "(lower = concentrated); bert and transformer expected below cnn and lstm")):
+        for metric, text in (
+            (
+                "neighbour_share",
+                "neighbour_share: share of information on the ±1 neighbours of the top word "
+                "(lower = precise); bert and transformer expected below cnn and lstm",
+            ),
+            (
+                "entropy_normalised",
+                "entropy_normalised: normalised entropy of the information profile "
+                "(lower = concentrated); bert and transformer expected below cnn and lstm",
+            ),
+        ):
             values = family_estimates(metric, attention + recurrent)
             verdicts = [verdict(values[r].interval, values[a].interval) for a in attention for r in recurrent]
-            out.append(claim_row(4, text, list(values.values()), verdicts,
-                                 f"order (low to high): {_order(list(values.values()), descending=False)}"))
+            out.append(
+                claim_row(
+                    4,
+                    text,
+                    list(values.values()),
+                    verdicts,
+                    f"order (low to high): {_order(list(values.values()), descending=False)}",
+                )
+            )
     if "bert" in fam:
         others = [f for f in fam if f != "bert"]
         for metric, bert_higher, text in (
-                ("sentiment_share", True, "sentiment_share: share of information on SST sentiment words; bert expected above "
-                                          "every other model"),
-                ("function_share", False, "function_share: share of information on function words; bert expected below every "
-                                          "other model")):
+            (
+                "sentiment_share",
+                True,
+                "sentiment_share: share of information on SST sentiment words; bert expected above every other model",
+            ),
+            (
+                "function_share",
+                False,
+                "function_share: share of information on function words; bert expected below every other model",
+            ),
+        ):
             values = family_estimates(metric, ["bert"] + others)
             b = values["bert"]
-            verdicts = [verdict(b.interval, values[o].interval) if bert_higher else verdict(values[o].interval, b.interval)
-                        for o in others]
-            note = (f"order (high to low): {_order(list(values.values()))}" if bert_higher
-                    else f"order (low to high): {_order(list(values.values()), descending=False)}")
+            verdicts = [
+                verdict(b.interval, values[o].interval) if bert_higher else verdict(values[o].interval, b.interval)
+                for o in others
+            ]
+            note = (
+                f"order (high to low): {_order(list(values.values()))}"
+                if bert_higher
+                else f"order (low to high): {_order(list(values.values()), descending=False)}"
+            )
             out.append(claim_row(5, text, list(values.values()), verdicts, note))
     return out
 
@@ -331,7 +433,12 @@ def _claim_comparison(table: pd.DataFrame, est) -> list[dict]:
 def _accuracy_estimate(row, label: str, n_boot: int, random_state: int) -> _Estimate:
     n = row.get("n", math.nan)
     n = math.nan if n is None or pd.isna(n) else int(n)
-    if "accuracy_low" in row and "accuracy_high" in row and pd.notna(row["accuracy_low"]) and pd.notna(row["accuracy_high"]):
+    if (
+        "accuracy_low" in row
+        and "accuracy_high" in row
+        and pd.notna(row["accuracy_low"])
+        and pd.notna(row["accuracy_high"])
+    ):
         low, high = float(row["accuracy_low"]), float(row["accuracy_high"])
     else:
         _, low, high = metrics.bootstrap_proportion(row["accuracy"], n, n_boot=n_boot, random_state=random_state)
@@ -359,9 +466,16 @@ def _claim_accuracy(table: pd.DataFrame, comparison: pd.DataFrame | None, n_boot
 
             rho = spearmanr([values[f].estimate for f in shared], [share[f] for f in shared]).statistic
             note += f"; Spearman ρ(accuracy, mean sentiment share) over {len(shared)} models = {_fmt(float(rho))}"
-    return [claim_row(8, "accuracy: dev accuracy from each model's metrics JSON (interval: bootstrap over the dev sentences); "
-                         "bert expected above the transformer, the transformer above every other model",
-                      list(values.values()), verdicts, note)]
+    return [
+        claim_row(
+            8,
+            "accuracy: dev accuracy from each model's metrics JSON (interval: bootstrap over the dev sentences); "
+            "bert expected above the transformer, the transformer above every other model",
+            list(values.values()),
+            verdicts,
+            note,
+        )
+    ]
 
 
 def _hidden_layers(accuracy: pd.DataFrame | None) -> dict[str, int]:
@@ -393,30 +507,56 @@ def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -
             sep_verdicts.append(verdict((0.5, 0.5), sep.interval))
             never = int(sep_rows["never_halved"].sum())
             if never:
-                sep_notes.append(f"{labels[model]}: {never} of {len(sep_rows)} [SEP] never fall to half (counted as depth 1)")
+                sep_notes.append(
+                    f"{labels[model]}: {never} of {len(sep_rows)} [SEP] never fall to half (counted as depth 1)"
+                )
             if _family(model) in depths:
-                sep_notes.append(f"{labels[model]} has {depths[_family(model)]} hidden layers: depth 0.5 = layer "
-                                 f"{_fmt(depths[_family(model)] / 2)}")
+                sep_notes.append(
+                    f"{labels[model]} has {depths[_family(model)]} hidden layers: depth 0.5 = layer "
+                    f"{_fmt(depths[_family(model)] / 2)}"
+                )
             by_kind = {}
             for kind in ("function", "sentiment"):
                 kind_rows = rows[rows["kind"] == kind]
                 by_kind[kind] = est(f"{labels[model]} {kind}", _per_sentence_mean(kind_rows, "half_depth"))
                 never = int(kind_rows["never_halved"].sum())
                 if never:
-                    kind_notes.append(f"{labels[model]}: {never} of {len(kind_rows)} {kind} words never fall to half (counted as depth 1)")
+                    kind_notes.append(
+                        f"{labels[model]}: {never} of {len(kind_rows)} {kind} words never fall to half (counted "
+                        "as depth 1)"
+                    )
             kind_values += [by_kind["function"], by_kind["sentiment"]]
             kind_verdicts.append(verdict(by_kind["sentiment"].interval, by_kind["function"].interval))
-        out.append(claim_row(6, "half_depth of [SEP]: relative depth (layer / deepest layer) at which it keeps ≤ half of its "
-                                "first-layer information, per-sentence; expected below 0.5", sep_values, sep_verdicts,
-                             "; ".join([_tally(sep_verdicts, "[SEP] vs 0.5, per BERT model")] + sep_notes)))
-        out.append(claim_row(6, "half_depth of function vs sentiment words (per-sentence mean); function words expected "
-                                "earlier (lower) than sentiment words", kind_values, kind_verdicts,
-                             "; ".join([_tally(kind_verdicts, "function vs sentiment words, per BERT model")] + kind_notes)))
+        out.append(
+            claim_row(
+                6,
+                "half_depth of [SEP]: relative depth (layer / deepest layer) at which it keeps ≤ half of its "
+                "first-layer information, per-sentence; expected below 0.5",
+                sep_values,
+                sep_verdicts,
+                "; ".join([_tally(sep_verdicts, "[SEP] vs 0.5, per BERT model")] + sep_notes),
+            )
+        )
+        out.append(
+            claim_row(
+                6,
+                "half_depth of function vs sentiment words (per-sentence mean); function words expected "
+                "earlier (lower) than sentiment words",
+                kind_values,
+                kind_verdicts,
+                "; ".join([_tally(kind_verdicts, "function vs sentiment words, per BERT model")] + kind_notes),
+            )
+        )
     fam = _families(table["model"], "forgetting")
     if any(f in fam for f in BERT_LIKE) and any(f not in BERT_LIKE for f in fam):
         values = {f: est(f, _per_sentence_mean(table[table["model"] == m], "retention")) for f, m in fam.items()}
-        verdicts = [verdict(values[b].interval, values[o].interval)
-                    for b in BERT_LIKE if b in values for o in values if o not in BERT_LIKE]
+        verdicts = [
+            verdict(values[b].interval, values[o].interval)
+            for b in BERT_LIKE
+            if b in values
+            for o in values
+            if o not in BERT_LIKE
+        ]
         known = {f: depths[f] for f in fam if f in depths}
         if known:
             note = "hidden layers: " + ", ".join(f"{f} {n}" for f, n in known.items())
@@ -424,10 +564,20 @@ def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -
             if unknown:
                 note += f" ({', '.join(unknown)} unknown)"
             if len(set(known.values())) > 1:
-                note += "; retention compares each model's first and last layer, so the deeper models have more layers to forget over"
+                note += (
+                    "; retention compares each model's first and last layer, so the deeper models have more "
+                    "layers to forget over"
+                )
         else:
             note = "model depths unknown (the accuracy table with hidden_layers was not given)"
-        out.append(claim_row(7, "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
-                                "information); bert (and mpnet, with DEEP=1) expected above every model trained from scratch",
-                             list(values.values()), verdicts, note))
+        out.append(
+            claim_row(
+                7,
+                "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
+                "information); bert (and mpnet, with DEEP=1) expected above every model trained from scratch",
+                list(values.values()),
+                verdicts,
+                note,
+            )
+        )
     return out

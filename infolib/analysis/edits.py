@@ -5,6 +5,7 @@ both, the change of the method's value per layer; added and removed words are ma
 value is log(σ/scale): a negative change (new − old) means the edited sentence's layer keeps *more*
 of that word.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -59,13 +60,17 @@ class WordDiff:
 
     def gained(self, threshold: float = 0.0) -> list[tuple[str, str, float]]:
         """(layer, word, change) where the word is kept more after the edit (change < −threshold)."""
-        return [(self.layers[r], self.columns[c], float(self.change[r, c]))
-                for r, c in zip(*np.nonzero(self.change < -threshold))]
+        return [
+            (self.layers[r], self.columns[c], float(self.change[r, c]))
+            for r, c in zip(*np.nonzero(self.change < -threshold))
+        ]
 
     def lost(self, threshold: float = 0.0) -> list[tuple[str, str, float]]:
         """(layer, word, change) where the word is forgotten more after the edit (change > threshold)."""
-        return [(self.layers[r], self.columns[c], float(self.change[r, c]))
-                for r, c in zip(*np.nonzero(self.change > threshold))]
+        return [
+            (self.layers[r], self.columns[c], float(self.change[r, c]))
+            for r, c in zip(*np.nonzero(self.change > threshold))
+        ]
 
 
 def align_words(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int | None, int | None]]:
@@ -111,8 +116,9 @@ def information_diff(old, new) -> WordDiff:
         columns.append(new_words[j] if j is not None else old_words[i])
         if kind == "same":
             change[:, c] = new_values[new_rows, j] - old_values[old_rows, i]
-    return WordDiff(layers, columns, kinds, change, label, old.sentences[0], new.sentences[0],
-                    getattr(new, "model", ""))
+    return WordDiff(
+        layers, columns, kinds, change, label, old.sentences[0], new.sentences[0], getattr(new, "model", "")
+    )
 
 
 __all__ = ["WordDiff", "align_words", "information_diff", "value_matrix"]

@@ -1,6 +1,7 @@
 """Word kinds (figures 5-7): '[CLS]', '[SEP]', 'function' (`metrics.STOP_WORDS`), 'punctuation',
 'sentiment' (a word whose SST phrase-tree leaf label is non-neutral in most of its occurrences,
 see `sentiment_lexicon`), 'neutral' (every other word)."""
+
 from __future__ import annotations
 
 import re

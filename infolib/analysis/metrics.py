@@ -11,6 +11,7 @@ forgotten), and it grows as the state keeps more of word i (σ_i → 0). For a t
 `importance_column` picks the column: `score` (baselines; signed scores are compared by
 magnitude) or, for the estimator, I = −log_sigma_ratio.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,8 @@ from ..core.names import sort_key
 
 # A documented English function-word list (articles, auxiliaries, pronouns, prepositions,
 # conjunctions, particles), used for the "meaningful vs function words" comparison (paper §5.5).
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 a an the and or but nor so yet if then than as because while although though
 is am are was were be been being do does did doing have has had having will would shall should can could
 may might must
@@ -32,7 +34,8 @@ of in on at by for with about against between into through during before after a
 up down out off over under again further once
 not no just too very also only own same such both each few more most other some any all
 's 't n't 're 've 'll 'd 'm
-""".split())
+""".split()
+)
 
 SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]", "[PAD]", "[MASK]", "<s>", "</s>", "<pad>"})
 
@@ -89,7 +92,9 @@ def importance_column(frame) -> np.ndarray:
     return out
 
 
-def importance_matrix(frame, sentence_id: int, method: str | None = None, model: str | None = None) -> tuple[np.ndarray, list[str], list[str]]:
+def importance_matrix(
+    frame, sentence_id: int, method: str | None = None, model: str | None = None
+) -> tuple[np.ndarray, list[str], list[str]]:
     """[layers, n_words] importance of one sentence from a tidy table, layers by depth.
 
     Returns:
@@ -138,7 +143,7 @@ def adjacent_layer_spearman(importance) -> np.ndarray:
     a = np.abs(_array(importance, "importance", 2))
     if a.shape[0] < 2:
         raise ValueError("need at least two layers to compare adjacent ones.")
-    return np.array([_spearman(a[l], a[l + 1]) for l in range(a.shape[0] - 1)])
+    return np.array([_spearman(a[layer], a[layer + 1]) for layer in range(a.shape[0] - 1)])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -172,7 +177,10 @@ def top_k_overlap(a, b, k: int) -> float:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}.")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(a):
         raise ValueError(f"k must be an int in 1 … {len(a)}, got {k!r}.")
-    top = lambda v: set(np.argsort(-v, kind="stable")[:k].tolist())
+
+    def top(v):
+        return set(np.argsort(-v, kind="stable")[:k].tolist())
+
     return len(top(a) & top(b)) / k
 
 
@@ -191,7 +199,9 @@ def rank_agreement(a, b, k: int = 3) -> dict[str, float]:
     return {"spearman": _spearman(a, b), "kendall": _kendall(a, b), "top_k": top_k_overlap(a, b, min(k, len(a)))}
 
 
-def mean_interval(values, confidence: float = 0.95, method: str = "t", n_boot: int = 2000, random_state: int = 0) -> tuple[float, float, float]:
+def mean_interval(
+    values, confidence: float = 0.95, method: str = "t", n_boot: int = 2000, random_state: int = 0
+) -> tuple[float, float, float]:
     """Mean over sentences with a confidence interval: Student t, or percentile bootstrap.
 
     t: mean ± t_{(1+c)/2, n−1} · s / sqrt(n). bootstrap: the (1−c)/2 and (1+c)/2 quantiles of the
@@ -221,7 +231,15 @@ def mean_interval(values, confidence: float = 0.95, method: str = "t", n_boot: i
     raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}.")
 
 
-def method_agreement(frame, method_a: str, method_b: str, k: int = 3, confidence: float = 0.95, interval: str = "t", random_state: int = 0):
+def method_agreement(
+    frame,
+    method_a: str,
+    method_b: str,
+    k: int = 3,
+    confidence: float = 0.95,
+    interval: str = "t",
+    random_state: int = 0,
+):
     """Agreement of two methods per (model, layer): Spearman, Kendall, top-k overlap, with intervals.
 
     Each statistic is computed per sentence (ranking words by importance, see `importance_column`)
@@ -249,14 +267,27 @@ def method_agreement(frame, method_a: str, method_b: str, k: int = 3, confidence
         raise ValueError(f"{method_a} and {method_b} share no (model, sentence, layer, word).")
     rows = []
     for (model, layer), group in joined.groupby(["model", "layer"], sort=False):
-        stats = [rank_agreement(g["a"].to_numpy(), g["b"].to_numpy(), k) for _, g in group.groupby("sentence_id") if len(g) >= 2]
+        stats = [
+            rank_agreement(g["a"].to_numpy(), g["b"].to_numpy(), k)
+            for _, g in group.groupby("sentence_id")
+            if len(g) >= 2
+        ]
         for statistic in ("spearman", "kendall", "top_k"):
             values = [s[statistic] for s in stats]
             mean, low, high = mean_interval(values, confidence, interval, random_state=random_state)
             bound = (0.0, 1.0) if statistic == "top_k" else (-1.0, 1.0)  # t intervals can overshoot
             low, high = max(low, bound[0]), min(high, bound[1])
-            rows.append({"model": model, "layer": layer, "statistic": statistic, "mean": mean, "low": low, "high": high,
-                         "n_sentences": int(np.sum(~np.isnan(values))) if values else 0})
+            rows.append(
+                {
+                    "model": model,
+                    "layer": layer,
+                    "statistic": statistic,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "n_sentences": int(np.sum(~np.isnan(values))) if values else 0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -361,7 +392,9 @@ def _membership(word_class: WordClass) -> Callable[[str], bool]:
     return lambda w: w.lower() in lowered_set
 
 
-def class_share(words: Sequence[str], information, word_class: WordClass, exclude: Collection[str] = SPECIAL_TOKENS) -> float:
+def class_share(
+    words: Sequence[str], information, word_class: WordClass, exclude: Collection[str] = SPECIAL_TOKENS
+) -> float:
     """Share of the retained information on the words of a class: Σ_{i∈class} I_i / Σ_i I_i.
 
     Words in `exclude` (special tokens [CLS], [SEP], …) count in neither sum. Matching is
@@ -392,7 +425,9 @@ def function_word_share(words: Sequence[str], information, stop_words: Collectio
 
 
 # -- layer forgetting ----------------------------------------------------------------------------
-def forgetting_layer(sigma, scale: float, layers: Sequence[int], num_layers: int, fraction: float = 0.9) -> dict[str, np.ndarray]:
+def forgetting_layer(
+    sigma, scale: float, layers: Sequence[int], num_layers: int, fraction: float = 0.9
+) -> dict[str, np.ndarray]:
     """The first layer at which each word is forgotten: σ_{l,i} ≥ fraction · scale.
 
     Args:
@@ -472,8 +507,9 @@ def _percentiles(stats: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def bootstrap_interval(values, confidence: float = 0.95, n_boot: int = 2000, random_state: int = 0,
-                       statistic: Callable = np.nanmean) -> tuple[float, float, float]:
+def bootstrap_interval(
+    values, confidence: float = 0.95, n_boot: int = 2000, random_state: int = 0, statistic: Callable = np.nanmean
+) -> tuple[float, float, float]:
     """A statistic over sentences with its seeded percentile-bootstrap interval.
 
     The rows of `values` (its first axis) are the sentences: each of `n_boot` resamples draws n
@@ -511,13 +547,16 @@ def bootstrap_interval(values, confidence: float = 0.95, n_boot: int = 2000, ran
     if v.ndim == 1 and statistic in _VECTORISED:
         stats = np.concatenate([statistic(v[idx], axis=1) for idx in _resample_indices(n, n_boot, random_state)])
     else:
-        stats = np.array([float(statistic(v[row])) for idx in _resample_indices(n, n_boot, random_state) for row in idx])
+        stats = np.array(
+            [float(statistic(v[row])) for idx in _resample_indices(n, n_boot, random_state) for row in idx]
+        )
     low, high = _percentiles(stats, confidence)
     return estimate, low, high
 
 
-def bootstrap_groups(frame, value, group_col: str = "sentence_id", confidence: float = 0.95, n_boot: int = 2000,
-                     random_state: int = 0) -> tuple[float, float, float]:
+def bootstrap_groups(
+    frame, value, group_col: str = "sentence_id", confidence: float = 0.95, n_boot: int = 2000, random_state: int = 0
+) -> tuple[float, float, float]:
     """A statistic of a table with several rows per sentence (e.g. words), resampling sentences.
 
     Each resample draws whole sentences (the groups of `group_col`) with replacement, never single
@@ -555,8 +594,9 @@ def bootstrap_groups(frame, value, group_col: str = "sentence_id", confidence: f
         if not keep.any():
             return (float("nan"),) * 3
         estimate = float(sums.sum() / counts.sum())
-        stats = np.concatenate([sums[idx].sum(1) / counts[idx].sum(1)
-                                for idx in _resample_indices(len(sums), n_boot, random_state)])
+        stats = np.concatenate(
+            [sums[idx].sum(1) / counts[idx].sum(1) for idx in _resample_indices(len(sums), n_boot, random_state)]
+        )
         low, high = _percentiles(stats, confidence)
         return estimate, low, high
     if not callable(value):
@@ -567,13 +607,16 @@ def bootstrap_groups(frame, value, group_col: str = "sentence_id", confidence: f
     def draw(idx):
         return pd.concat([groups[i].assign(**{group_col: k}) for k, i in enumerate(idx)], ignore_index=True)
 
-    stats = np.array([float(value(draw(row))) for idx in _resample_indices(len(groups), n_boot, random_state) for row in idx])
+    stats = np.array(
+        [float(value(draw(row))) for idx in _resample_indices(len(groups), n_boot, random_state) for row in idx]
+    )
     low, high = _percentiles(stats, confidence)
     return estimate, low, high
 
 
-def bootstrap_proportion(proportion: float, n: int, confidence: float = 0.95, n_boot: int = 2000,
-                         random_state: int = 0) -> tuple[float, float, float]:
+def bootstrap_proportion(
+    proportion: float, n: int, confidence: float = 0.95, n_boot: int = 2000, random_state: int = 0
+) -> tuple[float, float, float]:
     """A proportion measured on n sentences (e.g. dev accuracy) with its bootstrap interval.
 
     Rebuilds the n outcomes (round(proportion · n) right, the rest wrong) and resamples them with
@@ -582,8 +625,12 @@ def bootstrap_proportion(proportion: float, n: int, confidence: float = 0.95, n_
     Returns:
         (round(proportion · n) / n, low, high); (nan, nan, nan) when proportion or n is missing.
     """
-    if proportion is None or n is None or (isinstance(proportion, float) and math.isnan(proportion)) \
-            or (isinstance(n, float) and math.isnan(n)):
+    if (
+        proportion is None
+        or n is None
+        or (isinstance(proportion, float) and math.isnan(proportion))
+        or (isinstance(n, float) and math.isnan(n))
+    ):
         return (float("nan"),) * 3
     if not 0 <= float(proportion) <= 1:
         raise ValueError(f"proportion must be in [0, 1], got {proportion!r}.")

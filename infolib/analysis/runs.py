@@ -1,5 +1,6 @@
 """Running several methods (information and the baselines) over the same sentences and models,
 all through the result cache, into one tidy table."""
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -10,9 +11,17 @@ from .metrics import importance_column
 
 
 # -- running several methods -----------------------------------------------------------------------
-def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[str] = ("information",), *,
-                    corpus: Sequence[str] | None = None, settings: Mapping | None = None,
-                    baseline_settings: Mapping[str, Mapping] | None = None, progress: bool = False) -> pd.DataFrame:
+def explain_methods(
+    model,
+    sentences: Sequence[str],
+    layers,
+    methods: Sequence[str] = ("information",),
+    *,
+    corpus: Sequence[str] | None = None,
+    settings: Mapping | None = None,
+    baseline_settings: Mapping[str, Mapping] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
     """One tidy table of several methods on the same sentences and hidden states.
 
     Every method goes through the result cache (`explain_corpus` for 'information',
@@ -42,7 +51,9 @@ def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[s
     frames = []
     for method in methods:
         if method == "information":
-            result = explain_corpus(model, list(sentences), names, sigma_s=spread, progress=progress, **dict(settings or {}))
+            result = explain_corpus(
+                model, list(sentences), names, sigma_s=spread, progress=progress, **dict(settings or {})
+            )
         else:
             kwargs = {"sigma_s": spread, **dict((baseline_settings or {}).get(method, {}))}
             result = attribute_corpus(model, list(sentences), names, method, progress=progress, **kwargs)
@@ -51,8 +62,16 @@ def explain_methods(model, sentences: Sequence[str], layers, methods: Sequence[s
     return frame.assign(importance=importance_column(frame))
 
 
-def explain_reversal(models, lengths: Sequence[int], per_length: int, methods: Sequence[str] = ("information",), *,
-                     settings: Mapping | None = None, seed: int = 1, corpus_size: int = 256) -> pd.DataFrame:
+def explain_reversal(
+    models,
+    lengths: Sequence[int],
+    per_length: int,
+    methods: Sequence[str] = ("information",),
+    *,
+    settings: Mapping | None = None,
+    seed: int = 1,
+    corpus_size: int = 256,
+) -> pd.DataFrame:
     """The reversal task at every sequence length: each model's output steps explained by each method.
 
     For each length n, `per_length` dev sequences of n symbols are explained at step.1 … step.n, with

@@ -7,6 +7,7 @@ more important": retained information I_i = −log(σ_i/scale) for σ, |score| f
 
 Word kinds are in `kinds`, the claims in `claims`, the linear toy in `toy`.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,14 @@ from .kinds import add_word_kinds, word_kind
 from .metrics import importance_column
 
 
-def importance_map(frame: pd.DataFrame, method: str, model: str, sentence_id: int = 0,
-                   layers: Sequence[str] | None = None, normalise: bool = True) -> tuple[np.ndarray, list[str], list[str]]:
+def importance_map(
+    frame: pd.DataFrame,
+    method: str,
+    model: str,
+    sentence_id: int = 0,
+    layers: Sequence[str] | None = None,
+    normalise: bool = True,
+) -> tuple[np.ndarray, list[str], list[str]]:
     """[layers, n_words] importance of one sentence for one method and model.
 
     Args:
@@ -68,8 +75,15 @@ def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
         spread = metrics.log_magnitude_spread(matrix) if (matrix.sum(1) > 0).all() else math.nan
         rhos = metrics.adjacent_layer_spearman(matrix)
         rho = float(np.nanmean(rhos)) if not np.isnan(rhos).all() else math.nan
-        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id),
-                     "log_magnitude_spread": spread, "adjacent_spearman": rho})
+        rows.append(
+            {
+                "method": method,
+                "model": model,
+                "sentence_id": int(sentence_id),
+                "log_magnitude_spread": spread,
+                "adjacent_spearman": rho,
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -86,8 +100,9 @@ def coherence_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: in
     return _mean_table(per, ["method", "model"], ["log_magnitude_spread", "adjacent_spearman"], n_boot, random_state)
 
 
-def _mean_table(per: pd.DataFrame, by: list[str], columns: list[str], n_boot: int, random_state: int,
-                plain: Sequence[str] = ()) -> pd.DataFrame:
+def _mean_table(
+    per: pd.DataFrame, by: list[str], columns: list[str], n_boot: int, random_state: int, plain: Sequence[str] = ()
+) -> pd.DataFrame:
     """Per group of `by`: each column's mean with _low/_high bootstrap bounds, `plain` columns' means, n_sentences."""
     names = list(by) + [c + s for c in columns for s in ("", "_low", "_high")] + list(plain) + ["n_sentences"]
     rows = []
@@ -95,7 +110,9 @@ def _mean_table(per: pd.DataFrame, by: list[str], columns: list[str], n_boot: in
         keys = keys if isinstance(keys, tuple) else (keys,)
         row = dict(zip(by, keys))
         for column in columns:
-            row[column], row[column + "_low"], row[column + "_high"], _ = metrics.bootstrap_mean(group[column], n_boot, random_state)
+            row[column], row[column + "_low"], row[column + "_high"], _ = metrics.bootstrap_mean(
+                group[column], n_boot, random_state
+            )
         for column in plain:
             row[column] = float(group[column].mean())
         row["n_sentences"] = int(group["sentence_id"].nunique())
@@ -111,8 +128,14 @@ def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
     """
     layered = frame[frame["layer"].map(is_layer)].copy()
     layered["depth"] = layered["layer"].map(layer_index)
-    totals = layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"].sum().reset_index()
-    out = totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
+    totals = (
+        layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"]
+        .sum()
+        .reset_index()
+    )
+    out = (
+        totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
+    )
     out["relative_depth"] = out["depth"] / out.groupby(["method", "model"])["depth"].transform("max")
     return out.sort_values(["method", "model", "depth"], ignore_index=True)
 
@@ -138,8 +161,17 @@ def reversal_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
         if (matrix.sum(1) <= 0).any():
             continue
         result = metrics.reverse_alignment(matrix)
-        rows.append({"method": method, "model": model, "sentence_id": int(sentence_id), "length": len(words),
-                     "accuracy": result["accuracy"], "mass": result["mass"], "chance": 1.0 / len(words)})
+        rows.append(
+            {
+                "method": method,
+                "model": model,
+                "sentence_id": int(sentence_id),
+                "length": len(words),
+                "accuracy": result["accuracy"],
+                "mass": result["mass"],
+                "chance": 1.0 / len(words),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -155,8 +187,9 @@ def reversal_alignment_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_
 
 
 # -- figures 4, 5, 8: model comparison -------------------------------------------------------------
-def sentence_profile_metrics(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, layer: str | None = None,
-                             radius: int = 1) -> pd.DataFrame:
+def sentence_profile_metrics(
+    frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, layer: str | None = None, radius: int = 1
+) -> pd.DataFrame:
     """Per (method, model, sentence): how concentrated the importance of one hidden state is.
 
     Special tokens are left out (they are not words of the sentence). Columns:
@@ -183,19 +216,30 @@ def sentence_profile_metrics(frame: pd.DataFrame, lexicon: Mapping[str, bool] | 
         words = group["word"].tolist()
         if len(words) < 2 or info.sum() <= 0:
             continue
-        out.append({
-            "method": method, "model": model, "sentence_id": int(sentence_id), "n_words": len(words),
-            "entropy_normalised": metrics.information_entropy(info, normalised=True),
-            "words_50": metrics.words_for_share(info, 0.5),
-            "neighbour_share": metrics.neighbour_share(info, radius=radius),
-            "sentiment_share": metrics.class_share(words, info, lambda w: word_kind(w, lexicon) == "sentiment"),
-            "function_share": metrics.function_word_share(words, info),
-        })
+        out.append(
+            {
+                "method": method,
+                "model": model,
+                "sentence_id": int(sentence_id),
+                "n_words": len(words),
+                "entropy_normalised": metrics.information_entropy(info, normalised=True),
+                "words_50": metrics.words_for_share(info, 0.5),
+                "neighbour_share": metrics.neighbour_share(info, radius=radius),
+                "sentiment_share": metrics.class_share(words, info, lambda w: word_kind(w, lexicon) == "sentiment"),
+                "function_share": metrics.function_word_share(words, info),
+            }
+        )
     return pd.DataFrame(out)
 
 
-def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[str] = ("method", "model"), *,
-              n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+def summarise(
+    per_sentence: pd.DataFrame,
+    columns: Sequence[str],
+    by: Sequence[str] = ("method", "model"),
+    *,
+    n_boot: int = 2000,
+    random_state: int = 0,
+) -> pd.DataFrame:
     """Mean over sentences of each column, per group, with a seeded 95 % percentile-bootstrap interval.
 
     The interval resamples the group's sentences (`metrics.bootstrap_interval`); NaN values (a
@@ -209,11 +253,15 @@ def summarise(per_sentence: pd.DataFrame, columns: Sequence[str], by: Sequence[s
         keys = keys if isinstance(keys, tuple) else (keys,)
         for column in columns:
             mean, low, high, n = metrics.bootstrap_mean(group[column], n_boot, random_state)
-            rows.append({**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high, "n_sentences": n})
+            rows.append(
+                {**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high, "n_sentences": n}
+            )
     return pd.DataFrame(rows, columns=[*by, "metric", "mean", "low", "high", "n_sentences"])
 
 
-def model_accuracies(names: Sequence[str], smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+def model_accuracies(
+    names: Sequence[str], smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0
+) -> pd.DataFrame:
     """Dev scores of cached trained models, from their metrics JSON.
 
     `accuracy_low`/`accuracy_high` are a seeded 95 % bootstrap interval over the n dev sentences
@@ -233,9 +281,20 @@ def model_accuracies(names: Sequence[str], smoke: bool = False, *, n_boot: int =
         accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
         _, low, high = metrics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
         layers = record.get("hidden_layers")
-        rows.append({"model": key, "accuracy": accuracy, "accuracy_low": low, "accuracy_high": high,
-                     "mcc": dev.get("mcc", np.nan), "n": n, "hidden_layers": np.nan if layers is None else layers})
-    return pd.DataFrame(rows, columns=["model", "accuracy", "accuracy_low", "accuracy_high", "mcc", "n", "hidden_layers"])
+        rows.append(
+            {
+                "model": key,
+                "accuracy": accuracy,
+                "accuracy_low": low,
+                "accuracy_high": high,
+                "mcc": dev.get("mcc", np.nan),
+                "n": n,
+                "hidden_layers": np.nan if layers is None else layers,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["model", "accuracy", "accuracy_low", "accuracy_high", "mcc", "n", "hidden_layers"]
+    )
 
 
 # -- figures 6, 7: forgetting across layers --------------------------------------------------------
@@ -270,11 +329,22 @@ def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, f
             first = info[0, w]
             halved = np.nonzero(info[:, w] <= 0.5 * first)[0] if first > 0 else np.array([0])
             half = float(depths[halved[0]]) if len(halved) else math.nan
-            out.append({"model": model, "sentence_id": int(sentence_id), "word_id": w, "word": word,
-                        "kind": word_kind(word, lexicon), "forgotten_layer": float(forgotten["layer"][w]),
-                        "forgotten_depth": float(forgotten["relative_depth"][w]), "half_layer": half,
-                        "half_depth": half / L, "retention": float(info[-1, w] / first) if first > 0 else math.nan,
-                        "information_first": float(first), "information_last": float(info[-1, w])})
+            out.append(
+                {
+                    "model": model,
+                    "sentence_id": int(sentence_id),
+                    "word_id": w,
+                    "word": word,
+                    "kind": word_kind(word, lexicon),
+                    "forgotten_layer": float(forgotten["layer"][w]),
+                    "forgotten_depth": float(forgotten["relative_depth"][w]),
+                    "half_layer": half,
+                    "half_depth": half / L,
+                    "retention": float(info[-1, w] / first) if first > 0 else math.nan,
+                    "information_first": float(first),
+                    "information_last": float(info[-1, w]),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -287,9 +357,13 @@ def forgetting_by_kind(trajectories: pd.DataFrame) -> pd.DataFrame:
         DataFrame: model, kind, forgotten_depth, half_depth, never_forgotten, retention, n_words.
     """
     grouped = trajectories.groupby(["model", "kind"], sort=False)
-    out = grouped.agg(forgotten_depth=("forgotten_depth", "mean"), half_depth=("half_depth", "mean"),
-                      never_forgotten=("forgotten_layer", lambda s: float(s.isna().mean())),
-                      retention=("retention", "mean"), n_words=("word", "size")).reset_index()
+    out = grouped.agg(
+        forgotten_depth=("forgotten_depth", "mean"),
+        half_depth=("half_depth", "mean"),
+        never_forgotten=("forgotten_layer", lambda s: float(s.isna().mean())),
+        retention=("retention", "mean"),
+        n_words=("word", "size"),
+    ).reset_index()
     return out
 
 
@@ -302,7 +376,9 @@ def information_by_kind(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None)
     rows = frame[(frame["method"] == "information") & frame["layer"].map(is_layer)]
     rows = add_word_kinds(rows, lexicon).assign(information=lambda f: np.maximum(-f["log_sigma_ratio"], 0.0))
     rows["depth"] = rows["layer"].map(layer_index)
-    out = rows.groupby(["model", "layer", "depth", "kind"], sort=False)["information"].agg(["mean", "size"]).reset_index()
+    out = (
+        rows.groupby(["model", "layer", "depth", "kind"], sort=False)["information"].agg(["mean", "size"]).reset_index()
+    )
     out = out.rename(columns={"mean": "information", "size": "n"})
     out["relative_depth"] = out["depth"] / out.groupby("model")["depth"].transform("max")
     return out.sort_values(["model", "depth", "kind"], ignore_index=True)

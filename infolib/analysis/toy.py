@@ -1,4 +1,5 @@
 """The linear toy of METHOD.md: Φ(x) = Σ w_i x_i with a closed-form σ, its sweeps and convergence."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -46,7 +47,9 @@ def inverse_order_holds(weights: Sequence[float], sigma: Sequence[float]) -> boo
     return bool((s[:, None] < s[None, :])[bigger].all())
 
 
-def linear_sweep(weights: Sequence[float], setting: str, values: Sequence[float], K: int = 16, **settings) -> pd.DataFrame:
+def linear_sweep(
+    weights: Sequence[float], setting: str, values: Sequence[float], K: int = 16, **settings
+) -> pd.DataFrame:
     """σ of each word of the linear toy for each value of one estimator setting ('rate' or 'scale').
 
     Returns:
@@ -63,11 +66,15 @@ def linear_sweep(weights: Sequence[float], setting: str, values: Sequence[float]
         fit = explain_phi(x, phi, spread, **config)
         closed = linear_closed_form(weights, spread, config["rate"], config["scale"])
         for i, w in enumerate(weights):
-            rows.append({"word": i, "weight": w, setting: value, "sigma": float(fit.sigma[i]), "closed_form": float(closed[i])})
+            rows.append(
+                {"word": i, "weight": w, setting: value, "sigma": float(fit.sigma[i]), "closed_form": float(closed[i])}
+            )
     return pd.DataFrame(rows)
 
 
-def linear_convergence(weights: Sequence[float], K: int = 16, reference_steps: int = 5000, random_state: int = 0, **settings) -> dict:
+def linear_convergence(
+    weights: Sequence[float], K: int = 16, reference_steps: int = 5000, random_state: int = 0, **settings
+) -> dict:
     """Loss curves and final σ of infolib's estimator and the authors' Adam on the linear toy.
 
     Returns:
@@ -81,9 +88,21 @@ def linear_convergence(weights: Sequence[float], K: int = 16, reference_steps: i
     closed = linear_closed_form(weights, spread)
     fit = explain_phi(x, phi, spread, random_state=random_state, **settings)
     ref = optimise_reference(x, phi, torch.tensor(spread), steps=reference_steps, seed=random_state)
-    table = pd.DataFrame({"word": range(len(weights)), "weight": list(weights), "closed_form": closed,
-                          "infolib": fit.sigma.numpy(), "reference": ref.sigma.numpy()})
+    table = pd.DataFrame(
+        {
+            "word": range(len(weights)),
+            "weight": list(weights),
+            "closed_form": closed,
+            "infolib": fit.sigma.numpy(),
+            "reference": ref.sigma.numpy(),
+        }
+    )
     table["infolib_error"] = table["infolib"] / table["closed_form"] - 1
     table["reference_error"] = table["reference"] / table["closed_form"] - 1
-    return {"curves": {"infolib (damped Newton in log σ)": fit.loss_curve, f"authors' Adam, {reference_steps} steps": ref.loss_curve},
-            "table": table}
+    return {
+        "curves": {
+            "infolib (damped Newton in log σ)": fit.loss_curve,
+            f"authors' Adam, {reference_steps} steps": ref.loss_curve,
+        },
+        "table": table,
+    }

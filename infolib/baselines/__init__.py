@@ -7,6 +7,7 @@ table as the estimator (`Attribution.to_frame()`, with a `score` column). Unlike
 |score| means a more important word. Each method module documents its score and how word pieces
 are combined into words.
 """
+
 from ..core.results import Attribution
 from .corpus import attribute_corpus
 from .input_x_gradient import input_x_gradient
@@ -16,5 +17,13 @@ from .methods import METHODS
 from .occlusion import occlusion
 from .saliency import gradient_saliency
 
-__all__ = ["Attribution", "METHODS", "attribute_corpus", "gradient_saliency", "input_x_gradient", "integrated_gradients",
-           "occlusion", "lrp"]
+__all__ = [
+    "Attribution",
+    "METHODS",
+    "attribute_corpus",
+    "gradient_saliency",
+    "input_x_gradient",
+    "integrated_gradients",
+    "occlusion",
+    "lrp",
+]

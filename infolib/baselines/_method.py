@@ -16,6 +16,7 @@ which checks the arguments (unknown options fail before any work), runs the meth
 signature (`inspect.signature`) lists every option with its default, which is what
 `attribute_corpus` puts in its cache keys.
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,16 +59,19 @@ class Scores:
     meaning: str | None = None
 
 
-def attribution_method(name: str, meaning: str | None, aggregation: str
-                       ) -> Callable[[Callable[..., Scores]], Callable[..., Attribution]]:
+def attribution_method(
+    name: str, meaning: str | None, aggregation: str
+) -> Callable[[Callable[..., Scores]], Callable[..., Attribution]]:
     """Make a method body `f(batch, *, options…) -> Scores` into a baseline with the shared signature."""
 
     def wrap(body: Callable[..., Scores]) -> Callable[..., Attribution]:
         options = list(inspect.signature(body).parameters.values())[1:]
         for option in options:
             if option.kind is not _P.KEYWORD_ONLY or option.default is _P.empty or option.name in SHARED:
-                raise TypeError(f"{body.__name__}: option '{option.name}' must be keyword-only with a default, "
-                                f"and not one of {', '.join(SHARED)}.")
+                raise TypeError(
+                    f"{body.__name__}: option '{option.name}' must be keyword-only with a default, "
+                    f"and not one of {', '.join(SHARED)}."
+                )
         signature = inspect.Signature(_LEADING + options + _TRAILING, return_annotation="Attribution")
 
         @functools.wraps(body)
@@ -78,8 +82,9 @@ def attribution_method(name: str, meaning: str | None, aggregation: str
             model = check_model(given.pop("model"))
             shared = {key: given.pop(key) for key in SHARED[1:]}
             with frozen(model.module):
-                batch = prepare(model, shared["sentences"], shared["layers"], shared["level"], shared["sigma_s"],
-                                shared["truncate"])
+                batch = prepare(
+                    model, shared["sentences"], shared["layers"], shared["level"], shared["sigma_s"], shared["truncate"]
+                )
                 out = body(batch, **given)
             return _attribution(batch, name, out, out.meaning or meaning, aggregation)
 

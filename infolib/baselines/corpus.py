@@ -1,4 +1,5 @@
 """Baseline attributions for a whole data set, through the same result cache as `explain_corpus`."""
+
 from __future__ import annotations
 
 import inspect
@@ -59,9 +60,19 @@ def attribute_corpus(
     spread_ids = {name: tensor_digest(sigma_s[name]) if sigma_s is not None else "raw" for name in names}
     fingerprint = model.fingerprint()
     settings = {"method": method, **_method_options(METHODS[method], options)}
-    keys = {(i, name): ResultCache.key(fingerprint=fingerprint, hidden_state=name, sentence=sentence, level=level,
-                                       settings=settings, sigma_s=spread_ids[name], version=__version__)
-            for i, sentence in enumerate(sentences) for name in names}
+    keys = {
+        (i, name): ResultCache.key(
+            fingerprint=fingerprint,
+            hidden_state=name,
+            sentence=sentence,
+            level=level,
+            settings=settings,
+            sigma_s=spread_ids[name],
+            version=__version__,
+        )
+        for i, sentence in enumerate(sentences)
+        for name in names
+    }
     found = {pair: store.get(key) for pair, key in keys.items()} if store is not None else {}
     todo = [i for i in range(len(sentences)) if any(found.get((i, name)) is None for name in names)]
     bar = progress_bar(len(todo), progress and bool(todo), desc=method)
@@ -71,8 +82,13 @@ def attribute_corpus(
             part = METHODS[method](model, [sentences[i] for i in batch], names, sigma_s=sigma_s, **options)
             for local, i in enumerate(batch):
                 for name in names:
-                    entry = {"score": part.scores[local, name], "extra": part.extra.get((local, name), {}),
-                             "score_meaning": part.score_meaning, "aggregation": part.aggregation, "settings": part.settings}
+                    entry = {
+                        "score": part.scores[local, name],
+                        "extra": part.extra.get((local, name), {}),
+                        "score_meaning": part.score_meaning,
+                        "aggregation": part.aggregation,
+                        "settings": part.settings,
+                    }
                     # As stored, so a fresh answer and one read back are the same objects (tensors become lists).
                     found[i, name] = json.loads(json.dumps(entry, default=_plain))
                     if store is not None:
@@ -83,18 +99,33 @@ def attribute_corpus(
         if bar:
             bar.close()
     deltas = [entry["extra"]["relative_delta"] for entry in found.values() if "relative_delta" in entry["extra"]]
-    runlog.record(kind="attribute", model=model.name, method=method, seconds=time.perf_counter() - started, pairs=len(keys),
-                  computed=len(todo) * len(names), cached=len(keys) - len(todo) * len(names),
-                  worst_relative_delta=max(deltas) if deltas else None)
+    runlog.record(
+        kind="attribute",
+        model=model.name,
+        method=method,
+        seconds=time.perf_counter() - started,
+        pairs=len(keys),
+        computed=len(todo) * len(names),
+        cached=len(keys) - len(todo) * len(names),
+        worst_relative_delta=max(deltas) if deltas else None,
+    )
     encoding = model.encode(sentences)
     first = found[0, names[0]]
     return Attribution(
-        method=method, sentences=sentences, layers=names,
-        words=encoding.words if level == "word" else encoding.tokens, tokens=encoding.tokens,
+        method=method,
+        sentences=sentences,
+        layers=names,
+        words=encoding.words if level == "word" else encoding.tokens,
+        tokens=encoding.tokens,
         word_of_token=encoding.word_of_token if level == "word" else [list(range(len(t))) for t in encoding.tokens],
         scores={pair: torch.tensor(entry["score"], dtype=torch.float32) for pair, entry in found.items()},
-        score_meaning=first["score_meaning"], aggregation=first["aggregation"], model=model.name, fingerprint=fingerprint,
-        level=level, settings=first["settings"], extra={pair: entry["extra"] for pair, entry in found.items()},
+        score_meaning=first["score_meaning"],
+        aggregation=first["aggregation"],
+        model=model.name,
+        fingerprint=fingerprint,
+        level=level,
+        settings=first["settings"],
+        extra={pair: entry["extra"] for pair, entry in found.items()},
     )
 
 
@@ -110,7 +141,10 @@ def _plain(value):
 def _method_options(method, options: dict) -> dict:
     """Every option of a baseline that changes its answer, defaults included, JSON-ready (for the cache key)."""
     shared = set(SHARED)
-    defaults = {name: p.default for name, p in inspect.signature(method).parameters.items()
-                if name not in shared and p.default is not inspect.Parameter.empty}
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(method).parameters.items()
+        if name not in shared and p.default is not inspect.Parameter.empty
+    }
     merged = {**defaults, **{k: v for k, v in options.items() if k not in shared}}
     return {k: tensor_digest(v) if isinstance(v, torch.Tensor) else v for k, v in merged.items()}

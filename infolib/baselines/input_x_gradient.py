@@ -7,6 +7,7 @@ sign says whether word i pushes s along u or against it; |score| larger = more i
 σ). For a linear Φ the scores sum to f(x) − f(0). Word level: the signed sum over the word's
 pieces and K dims (the first-order contribution of the whole word).
 """
+
 from __future__ import annotations
 
 from ..core.inputs import Batch
@@ -14,8 +15,10 @@ from ._method import Scores, attribution_method
 from .inputs import check_random_state
 from .scalar import HiddenStateScalar
 
-MEANING = ("Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the projection of the whole hidden state "
-           "on a fixed random unit direction u; signed (sign relative to u), larger |score| = more important.")
+MEANING = (
+    "Σ x·∂f/∂x over the word's pieces, f = ⟨u, s/σ_S⟩ the projection of the whole hidden state "
+    "on a fixed random unit direction u; signed (sign relative to u), larger |score| = more important."
+)
 AGGREGATION = "signed sum over the word's pieces and K dims"
 
 

@@ -25,6 +25,7 @@ pair is within tolerance or has reached `max_steps`. `extra[(i, layer)]` records
 still fail at `max_steps` are kept (converged False) and one warning says how many and the worst
 relative δ. The result is deterministic: the same call gives the same steps and scores.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,10 +41,14 @@ from .inputs import check_positive_int, check_random_state, neutral_embed
 from .scalar import HiddenStateScalar, check_target
 
 MEANING = {
-    "change": ("IG of f = mean((s − s(baseline))/σ_S)², the squared normalised change of the whole hidden state; "
-               "scores sum to f(x); larger |score| = more important."),
-    "projection": ("IG of f = ⟨u, s/σ_S⟩, the projection on a fixed random unit direction u; signed (relative to u), "
-                   "sum to f(x) − f(baseline); larger |score| = more important."),
+    "change": (
+        "IG of f = mean((s − s(baseline))/σ_S)², the squared normalised change of the whole hidden state; "
+        "scores sum to f(x); larger |score| = more important."
+    ),
+    "projection": (
+        "IG of f = ⟨u, s/σ_S⟩, the projection on a fixed random unit direction u; signed (relative to u), "
+        "sum to f(x) − f(baseline); larger |score| = more important."
+    ),
 }
 AGGREGATION = "signed sum over the word's pieces and K dims (keeps completeness)"
 
@@ -85,7 +90,9 @@ def integrated_gradients(
     tolerance = _check_tolerance(tolerance)
     max_steps = check_positive_int("max_steps", max_steps)
     if max_steps < n_steps:
-        raise ValueError(f"max_steps must be ≥ n_steps (the starting steps), got max_steps={max_steps} < n_steps={n_steps}.")
+        raise ValueError(
+            f"max_steps must be ≥ n_steps (the starting steps), got max_steps={max_steps} < n_steps={n_steps}."
+        )
     random_state = check_random_state(random_state)
     scores, extra = {}, {}
     base = neutral_embed(batch.model, batch.encoding, batch.embed, baseline)
@@ -106,18 +113,34 @@ def integrated_gradients(
     failed = [record["relative_delta"] for record in extra.values() if not record["converged"]]
     if failed:
         warnings.warn(
-            f"integrated_gradients: {len(failed)} of {len(extra)} (sentence, hidden state) pairs still break completeness "
+            f"integrated_gradients: {len(failed)} of {len(extra)} (sentence, hidden state) pairs still break "
+            "completeness "
             f"by more than tolerance={tolerance:g} at max_steps={max_steps} (worst relative δ {max(failed):.3g}); "
             f"see extra[(i, layer)]['relative_delta'], or raise max_steps.",
-            UserWarning, stacklevel=3,
+            UserWarning,
+            stacklevel=3,
         )
-    settings = {"target": target, "baseline": baseline if isinstance(baseline, str) else "tensor", "n_steps": n_steps,
-                "random_state": random_state, "tolerance": tolerance, "max_steps": max_steps}
+    settings = {
+        "target": target,
+        "baseline": baseline if isinstance(baseline, str) else "tensor",
+        "n_steps": n_steps,
+        "random_state": random_state,
+        "tolerance": tolerance,
+        "max_steps": max_steps,
+    }
     return Scores(scores, settings, extra, MEANING[target])
 
 
-def _attribute(f: HiddenStateScalar, batch: Batch, base: Tensor, direction: Tensor, reference: Tensor,
-               rows: list[int], steps: int, max_rows: int) -> tuple[Tensor, Tensor]:
+def _attribute(
+    f: HiddenStateScalar,
+    batch: Batch,
+    base: Tensor,
+    direction: Tensor,
+    reference: Tensor,
+    rows: list[int],
+    steps: int,
+    max_rows: int,
+) -> tuple[Tensor, Tensor]:
     """Captum IG of the sentences `rows` only (one batch): ([rows, tokens, K] attributions, [rows] δ)."""
     from captum.attr import IntegratedGradients
 
@@ -127,8 +150,12 @@ def _attribute(f: HiddenStateScalar, batch: Batch, base: Tensor, direction: Tens
     pick = (lambda t: t) if index is None else (lambda t: t.index_select(0, index))
     x = pick(batch.embed).detach().clone().requires_grad_(True)
     return IntegratedGradients(f).attribute(
-        x, baselines=pick(base), additional_forward_args=(pick(batch.mask), pick(direction), pick(reference)),
-        n_steps=steps, internal_batch_size=max_rows, return_convergence_delta=True,
+        x,
+        baselines=pick(base),
+        additional_forward_args=(pick(batch.mask), pick(direction), pick(reference)),
+        n_steps=steps,
+        internal_batch_size=max_rows,
+        return_convergence_delta=True,
     )
 
 
@@ -144,5 +171,7 @@ def _completeness(attr: Tensor, delta: float, steps: int, tolerance: float) -> d
 
 def _check_tolerance(value) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"tolerance must be a positive finite number (a fraction of f(x) − f(baseline), e.g. 0.05), got {value!r}.")
+        raise ValueError(
+            f"tolerance must be a positive finite number (a fraction of f(x) − f(baseline), e.g. 0.05), got {value!r}."
+        )
     return float(value)

@@ -16,6 +16,7 @@ operations between them (scaling, sums, residual additions) scale the relevance 
 gradient instead of conserving it. `lrp` cannot detect them; it warns when relevance is not
 conserved (|f − Σ relevance| > conservation_tol·|f|), which also happens with biases (ε-rule).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -28,11 +29,15 @@ from ._method import Scores, attribution_method
 from .inputs import check_random_state
 from .scalar import HiddenStateScalar
 
-MEANING = ("LRP (ε-rule) relevance of f = ⟨u, s/σ_S⟩, the projection of the whole hidden state on a fixed "
-           "random unit direction u, summed over the word's pieces; signed, larger |score| = more important.")
+MEANING = (
+    "LRP (ε-rule) relevance of f = ⟨u, s/σ_S⟩, the projection of the whole hidden state on a fixed "
+    "random unit direction u, summed over the word's pieces; signed, larger |score| = more important."
+)
 AGGREGATION = "signed sum over the word's pieces and K dims"
-COVERED = ("HookedModels built only from nn.Linear, nn.Conv2d, pooling, nn.BatchNorm2d, nn.ReLU, nn.Tanh and "
-           "nn.Dropout chained between embed and the hidden state (e.g. infolib.testing.ReluToyModel)")
+COVERED = (
+    "HookedModels built only from nn.Linear, nn.Conv2d, pooling, nn.BatchNorm2d, nn.ReLU, nn.Tanh and "
+    "nn.Dropout chained between embed and the hidden state (e.g. infolib.testing.ReluToyModel)"
+)
 
 
 def supported_module_types() -> tuple[type, ...]:
@@ -66,8 +71,11 @@ class _Relevance(nn.Module):
 def _leaves_run(batch: Batch, name: str) -> list[nn.Module]:
     """The leaf modules that run between embed and hidden state `name` (found with forward hooks)."""
     seen: list[nn.Module] = []
-    handles = [m.register_forward_hook(lambda m, i, o: seen.append(m) if m not in seen else None)
-               for m in batch.model.module.modules() if not list(m.children())]
+    handles = [
+        m.register_forward_hook(lambda m, i, o: seen.append(m) if m not in seen else None)
+        for m in batch.model.module.modules()
+        if not list(m.children())
+    ]
     try:
         with torch.no_grad():
             batch.model.states(batch.embed, batch.mask, [name])
@@ -112,8 +120,9 @@ def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) 
             weight = direction[b] * batch.inv_sigma_s[name]
             relevance = _Relevance(batch, name, weight, leaves)
             x = batch.embed[b : b + 1].detach().clone().requires_grad_(True)
-            attr, delta = LRP(relevance).attribute(x, additional_forward_args=(batch.mask[b : b + 1],),
-                                                   return_convergence_delta=True)
+            attr, delta = LRP(relevance).attribute(
+                x, additional_forward_args=(batch.mask[b : b + 1],), return_convergence_delta=True
+            )
             scores[b, name] = batch.to_units(attr[0].detach().sum(-1), b)
             with torch.no_grad():
                 f = float(relevance(batch.embed[b : b + 1], batch.mask[b : b + 1]))
@@ -123,5 +132,7 @@ def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) 
                 warnings.warn(
                     f"LRP relevance is not conserved for sentence {b}, {name} (f = {f:.4g}, Σ relevance = "
                     f"{f - delta:.4g}): biases absorb relevance, or {model.name} uses tensor "
-                    f"operations outside modules, which Captum's LRP cannot see.", stacklevel=3)
+                    f"operations outside modules, which Captum's LRP cannot see.",
+                    stacklevel=3,
+                )
     return Scores(scores, {"target": "projection", "random_state": random_state}, extra)

@@ -1,4 +1,5 @@
 """The baselines by name: `METHODS["integrated_gradients"]`."""
+
 from .input_x_gradient import input_x_gradient
 from .integrated_gradients import integrated_gradients
 from .lrp import lrp

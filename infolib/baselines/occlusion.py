@@ -11,6 +11,7 @@ Word level occludes all the word's pieces at once (not an aggregate of piece sco
 here rather than with Captum's `Occlusion`/`FeatureAblation` because those attribute one scalar
 per forward pass; this way one forward pass of each perturbed sentence serves every layer.
 """
+
 from __future__ import annotations
 
 import torch
@@ -20,8 +21,10 @@ from ..core.inputs import Batch
 from ._method import Scores, attribution_method
 from .inputs import check_positive_int, neutral_embed
 
-MEANING = ("RMS over the hidden state's elements of the change of s/σ_S when the word's embedding is "
-           "replaced by the baseline; ≥ 0, larger = more important (unlike σ).")
+MEANING = (
+    "RMS over the hidden state's elements of the change of s/σ_S when the word's embedding is "
+    "replaced by the baseline; ≥ 0, larger = more important (unlike σ)."
+)
 AGGREGATION = "all the word's pieces occluded together"
 
 

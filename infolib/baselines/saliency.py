@@ -17,6 +17,7 @@ Two estimators, both from vector-Jacobian products v^T J (one backward pass each
 Word level: ‖J_i‖²_F of a word is the sum over its pieces' ‖J_t‖²_F (the L2 norm over all the
 pieces' K dimensions), which is exact, not an average of piece scores.
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,8 +27,10 @@ from ..core.inputs import Batch
 from ._method import Scores, attribution_method
 from .inputs import check_positive_int, check_random_state
 
-MEANING = ("‖∂(s/σ_S)/∂x_i‖_F: Frobenius norm of the Jacobian of the whole hidden state (divided by "
-           "σ_S when given) w.r.t. word i's embedding; ≥ 0, larger = more important (unlike σ).")
+MEANING = (
+    "‖∂(s/σ_S)/∂x_i‖_F: Frobenius norm of the Jacobian of the whole hidden state (divided by "
+    "σ_S when given) w.r.t. word i's embedding; ≥ 0, larger = more important (unlike σ)."
+)
 AGGREGATION = "Frobenius norm over all the word's pieces and K dims: sqrt(Σ_pieces ‖J_t‖²_F)"
 
 
@@ -60,8 +63,9 @@ def gradient_saliency(
     """
     if mode not in ("auto", "exact", "hutchinson"):
         raise ValueError(f"mode must be 'auto', 'exact' or 'hutchinson', got {mode!r}.")
-    probes, exact_max, max_rows = (check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max),
-                                                                         ("max_rows", max_rows)))
+    probes, exact_max, max_rows = (
+        check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max), ("max_rows", max_rows))
+    )
     random_state = check_random_state(random_state)
     groups: dict[tuple[str, int], list[str]] = {}
     for name in batch.names:
@@ -79,17 +83,28 @@ def gradient_saliency(
                 scores[b, name] = total.clamp_min(0).sqrt()
                 info = {"mode": kind, "probes": count}
                 if kind == "hutchinson":
-                    info["se_squared_norm"] = (per_probe.std(0) / count**0.5 if count > 1
-                                               else torch.full_like(total, float("nan")))
+                    info["se_squared_norm"] = (
+                        per_probe.std(0) / count**0.5 if count > 1 else torch.full_like(total, float("nan"))
+                    )
                 extra[b, name] = info
-    used = {name: f"{kind} ({count} {'basis vectors' if kind == 'exact' else 'Gaussian probes'})"
-            for (kind, count), names in groups.items() for name in names}
-    settings = {"mode": mode, "probes": probes, "exact_max": exact_max, "random_state": random_state,
-                "estimator_by_layer": used}
+    used = {
+        name: f"{kind} ({count} {'basis vectors' if kind == 'exact' else 'Gaussian probes'})"
+        for (kind, count), names in groups.items()
+        for name in names
+    }
+    settings = {
+        "mode": mode,
+        "probes": probes,
+        "exact_max": exact_max,
+        "random_state": random_state,
+        "estimator_by_layer": used,
+    }
     return Scores(scores, settings, extra)
 
 
-def _probe_block(batch: Batch, name: str, b: int, kind: str, start: int, stop: int, shape: tuple[int, ...], random_state: int) -> Tensor:
+def _probe_block(
+    batch: Batch, name: str, b: int, kind: str, start: int, stop: int, shape: tuple[int, ...], random_state: int
+) -> Tensor:
     """[stop - start, *shape] directions v for sentence b (zero on padding)."""
     n = batch.lengths[b]
     real = (n, shape[-1]) if batch.model.is_token_level(name) else (shape[-1],)
@@ -111,7 +126,9 @@ def _probe_block(batch: Batch, name: str, b: int, kind: str, start: int, stop: i
     return out.to(batch.embed.device)
 
 
-def _squared_norms(batch: Batch, names: list[str], kind: str, count: int, max_rows: int, random_state: int) -> dict[str, list[Tensor]]:
+def _squared_norms(
+    batch: Batch, names: list[str], kind: str, count: int, max_rows: int, random_state: int
+) -> dict[str, list[Tensor]]:
     """name -> per sentence [count, n_tokens] ‖(v^T J)_t‖² for each direction v and token t."""
     B, T, _ = batch.embed.shape
     chunk = max(1, max_rows // B)
@@ -123,7 +140,9 @@ def _squared_norms(batch: Batch, names: list[str], kind: str, count: int, max_ro
         states = batch.model.states(x, batch.mask[rows], names)
         for j, name in enumerate(names):
             s = batch.scaled(name, states[name], rows)
-            v = torch.cat([_probe_block(batch, name, b, kind, start, stop, tuple(s.shape[1:]), random_state) for b in range(B)])
+            v = torch.cat(
+                [_probe_block(batch, name, b, kind, start, stop, tuple(s.shape[1:]), random_state) for b in range(B)]
+            )
             (grad,) = torch.autograd.grad((s * v).sum(), x, retain_graph=j < len(names) - 1)
             squared = (grad.detach() ** 2).sum(-1).reshape(B, stop - start, T)
             for b in range(B):

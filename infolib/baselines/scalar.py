@@ -11,6 +11,7 @@ Two documented choices (ŝ = s / σ_S, padded tokens excluded, M = number of rea
                    the estimator's reconstruction error, with b in place of the noise). f(b) = 0, so by
                    completeness the IG scores sum to f(x): the whole change, split over words.
 """
+
 from __future__ import annotations
 
 import torch

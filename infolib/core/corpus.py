@@ -6,6 +6,7 @@ Sentences are explained in batches (of similar length, so little padding) and ev
 computed. Because each pair's noise depends only on (random_state, sentence, hidden state, level),
 never on which sentences share its batch, the resumed results equal an uninterrupted run.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ def load_dataset(dataset: str | Split | Sequence[str], limit: int | None = None,
 
         task, _, split = dataset.partition("-")
         if task != "sst2" or not split:
-            raise ValueError(f"unknown dataset '{dataset}': use 'sst2-dev', 'sst2-train', 'sst2-test', or pass a list of sentences.")
+            raise ValueError(
+                f"unknown dataset '{dataset}': use 'sst2-dev', 'sst2-train', 'sst2-test', or pass a list of sentences."
+            )
         sentences = load_sst2(split, data_dir=data_dir).sentences
     elif isinstance(dataset, Split):
         sentences = dataset.sentences
@@ -88,8 +91,9 @@ def explain_corpus(
     try:
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            part = explain(model, [sentences[i] for i in batch], names, cache=store, progress=False, settings=settings,
-                           **kwargs)
+            part = explain(
+                model, [sentences[i] for i in batch], names, cache=store, progress=False, settings=settings, **kwargs
+            )
             parts.append((batch, part))
             if bar:
                 cached = sum(d.get("cached", False) for d in part.diagnostics.values())

@@ -1,5 +1,6 @@
 """Data sets, read from the data search path (see paths.py): SST-2, CoLA, the SST phrase trees,
 and a seeded synthetic sequence-reversal task."""
+
 from __future__ import annotations
 
 import csv
@@ -75,7 +76,9 @@ def load_cola(split: str = "dev", data_dir=None) -> Split:
     with open(path, encoding="utf-8", newline="") as f:
         for number, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
             if len(row) != 4 or row[1] not in ("0", "1"):
-                raise ValueError(f"{path}:{number}: expected 4 tab-separated columns (source, 0/1, mark, sentence), got {row!r}.")
+                raise ValueError(
+                    f"{path}:{number}: expected 4 tab-separated columns (source, 0/1, mark, sentence), got {row!r}."
+                )
             sentences.append(" ".join(row[3].split()))
             labels.append(int(row[1]))
     return Split(f"cola-{split}", sentences, labels)

@@ -32,6 +32,7 @@ previous rule (no improvement of the windowed objective) took 14, for the same o
 Pairs never interact: each has its own σ, its own seeded noise stream and its own stopping time, so
 a batch gives the same answer as separate runs with the same seeds.
 """
+
 from __future__ import annotations
 
 import math
@@ -140,11 +141,16 @@ def resolve_settings(settings: Settings | None = None, **kwargs) -> Settings:
     unknown = sorted(set(kwargs) - {f.name for f in fields(Settings)})
     if unknown:
         raise TypeError(f"unknown estimator setting(s) {', '.join(unknown)}: see infolib.Settings for the names.")
-    conflicts = [f"{name}={value!r} (settings has {getattr(settings, name)!r})"
-                 for name, value in kwargs.items() if getattr(settings, name) != value]
+    conflicts = [
+        f"{name}={value!r} (settings has {getattr(settings, name)!r})"
+        for name, value in kwargs.items()
+        if getattr(settings, name) != value
+    ]
     if conflicts:
-        raise ValueError(f"settings and keyword settings disagree: {'; '.join(conflicts)}. "
-                         f"Give each setting once, in settings=Settings(...) or as a keyword.")
+        raise ValueError(
+            f"settings and keyword settings disagree: {'; '.join(conflicts)}. "
+            f"Give each setting once, in settings=Settings(...) or as a keyword."
+        )
     return settings
 
 
@@ -222,7 +228,15 @@ class _Packed:
         return (per_token * mask).sum(1) / mask.sum(1)
 
 
-def _noise(generators: Sequence[torch.Generator], pairs: Sequence[int], samples: Sequence[int], lengths: Tensor, T: int, K: int, like: Tensor) -> Tensor:
+def _noise(
+    generators: Sequence[torch.Generator],
+    pairs: Sequence[int],
+    samples: Sequence[int],
+    lengths: Tensor,
+    T: int,
+    K: int,
+    like: Tensor,
+) -> Tensor:
     """[sum(samples), T, K] standard normal noise, each pair's rows from its own stream.
 
     Drawn at each pair's own length, then padded, so a pair's noise does not depend on which
@@ -237,7 +251,16 @@ def _noise(generators: Sequence[torch.Generator], pairs: Sequence[int], samples:
     return out.to(like.device)
 
 
-def reconstruction(problem: Problem, packed: _Packed, log_sigma: Tensor, pairs: Tensor, samples: Tensor, noise: Tensor, chunk_rows: int, grad: bool) -> Tensor:
+def reconstruction(
+    problem: Problem,
+    packed: _Packed,
+    log_sigma: Tensor,
+    pairs: Tensor,
+    samples: Tensor,
+    noise: Tensor,
+    chunk_rows: int,
+    grad: bool,
+) -> Tensor:
     """[len(pairs)] R(σ), each pair's mean over its `samples` rows of `noise` [sum(samples), T, K].
 
     With grad=True, back-propagates chunk by chunk into log_sigma.grad (so memory stays bounded).
@@ -269,8 +292,13 @@ def _rows_per_chunk(problem: Problem, tokens: int, budget_mb: float) -> int:
     return max(int(budget_mb * 2**20 // max(problem.row_bytes(tokens), 1.0)), 1)
 
 
-def optimise(problem: Problem, settings: Settings, scale: float, progress: Callable[[int, int], None] | None = None,
-             callback: Callable[[int], None] | None = None) -> list[PairFit]:
+def optimise(
+    problem: Problem,
+    settings: Settings,
+    scale: float,
+    progress: Callable[[int, int], None] | None = None,
+    callback: Callable[[int], None] | None = None,
+) -> list[PairFit]:
     """Fit σ for every pair of `problem` at once (see the module doc for the method).
 
     Args:
@@ -283,7 +311,9 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
     P, T, K = packed.x.shape
     device = packed.x.device
     log_scale = math.log(scale)
-    log_sigma = torch.full(packed.unit_mask.shape, log_scale + math.log(settings.init), dtype=packed.x.dtype, device=device)
+    log_sigma = torch.full(
+        packed.unit_mask.shape, log_scale + math.log(settings.init), dtype=packed.x.dtype, device=device
+    )
     samples = torch.tensor([settings.samples_for(e) for e in problem.elements], device=device)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in problem.seeds]
     chunk_rows = _rows_per_chunk(problem, T, settings.memory_budget_mb)
@@ -299,7 +329,9 @@ def optimise(problem: Problem, settings: Settings, scale: float, progress: Calla
         g, r = leaf.grad[pairs], packed.r[pairs]
         loss = R - settings.rate * packed.entropy_term(log_sigma[pairs], log_scale, pairs)
         # u = log(g/r): 0 at the optimum; g ≤ 0 (word unused) reads as "far too small, grow".
-        u = (torch.log(torch.maximum(g, r * 1e-8).clamp_min(1e-30)) - torch.log(r.clamp_min(1e-30))) * packed.unit_mask[pairs]
+        u = (torch.log(torch.maximum(g, r * 1e-8).clamp_min(1e-30)) - torch.log(r.clamp_min(1e-30))) * packed.unit_mask[
+            pairs
+        ]
         # Where the damped step would move each unit; the window's mean of these is the answer.
         target = (log_sigma[pairs] - settings.damping * 0.5 * u).clamp(max=log_scale)
         # A unit pinned at scale that still wants to grow is done: treat it as at its optimum.
@@ -347,7 +379,15 @@ def _stopped(drifts: list[Tensor], unit_mask: Tensor, settings: Settings) -> boo
     return bool(mean_sq.sqrt() <= settings.z * se_sq.sqrt() + settings.tol)
 
 
-def objective(problem: Problem, sigma: Sequence[Tensor], scale: float, rate: float, samples: int = 256, seed: int = 12345, memory_budget_mb: float = 2048.0) -> Tensor:
+def objective(
+    problem: Problem,
+    sigma: Sequence[Tensor],
+    scale: float,
+    rate: float,
+    samples: int = 256,
+    seed: int = 12345,
+    memory_budget_mb: float = 2048.0,
+) -> Tensor:
     """[pairs] L(σ) estimated with `samples` fresh noise draws per pair (for comparing solutions)."""
     packed = _Packed(problem, rate)
     P, T, K = packed.x.shape

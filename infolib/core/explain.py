@@ -1,4 +1,5 @@
 """The two entry points: `explain_phi` for any differentiable Φ on tensors, `explain` for models."""
+
 from __future__ import annotations
 
 import math
@@ -59,11 +60,15 @@ def explain_phi(
     random_state = config.random_state
     with torch.no_grad():
         s = _call_phi(phi, x)
-    sigma_s = _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else torch.as_tensor(sigma_s, dtype=s.dtype)
+    sigma_s = (
+        _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else torch.as_tensor(sigma_s, dtype=s.dtype)
+    )
     try:
         inv_var = torch.broadcast_to(1.0 / sigma_s**2, s.shape)
     except RuntimeError as error:
-        raise ValueError(f"sigma_s of shape {tuple(sigma_s.shape)} does not broadcast to phi(x)'s shape {tuple(s.shape)}.") from error
+        raise ValueError(
+            f"sigma_s of shape {tuple(sigma_s.shape)} does not broadcast to phi(x)'s shape {tuple(s.shape)}."
+        ) from error
     if (sigma_s <= 0).any() or not torch.isfinite(inv_var).all():
         raise ValueError("sigma_s must be positive and finite (it divides the reconstruction error).")
 
@@ -73,7 +78,9 @@ def explain_phi(
 
     problem = Problem([x], [torch.arange(len(x))], [pair_seed(random_state, "phi")], error, [s.numel()])
     fit = optimise(problem, config, scale)[0]
-    return PhiExplanation(fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged)
+    return PhiExplanation(
+        fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged
+    )
 
 
 def _call_phi(phi, x: Tensor) -> Tensor:
@@ -90,7 +97,9 @@ def _call_phi(phi, x: Tensor) -> Tensor:
 def _phi_spread(phi, x: Tensor, s: Tensor, scale: float, seed: int, draws: int = 64) -> Tensor:
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        outs = torch.stack([_call_phi(phi, x + scale * torch.randn(x.shape, generator=generator, dtype=x.dtype)) for _ in range(draws)])
+        outs = torch.stack(
+            [_call_phi(phi, x + scale * torch.randn(x.shape, generator=generator, dtype=x.dtype)) for _ in range(draws)]
+        )
     std = outs.std(0)
     # Elements Φ never varies add no error; an infinite spread makes that exact.
     return torch.where(std > 1e-12 * std.max().clamp_min(1e-30), std, torch.full_like(std, math.inf))
@@ -163,13 +172,25 @@ def explain(
                 if bar:
                     bar.close()
             for pair, fit in zip(todo, fits):
-                fitted[pair] = {"sigma": fit.sigma.tolist(), "loss_curve": fit.loss_curve, "steps": fit.steps, "converged": fit.converged}
+                fitted[pair] = {
+                    "sigma": fit.sigma.tolist(),
+                    "loss_curve": fit.loss_curve,
+                    "steps": fit.steps,
+                    "converged": fit.converged,
+                }
                 if store is not None:
                     store.put(keys[pair], fitted[pair])
         results = {pair: found.get(pair) or fitted[pair] for pair in pairs}
-    runlog.record(kind="explain", model=model.name, seconds=time.perf_counter() - started, pairs=len(pairs),
-                  cached=len(pairs) - len(todo), max_steps=config.max_steps,
-                  steps=[fitted[pair]["steps"] for pair in todo], at_max_steps=sum(not fitted[pair]["converged"] for pair in todo))
+    runlog.record(
+        kind="explain",
+        model=model.name,
+        seconds=time.perf_counter() - started,
+        pairs=len(pairs),
+        cached=len(pairs) - len(todo),
+        max_steps=config.max_steps,
+        steps=[fitted[pair]["steps"] for pair in todo],
+        at_max_steps=sum(not fitted[pair]["converged"] for pair in todo),
+    )
     return Explanation(
         sentences=sentences,
         layers=names,
@@ -177,8 +198,10 @@ def explain(
         tokens=batch.encoding.tokens,
         word_of_token=batch.word_of_token(),
         sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
-        diagnostics={pair: {k: r[k] for k in ("loss_curve", "steps", "converged")} | {"cached": pair not in fitted}
-                     for pair, r in results.items()},
+        diagnostics={
+            pair: {k: r[k] for k in ("loss_curve", "steps", "converged")} | {"cached": pair not in fitted}
+            for pair, r in results.items()
+        },
         scale=scale,
         K=int(batch.embed.shape[-1]),
         settings={**asdict(config), "scale": scale},
@@ -193,8 +216,14 @@ def effective_scale(model: HookedModel, config: Settings) -> float:
     return float(config.scale if config.scale is not None else model.default_scale())
 
 
-def pair_keys(model: HookedModel, sentences: Sequence[str], names: Sequence[str], level: str, config: Settings,
-              sigma_s: Mapping[str, Tensor]) -> dict[tuple[int, str], str]:
+def pair_keys(
+    model: HookedModel,
+    sentences: Sequence[str],
+    names: Sequence[str],
+    level: str,
+    config: Settings,
+    sigma_s: Mapping[str, Tensor],
+) -> dict[tuple[int, str], str]:
     """The result-cache key of every (sentence index, hidden state) pair, as `explain` reads and writes them.
 
     `sentences` must already be checked and fitted to the model's length (what `explain` explains).
@@ -202,9 +231,19 @@ def pair_keys(model: HookedModel, sentences: Sequence[str], names: Sequence[str]
     key_settings = {**asdict(config), "scale": effective_scale(model, config)}
     spread_ids = {name: tensor_digest(torch.as_tensor(sigma_s[name])) for name in names}
     fingerprint = model.fingerprint()
-    return {(i, name): ResultCache.key(fingerprint=fingerprint, hidden_state=name, sentence=sentence, level=level,
-                                       settings=key_settings, sigma_s=spread_ids[name], version=__version__)
-            for i, sentence in enumerate(sentences) for name in names}
+    return {
+        (i, name): ResultCache.key(
+            fingerprint=fingerprint,
+            hidden_state=name,
+            sentence=sentence,
+            level=level,
+            settings=key_settings,
+            sigma_s=spread_ids[name],
+            version=__version__,
+        )
+        for i, sentence in enumerate(sentences)
+        for name in names
+    }
 
 
 def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int) -> Problem:

@@ -11,6 +11,7 @@ Every model infolib explains is wrapped in a `HookedModel`, which names
 so one estimator serves BERT, a Transformer, an LSTM and a CNN without hand-written closures.
 Noise goes into `embed`; any of the other names can be the hidden state s that is explained.
 """
+
 from __future__ import annotations
 
 import abc
@@ -177,11 +178,17 @@ class HookedModel(abc.ABC):
             state = out.get(name)
             token_level = self.is_token_level(name)
             expected = f"[{len(rows)}, {embed.shape[1]}, D]" if token_level else f"[{len(rows)}, D]"
-            if (not isinstance(state, Tensor) or state.shape[0] != len(rows) or state.ndim != (3 if token_level else 2)
-                    or (token_level and state.shape[1] != embed.shape[1])):
+            if (
+                not isinstance(state, Tensor)
+                or state.shape[0] != len(rows)
+                or state.ndim != (3 if token_level else 2)
+                or (token_level and state.shape[1] != embed.shape[1])
+            ):
                 got = tuple(state.shape) if isinstance(state, Tensor) else type(state).__name__
-                raise ValueError(f"{self.name} returned {got} for hidden state '{name}'; expected {expected} "
-                                 f"(rows × tokens × D for layer states, rows × D for vectors). Check its _forward.")
+                raise ValueError(
+                    f"{self.name} returned {got} for hidden state '{name}'; expected {expected} "
+                    f"(rows × tokens × D for layer states, rows × D for vectors). Check its _forward."
+                )
         return out
 
     def fingerprint(self) -> str:

@@ -6,6 +6,7 @@ explained units (words or tokens), each pair's own seed, and the normalised chan
 state, mean over its real elements of ((s − s_clean) / σ_S)², which is the estimator's
 reconstruction error and the quantity occlusion and the 'change' baselines measure.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,7 +62,9 @@ def check_sentences(sentences) -> list[str]:
             raise TypeError(f"sentence {i} is a {type(sentence).__name__}, not a string.")
         words = _strip_control(sentence).split()
         if not words:
-            raise ValueError(f"sentence {i} is empty or only whitespace/control characters: there is no word to explain.")
+            raise ValueError(
+                f"sentence {i} is empty or only whitespace/control characters: there is no word to explain."
+            )
         out.append(" ".join(words))
     return out
 
@@ -80,7 +83,9 @@ def fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list
         while len(model.encode([" ".join(words)]).tokens[0]) > model.max_tokens:
             words = words[: max(1, len(words) - max(1, (n - model.max_tokens) // 2))]
             n = len(model.encode([" ".join(words)]).tokens[0])
-        warnings.warn(f"sentence {i} truncated to its first {len(words)} words ({model.max_tokens} tokens).", stacklevel=3)
+        warnings.warn(
+            f"sentence {i} truncated to its first {len(words)} words ({model.max_tokens} tokens).", stacklevel=3
+        )
         sentences[i] = " ".join(words)
     return sentences
 
@@ -111,14 +116,18 @@ def check_sigma_s(sigma_s, dims: Mapping[str, int], like: Tensor) -> dict[str, T
         try:
             spread = torch.as_tensor(sigma_s[name], dtype=like.dtype, device=like.device)
         except (TypeError, ValueError, RuntimeError) as error:
-            raise TypeError(f"sigma_s['{name}'] must be a [{D}] tensor of spreads, "
-                            f"got {type(sigma_s[name]).__name__}.") from error
+            raise TypeError(
+                f"sigma_s['{name}'] must be a [{D}] tensor of spreads, got {type(sigma_s[name]).__name__}."
+            ) from error
         if spread.shape != (D,):
-            raise ValueError(f"sigma_s['{name}'] must have shape [{D}] (one spread per dimension of the state), "
-                             f"got {tuple(spread.shape)}.")
+            raise ValueError(
+                f"sigma_s['{name}'] must have shape [{D}] (one spread per dimension of the state), "
+                f"got {tuple(spread.shape)}."
+            )
         if torch.isnan(spread).any() or (spread <= 0).any():
-            raise ValueError(f"sigma_s['{name}'] must be positive and free of NaN "
-                             f"(inf marks a dimension that never varies).")
+            raise ValueError(
+                f"sigma_s['{name}'] must be positive and free of NaN (inf marks a dimension that never varies)."
+            )
         out[name] = spread
     return out
 
@@ -231,8 +240,9 @@ def check_inputs(model, sentences, layers, level: str, truncate: bool) -> tuple[
     return model, sentences, model.resolve_layers(layers)
 
 
-def encode_batch(model: HookedModel, sentences: list[str], names: list[str], level: str,
-                 sigma_s: Mapping[str, Tensor] | None) -> Batch:
+def encode_batch(
+    model: HookedModel, sentences: list[str], names: list[str], level: str, sigma_s: Mapping[str, Tensor] | None
+) -> Batch:
     """Encode checked sentences and run the clean pass (call inside `frozen(model.module)`).
 
     Args:
@@ -248,8 +258,9 @@ def encode_batch(model: HookedModel, sentences: list[str], names: list[str], lev
         clean = model.states(embed, mask, names)
     for name, state in clean.items():
         if not torch.isfinite(state).all():
-            raise FloatingPointError(f"{model.name} returned NaN or inf for '{name}' on the clean input; "
-                                     f"nothing to explain.")
+            raise FloatingPointError(
+                f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain."
+            )
     dims = {name: clean[name].shape[-1] for name in names}
     if sigma_s is None:
         spreads = {name: torch.ones(D, dtype=embed.dtype, device=embed.device) for name, D in dims.items()}
@@ -279,9 +290,17 @@ def prepare(model, sentences, layers, level: str, sigma_s: Mapping[str, Tensor] 
 
 
 def _warn_unknown(encoding: Encoding) -> None:
-    unknown = sorted({encoding.words[b][u]
-                      for b, (tokens, units) in enumerate(zip(encoding.tokens, encoding.word_of_token))
-                      for t, u in zip(tokens, units) if t == "[UNK]"})
+    unknown = sorted(
+        {
+            encoding.words[b][u]
+            for b, (tokens, units) in enumerate(zip(encoding.tokens, encoding.word_of_token))
+            for t, u in zip(tokens, units)
+            if t == "[UNK]"
+        }
+    )
     if unknown:
-        warnings.warn(f"the tokenizer does not know {', '.join(unknown)} ([UNK]): those words are explained "
-                      f"through the [UNK] embedding, not their own.", stacklevel=4)
+        warnings.warn(
+            f"the tokenizer does not know {', '.join(unknown)} ([UNK]): those words are explained "
+            f"through the [UNK] embedding, not their own.",
+            stacklevel=4,
+        )

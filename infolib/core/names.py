@@ -12,6 +12,7 @@ models alike (the shapes are those of `HookedModel._forward`):
 
 `sort_key` orders names shallow to deep in that order (layers and steps by their index).
 """
+
 from __future__ import annotations
 
 import re
@@ -95,5 +96,17 @@ def sort_key(name) -> tuple:
     return (0, KINDS.index(parsed.kind), -1 if parsed.index is None else parsed.index)
 
 
-__all__ = ["HiddenStateName", "KINDS", "LAYER_NAME", "STEP_NAME", "is_layer", "is_step", "is_token_level",
-           "layer_index", "layer_name", "parse", "sort_key", "step_index"]
+__all__ = [
+    "HiddenStateName",
+    "KINDS",
+    "LAYER_NAME",
+    "STEP_NAME",
+    "is_layer",
+    "is_step",
+    "is_token_level",
+    "layer_index",
+    "layer_name",
+    "parse",
+    "sort_key",
+    "step_index",
+]

@@ -1,4 +1,5 @@
 """Where infolib finds its data sets and keeps its cache."""
+
 from __future__ import annotations
 
 import os

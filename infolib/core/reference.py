@@ -9,6 +9,7 @@ This exists for benchmarks and for comparison with published numbers. It is slow
 minutes per (sentence, layer) for MiniLM on 2 cores) and does not always converge in its 5000
 steps (METHOD.md §4); use `infolib.core.explain` for real work.
 """
+
 from __future__ import annotations
 
 import time

@@ -19,6 +19,7 @@ Two kinds add their numbers:
 retained information −log(σ/scale) ≥ 0 for an Explanation, the score for an Attribution.
 `PhiExplanation` is the answer of `explain_phi` for one Φ on a tensor (no sentences).
 """
+
 from __future__ import annotations
 
 import math
@@ -71,8 +72,12 @@ class _Stored:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the result to one file (atomically: a crash leaves the old file or none). Returns the path."""
         path = Path(path)
-        data = {"format": FORMAT, "type": type(self).__name__, "version": __version__,
-                "fields": {f.name: _plain(getattr(self, f.name)) for f in fields(self)}}
+        data = {
+            "format": FORMAT,
+            "type": type(self).__name__,
+            "version": __version__,
+            "fields": {f.name: _plain(getattr(self, f.name)) for f in fields(self)},
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
@@ -97,8 +102,9 @@ class _Stored:
             raise ValueError(f"{path} is not a result saved by infolib (`result.save(path)` writes one).")
         kind = _Stored._types[data["type"]]
         if not issubclass(kind, cls):
-            raise TypeError(f"{path} holds an infolib {kind.__name__}, not {cls.__name__}: "
-                            f"load it with {kind.__name__}.load.")
+            raise TypeError(
+                f"{path} holds an infolib {kind.__name__}, not {cls.__name__}: load it with {kind.__name__}.load."
+            )
         return kind(**data["fields"])
 
 
@@ -160,11 +166,19 @@ class WordScores(_Stored):
             for layer in self.layers:
                 own = self._columns(i, layer, pieces)
                 for w, word in enumerate(self.words[i]):
-                    rows.append({
-                        "method": self.method, "model": self.model, "sentence_id": i, "sentence": sentence,
-                        "layer": layer, "word_id": w, "word": word, "pieces": pieces[w],
-                        **{column: values[w] for column, values in own.items()},
-                    })
+                    rows.append(
+                        {
+                            "method": self.method,
+                            "model": self.model,
+                            "sentence_id": i,
+                            "sentence": sentence,
+                            "layer": layer,
+                            "word_id": w,
+                            "word": word,
+                            "pieces": pieces[w],
+                            **{column: values[w] for column, values in own.items()},
+                        }
+                    )
         return pd.DataFrame(rows)
 
     @classmethod
@@ -182,12 +196,15 @@ class WordScores(_Stored):
         first = parts[0]
         for part in parts:
             if not isinstance(part, cls) or type(part) is not type(first):
-                raise TypeError(f"concat joins results of one kind, "
-                                f"got {type(first).__name__} and {type(part).__name__}.")
+                raise TypeError(
+                    f"concat joins results of one kind, got {type(first).__name__} and {type(part).__name__}."
+                )
             for name in first._shared:
                 if getattr(part, name) != getattr(first, name):
-                    raise ValueError(f"cannot concatenate results with different {name}: "
-                                     f"{getattr(first, name)!r} and {getattr(part, name)!r}.")
+                    raise ValueError(
+                        f"cannot concatenate results with different {name}: "
+                        f"{getattr(first, name)!r} and {getattr(part, name)!r}."
+                    )
         n = sum(len(part.sentences) for part in parts)
         order = list(range(n)) if positions is None else [int(p) for p in positions]
         if sorted(order) != list(range(n)):
@@ -205,8 +222,11 @@ class WordScores(_Stored):
                     for layer in part.layers:
                         if (local, layer) in source:
                             values[i, layer] = source[local, layer]
-        rest = {f.name: getattr(first, f.name) for f in fields(first)
-                if f.name not in per_sentence and f.name not in per_pair}
+        rest = {
+            f.name: getattr(first, f.name)
+            for f in fields(first)
+            if f.name not in per_sentence and f.name not in per_pair
+        }
         return type(first)(**rest, **per_sentence, **per_pair)
 
     def _repr_name(self) -> str:
@@ -216,8 +236,10 @@ class WordScores(_Stored):
         return ""
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} {self._repr_name()}: {len(self.sentences)} sentence(s) × {len(self.layers)} "
-                f"hidden state(s), {self.level} level{self._repr_detail()}>")
+        return (
+            f"<{type(self).__name__} {self._repr_name()}: {len(self.sentences)} sentence(s) × {len(self.layers)} "
+            f"hidden state(s), {self.level} level{self._repr_detail()}>"
+        )
 
 
 @dataclass(kw_only=True, repr=False)
@@ -272,9 +294,12 @@ class Explanation(WordScores):
         diag = self.diagnostics[sentence, layer]
         values = sigma.tolist()
         return {
-            "sigma": values, "log_sigma_ratio": [math.log(s / self.scale) for s in values],
-            "entropy_nats": entropy, "entropy_bits": [h / NATS_PER_BIT for h in entropy],
-            "steps": [diag["steps"]] * len(values), "converged": [diag["converged"]] * len(values),
+            "sigma": values,
+            "log_sigma_ratio": [math.log(s / self.scale) for s in values],
+            "entropy_nats": entropy,
+            "entropy_bits": [h / NATS_PER_BIT for h in entropy],
+            "steps": [diag["steps"]] * len(values),
+            "converged": [diag["converged"]] * len(values),
         }
 
     def _repr_detail(self) -> str:
@@ -351,5 +376,7 @@ class PhiExplanation(_Stored):
         return np.negative(np.log(self.sigma.numpy() / self.scale))[None] + 0.0
 
     def __repr__(self) -> str:
-        return (f"<PhiExplanation: {len(self.sigma)} word(s), {self.steps} step(s), "
-                f"{'converged' if self.converged else 'not converged'}>")
+        return (
+            f"<PhiExplanation: {len(self.sigma)} word(s), {self.steps} step(s), "
+            f"{'converged' if self.converged else 'not converged'}>"
+        )

@@ -5,6 +5,7 @@ line to it. `make reproduce` points it at one file per notebook (the kernel inhe
 and summarises each with `summary`, so REPORT.md states the work each notebook measured, not a
 wall time alone (a busy machine changes the time, never the work).
 """
+
 from __future__ import annotations
 
 import json

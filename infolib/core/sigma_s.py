@@ -1,5 +1,6 @@
 """σ_S: the per-dimension spread of a hidden state over a corpus, which makes the estimator's
 loss invariant to the scale of Φ and comparable across layers (METHOD.md §1)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -68,7 +69,9 @@ def corpus_id(corpus: Sequence[str]) -> str:
     return f"{len(corpus)}-{digest[:12]}"
 
 
-def sigma_s(model: HookedModel, names: Sequence[str], corpus: Sequence[str] | None = None, *, use_cache: bool = True) -> dict[str, Tensor]:
+def sigma_s(
+    model: HookedModel, names: Sequence[str], corpus: Sequence[str] | None = None, *, use_cache: bool = True
+) -> dict[str, Tensor]:
     """σ_S for each hidden state, from the disk cache when the same model and corpus made it.
 
     The cache key is the model's weight fingerprint, the hidden-state name and the corpus hash,

@@ -8,6 +8,7 @@ detected, deleted and recomputed. Writes go to a temporary file in the same fold
 into place with an atomic rename, so a crash mid-write leaves the old entry or none, and two
 processes writing the same entry each write a complete file (identical content: last one wins).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,12 +59,21 @@ class ResultCache:
         self.corrupted = 0  # entries found damaged and dropped, for diagnostics
 
     @staticmethod
-    def key(*, fingerprint: str, hidden_state: str, sentence: str, level: str, settings: dict, sigma_s: str, version: str) -> str:
+    def key(
+        *, fingerprint: str, hidden_state: str, sentence: str, level: str, settings: dict, sigma_s: str, version: str
+    ) -> str:
         """The entry's name: a hash of everything that changes the answer."""
-        return _digest({
-            "fingerprint": fingerprint, "hidden_state": hidden_state, "sentence": sentence, "level": level,
-            "settings": settings, "sigma_s": sigma_s, "version": version,
-        })
+        return _digest(
+            {
+                "fingerprint": fingerprint,
+                "hidden_state": hidden_state,
+                "sentence": sentence,
+                "level": level,
+                "settings": settings,
+                "sigma_s": sigma_s,
+                "version": version,
+            }
+        )
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"

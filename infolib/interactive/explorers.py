@@ -9,6 +9,7 @@ recomputes synchronously (the figure notebooks use small settings); `figure` hol
 matplotlib Figure, so the same view can be saved with `viz.export.save_figure`. Methods: 'information'
 (σ; dark = kept) or a baseline name from `infolib.baselines.METHODS` (bright = important).
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -37,9 +38,17 @@ class SentenceExplorer:
         figure: the last matplotlib Figure; renders: how many figures were drawn; error: last error.
     """
 
-    def __init__(self, models: Sequence, sentences: Sequence[str], layers: Sequence[str] | str = ALL,
-                 methods: Sequence[str] = ("information",), settings: Mapping | None = None,
-                 corpus: Sequence[str] | None = None, smoke: bool = False, sentence_limit: int = 50):
+    def __init__(
+        self,
+        models: Sequence,
+        sentences: Sequence[str],
+        layers: Sequence[str] | str = ALL,
+        methods: Sequence[str] = ("information",),
+        settings: Mapping | None = None,
+        corpus: Sequence[str] | None = None,
+        smoke: bool = False,
+        sentence_limit: int = 50,
+    ):
         import ipywidgets as w
 
         if not sentences:
@@ -56,10 +65,16 @@ class SentenceExplorer:
             names.append(name)
         self.layer_names = None if isinstance(layers, str) else list(layers)
         self.model = w.Dropdown(options=names, value=names[0], description="model")
-        self.sentence = w.Dropdown(options=list(sentences)[:sentence_limit], description="sentence",
-                                   layout=w.Layout(width="95%"))
-        self.text = w.Text(value="", placeholder="or type a sentence and press Enter", description="typed",
-                           continuous_update=False, layout=w.Layout(width="95%"))
+        self.sentence = w.Dropdown(
+            options=list(sentences)[:sentence_limit], description="sentence", layout=w.Layout(width="95%")
+        )
+        self.text = w.Text(
+            value="",
+            placeholder="or type a sentence and press Enter",
+            description="typed",
+            continuous_update=False,
+            layout=w.Layout(width="95%"),
+        )
         self.layer = w.Dropdown(options=[ALL] + (self.layer_names or []), value=ALL, description="hidden state")
         self.method = w.Dropdown(options=list(methods), value=methods[0], description="method")
         self.image = w.Image(format="png")
@@ -67,8 +82,9 @@ class SentenceExplorer:
         self.figure = None
         self.renders = 0
         self.error: str | None = None
-        self.box = w.VBox([w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status,
-                           self.image])
+        self.box = w.VBox(
+            [w.HBox([self.model, self.method, self.layer]), self.sentence, self.text, self.status, self.image]
+        )
         for widget in (self.model, self.sentence, self.text, self.layer, self.method):
             widget.observe(self._on_change, names="value")
         self.update()
@@ -145,10 +161,12 @@ class LinearToyExplorer:
         self.weights = list(weights)
         self.K = K
         self.settings = dict(settings or {})
-        self.rate = w.FloatLogSlider(value=0.1, base=10, min=-3, max=1, step=0.25, description="rate",
-                                     continuous_update=False)
-        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-3, max=1, step=0.25, description="scale",
-                                      continuous_update=False)
+        self.rate = w.FloatLogSlider(
+            value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False
+        )
+        self.scale = w.FloatLogSlider(
+            value=1.0, base=10, min=-3, max=1, step=0.25, description="scale", continuous_update=False
+        )
         self.image = w.Image(format="png")
         self.figure = None
         self.renders = 0

@@ -4,6 +4,7 @@
 keys (`key`, everything that changes an answer), `get`, `put` and `len`, which is all `explain(...,
 cache=store)` uses. It forgets its oldest entry when full.
 """
+
 from __future__ import annotations
 
 import threading

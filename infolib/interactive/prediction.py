@@ -1,4 +1,5 @@
 """What a classifier predicts for one sentence, for the what-if tool's titles."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

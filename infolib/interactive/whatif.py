@@ -15,6 +15,7 @@ Reading the numbers: σ is the noise a word tolerates; larger σ = the layer has
 the word. log(σ/scale) is 0 for a forgotten word and more negative for a kept one. A negative
 difference (new − old) means the edited sentence's layer keeps *more* of that word.
 """
+
 from __future__ import annotations
 
 import time
@@ -53,8 +54,9 @@ def check_sentence(text, max_words: int = MAX_WORDS) -> str:
     try:
         (sentence,) = check_sentences(text)
     except ValueError:
-        raise ValueError("The sentence is empty (or only spaces and control characters): type a few words to "
-                         "explain.") from None
+        raise ValueError(
+            "The sentence is empty (or only spaces and control characters): type a few words to explain."
+        ) from None
     words = len(sentence.split())
     if words > max_words:
         raise ValueError(f"The sentence has {words} words; the what-if tool explains at most {max_words}. Shorten it.")
@@ -117,8 +119,14 @@ class WhatIf:
         max_words: longest sentence accepted.
     """
 
-    def __init__(self, models: Sequence[str | HookedModel], settings: Mapping | None = None,
-                 corpus: Sequence[str] | None = None, train: bool = False, max_words: int = MAX_WORDS):
+    def __init__(
+        self,
+        models: Sequence[str | HookedModel],
+        settings: Mapping | None = None,
+        corpus: Sequence[str] | None = None,
+        train: bool = False,
+        max_words: int = MAX_WORDS,
+    ):
         import threading
 
         if isinstance(models, (str, HookedModel)):
@@ -179,9 +187,15 @@ class WhatIf:
                 continue
         return max(depths, default=0)
 
-    def explain_one(self, name: str, sentence: str, layers: tuple[int, int] | str, method: str = INFORMATION,
-                    check: Callable[[], None] | None = None,
-                    on_step: Callable[[int], None] | None = None) -> ModelView:
+    def explain_one(
+        self,
+        name: str,
+        sentence: str,
+        layers: tuple[int, int] | str,
+        method: str = INFORMATION,
+        check: Callable[[], None] | None = None,
+        on_step: Callable[[int], None] | None = None,
+    ) -> ModelView:
         """One model's view of `sentence` on `layers` by `method` ('information' or a baseline name).
 
         `check()` runs before the work and after every optimisation step (it may raise `Cancelled`);
@@ -207,16 +221,23 @@ class WhatIf:
                 on_step(n)
 
         if method == INFORMATION:
-            result = explain(model, sentence, names, sigma_s=spread, progress=False, cache=self.cache, callback=step,
-                             **self.settings)
+            result = explain(
+                model, sentence, names, sigma_s=spread, progress=False, cache=self.cache, callback=step, **self.settings
+            )
         else:
             result = METHODS[method](model, sentence, names, sigma_s=spread)
             step(1)
         return ModelView(name, result, predict(model, sentence))
 
-    def compute(self, sentence: str, models: Sequence[str], layers: tuple[int, int] | str = "all",
-                method: str = INFORMATION, check: Callable[[], None] | None = None,
-                on_step: Callable[[str, int], None] | None = None) -> WhatIfState:
+    def compute(
+        self,
+        sentence: str,
+        models: Sequence[str],
+        layers: tuple[int, int] | str = "all",
+        method: str = INFORMATION,
+        check: Callable[[], None] | None = None,
+        on_step: Callable[[str, int], None] | None = None,
+    ) -> WhatIfState:
         """Every model's view of `sentence` (one or two models); `check()` may raise `Cancelled`.
 
         `on_step(model, n)` reports step n of `model`.
@@ -229,8 +250,9 @@ class WhatIf:
         for name in models:
             report = (lambda n, name=name: on_step(name, n)) if on_step else None
             views.append(self.explain_one(name, sentence, layers, method, check, report))
-        return WhatIfState(sentence, layers if isinstance(layers, tuple) else (0, 0), method, views,
-                           time.perf_counter() - start)
+        return WhatIfState(
+            sentence, layers if isinstance(layers, tuple) else (0, 0), method, views, time.perf_counter() - start
+        )
 
 
 Prober = WhatIf  # its name before the what-if tool was renamed ("probe" means a classifier on hidden states)
@@ -279,8 +301,31 @@ figure_png = to_png  # the figure as PNG bytes
 
 
 __all__ = [
-    "INFORMATION", "LABELS", "MAX_WORDS", "PROBE_SETTINGS", "WHATIF_SETTINGS", "Cancelled", "MemoryCache",
-    "MemoryStore", "ModelView", "Prediction", "ProbeState", "Prober", "WhatIf", "WhatIfState", "WordDiff",
-    "align_words", "check_sentence", "class_labels", "diff_figure", "diffs_between", "figure_png", "information_diff",
-    "layer_names", "predict", "probe_figure", "value_matrix", "whatif_figure",
+    "INFORMATION",
+    "LABELS",
+    "MAX_WORDS",
+    "PROBE_SETTINGS",
+    "WHATIF_SETTINGS",
+    "Cancelled",
+    "MemoryCache",
+    "MemoryStore",
+    "ModelView",
+    "Prediction",
+    "ProbeState",
+    "Prober",
+    "WhatIf",
+    "WhatIfState",
+    "WordDiff",
+    "align_words",
+    "check_sentence",
+    "class_labels",
+    "diff_figure",
+    "diffs_between",
+    "figure_png",
+    "information_diff",
+    "layer_names",
+    "predict",
+    "probe_figure",
+    "value_matrix",
+    "whatif_figure",
 ]

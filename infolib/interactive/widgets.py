@@ -13,6 +13,7 @@ to it. Computations run in a background thread, one at a time; a new edit supers
 one, which stops at its next optimisation step (a generation counter the optimiser checks after
 every step) and whose result is never shown. Errors appear as a message in the widget.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,11 @@ NONE = "(none)"
 
 def _image_output(png: bytes, text: str) -> dict:
     """A notebook display_data output holding a PNG (what an ipywidgets.Output shows)."""
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text},
+    }
 
 
 class Probe:
@@ -57,10 +61,19 @@ class Probe:
         text, model_a, model_b, layers, method, status, progress, figure, difference: the widgets.
     """
 
-    def __init__(self, models: Sequence[str | HookedModel], sentence: str = "", layers: tuple[int, int] | None = None,
-                 methods: Sequence[str] = (INFORMATION, "gradient_saliency", "input_x_gradient"),
-                 settings: Mapping | None = None, corpus: Sequence[str] | None = None, compare: bool = False,
-                 background: bool = True, train: bool = False, max_words: int | None = None):
+    def __init__(
+        self,
+        models: Sequence[str | HookedModel],
+        sentence: str = "",
+        layers: tuple[int, int] | None = None,
+        methods: Sequence[str] = (INFORMATION, "gradient_saliency", "input_x_gradient"),
+        settings: Mapping | None = None,
+        corpus: Sequence[str] | None = None,
+        compare: bool = False,
+        background: bool = True,
+        train: bool = False,
+        max_words: int | None = None,
+    ):
         import ipywidgets as w
 
         kwargs = {} if max_words is None else {"max_words": max_words}
@@ -78,34 +91,44 @@ class Probe:
 
         names = self.whatif.names
         self._adjusting = False  # True while the slider's end follows the models: no recomputation
-        self.text = w.Text(value=sentence, placeholder="type a sentence and press Enter", description="Sentence",
-                           continuous_update=False, layout=w.Layout(width="70%"))
+        self.text = w.Text(
+            value=sentence,
+            placeholder="type a sentence and press Enter",
+            description="Sentence",
+            continuous_update=False,
+            layout=w.Layout(width="70%"),
+        )
         self.model_a = w.Dropdown(options=names, value=names[0], description="Model")
-        self.model_b = w.Dropdown(options=[NONE, *names], value=names[1] if compare and len(names) > 1 else NONE,
-                                  description="beside it")
+        self.model_b = w.Dropdown(
+            options=[NONE, *names], value=names[1] if compare and len(names) > 1 else NONE, description="beside it"
+        )
         depth = self.whatif.depth(self.selected_models())
         lo, hi = layers if layers is not None else (min(1, depth), depth)
-        self.layers = w.IntRangeSlider(value=(lo, hi), min=0, max=depth, step=1, description="Layers",
-                                       continuous_update=False)
+        self.layers = w.IntRangeSlider(
+            value=(lo, hi), min=0, max=depth, step=1, description="Layers", continuous_update=False
+        )
         self.method = w.Dropdown(options=list(methods), value=methods[0], description="Method")
         self.status = w.HTML(value="")
-        self.progress = w.IntProgress(value=0, min=0, max=1, bar_style="info",
-                                      layout=w.Layout(width="30%", visibility="hidden"))
+        self.progress = w.IntProgress(
+            value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="30%", visibility="hidden")
+        )
         self.prediction = w.HTML(value="")
         self.figure = w.Output()
         self.difference = w.Output()
         for control in (self.text, self.model_a, self.model_b, self.layers, self.method):
             control.observe(self._on_change, names="value")
-        self.widget = w.VBox([
-            self.text,
-            w.HBox([self.model_a, self.model_b, self.method]),
-            self.layers,
-            w.HBox([self.progress, self.status]),
-            self.prediction,
-            self.figure,
-            w.HTML("<b>Change after the last edit</b> (blue: the layer keeps more of the word, red: forgets more)"),
-            self.difference,
-        ])
+        self.widget = w.VBox(
+            [
+                self.text,
+                w.HBox([self.model_a, self.model_b, self.method]),
+                self.layers,
+                w.HBox([self.progress, self.status]),
+                self.prediction,
+                self.figure,
+                w.HTML("<b>Change after the last edit</b> (blue: the layer keeps more of the word, red: forgets more)"),
+                self.difference,
+            ]
+        )
         if sentence.strip():
             self.update()
 
@@ -245,8 +268,9 @@ class Probe:
             else:
                 hint = "Edit the sentence to see which words gained or lost information.\n"
                 self.difference.outputs = ({"output_type": "stream", "name": "stdout", "text": hint},)
-            self.prediction.value = " · ".join(f"<b>{escape(v.model)}</b>: {_prediction_html(v.prediction)}"
-                                               for v in state.views)
+            self.prediction.value = " · ".join(
+                f"<b>{escape(v.model)}</b>: {_prediction_html(v.prediction)}" for v in state.views
+            )
             self.progress.layout.visibility = "hidden"
             self.status.value = f"done in {state.seconds:.1f} s"
 

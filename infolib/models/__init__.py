@@ -10,6 +10,7 @@
 
 `BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.models.registry` trains and caches.
 """
+
 from .bert import build_bert
 from .cnn import HookedCNN, build_cnn
 from .lstm import HookedLSTM, build_lstm
@@ -29,5 +30,16 @@ BUILDERS = {
     "mpnet": build_mpnet,
 }
 
-__all__ = ["BUILDERS", "HookedLSTM", "HookedCNN", "ReverseModel", "build_bert", "build_transformer", "build_lstm",
-           "build_cnn", "build_lstm_reverse", "build_transformer_reverse", "build_mpnet"]
+__all__ = [
+    "BUILDERS",
+    "HookedLSTM",
+    "HookedCNN",
+    "ReverseModel",
+    "build_bert",
+    "build_transformer",
+    "build_lstm",
+    "build_cnn",
+    "build_lstm_reverse",
+    "build_transformer_reverse",
+    "build_mpnet",
+]

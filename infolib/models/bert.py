@@ -3,6 +3,7 @@
 Hidden states come from `HFEncoder`: layer.0 (= `embed`: word + position + segment embeddings
 after LayerNorm, where the authors put the noise) … layer.6, pooled, logits.
 """
+
 from __future__ import annotations
 
 from .hf import HFEncoder
@@ -28,7 +29,9 @@ def build_bert(config: dict, name: str = "bert", pretrained: bool = True) -> HFE
             bert_config.classifier_dropout = config["dropout"]
         with seeded(config.get("seed", 0)):  # the new classifier head is part of the recipe
             if pretrained:
-                model = BertForSequenceClassification.from_pretrained(minilm_path(), config=bert_config, local_files_only=True)
+                model = BertForSequenceClassification.from_pretrained(
+                    minilm_path(), config=bert_config, local_files_only=True
+                )
             else:
                 model = BertForSequenceClassification(bert_config)
     finally:

@@ -10,6 +10,7 @@ which makes a sentence's states independent of the other sentences in its batch.
     pooled            max over tokens of the last layer (Kim's max-over-time)    [batch, D]
     logits            linear(pooled)                                             [batch, C]
 """
+
 from __future__ import annotations
 
 import torch
@@ -53,7 +54,9 @@ class HookedCNN(WordPieceModel):
         hidden = torch.cat([F.relu(conv(same_padding(x, conv))) for conv in net.convs], 1).transpose(1, 2) * keep
         states = {"layer.0": embed, "layer.1": hidden}
         if net.conv2 is not None and self.depth(want) >= 2:
-            hidden = F.relu(net.conv2(same_padding(net.dropout(hidden).transpose(1, 2), net.conv2))).transpose(1, 2) * keep
+            hidden = (
+                F.relu(net.conv2(same_padding(net.dropout(hidden).transpose(1, 2), net.conv2))).transpose(1, 2) * keep
+            )
             states["layer.2"] = hidden
         if "pooled" in want or "logits" in want:
             states["pooled"] = masked_max(hidden, attention_mask)
@@ -71,8 +74,14 @@ def build_cnn(config: dict, name: str = "cnn", pretrained: bool = True) -> Hooke
     """
     check_config(config, ["widths", "maps", "num_labels"], "cnn")
     with seeded(config.get("seed", 0)):
-        net = CNNNet(len(minilm_tokenizer()), list(config["widths"]), config["maps"], config.get("maps2", 0),
-                     config["num_labels"], config.get("dropout", 0.0))
+        net = CNNNet(
+            len(minilm_tokenizer()),
+            list(config["widths"]),
+            config["maps"],
+            config.get("maps2", 0),
+            config["num_labels"],
+            config.get("dropout", 0.0),
+        )
     if pretrained:
         with torch.no_grad():
             net.word_embeddings.weight.copy_(minilm_word_embeddings())

@@ -4,6 +4,7 @@ All four classifiers (BERT, Transformer, LSTM, CNN) read the same tokens, so the
 line up word for word: words are split on whitespace, each word's pieces map back to it, and
 [CLS] / [SEP] are units of their own (exactly `HFEncoder.encode`).
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -23,6 +23,7 @@ with a target text) the decoder's last hidden state at target position t (1-base
 A row wanted only at layer l < L stops there: a forward pre-hook on block l + 1 reads its input
 (= hidden_states[l]) and raises.
 """
+
 from __future__ import annotations
 
 import copy
@@ -146,8 +147,9 @@ def _check_every_word(words: Sequence[str], found: set[int], sentence: int, mode
         )
 
 
-def align_words(tokenizer, sentence: str, index: int = 0,
-                model: str = "model") -> tuple[list[int], list[str], list[str], list[int]]:
+def align_words(
+    tokenizer, sentence: str, index: int = 0, model: str = "model"
+) -> tuple[list[int], list[str], list[str], list[int]]:
     """Tokenise one sentence (words joined by single spaces) and map every token to its word.
 
     Words are whitespace-separated; a token belongs to the word its character span overlaps. A bare
@@ -182,7 +184,7 @@ def align_words(tokenizer, sentence: str, index: int = 0,
         word_of.append(covered.pop() if covered else "special" if special else None)
     for t, word in enumerate(word_of):  # a marker with no word character joins the next word (else the previous)
         if word is None:
-            after = [w for w in word_of[t + 1:] if isinstance(w, int)]
+            after = [w for w in word_of[t + 1 :] if isinstance(w, int)]
             before = [w for w in word_of[:t] if isinstance(w, int)]
             word_of[t] = after[0] if after else before[-1] if before else "special"
     _check_every_word(words, {w for w in word_of if isinstance(w, int)}, index, model)
@@ -227,12 +229,20 @@ def _sentence_pooling(folder: Path) -> str | None:
             config = json.loads((folder / entry["path"] / "config.json").read_text())
             if config.get("pooling_mode"):
                 return str(config["pooling_mode"]).removesuffix("_token").removesuffix("_tokens")
-            modes = [key.removeprefix("pooling_mode_") for key, on in config.items()
-                     if key.startswith("pooling_mode_") and on]
+            modes = [
+                key.removeprefix("pooling_mode_")
+                for key, on in config.items()
+                if key.startswith("pooling_mode_") and on
+            ]
             if len(modes) != 1:
                 raise ValueError(f"{folder}: infolib reads one pooling mode, this Pooling module combines {modes}.")
-            return {"mean_tokens": "mean", "cls_token": "cls", "max_tokens": "max",
-                    "mean_sqrt_len_tokens": "mean_sqrt_len", "lasttoken": "lasttoken"}.get(modes[0], modes[0])
+            return {
+                "mean_tokens": "mean",
+                "cls_token": "cls",
+                "max_tokens": "max",
+                "mean_sqrt_len_tokens": "mean_sqrt_len",
+                "lasttoken": "lasttoken",
+            }.get(modes[0], modes[0])
     return None
 
 
@@ -269,8 +279,15 @@ class HFModel(HookedModel):
             were not in the checkpoint, i.e. it would be random).
     """
 
-    def __init__(self, model: nn.Module, tokenizer, name: str = "hf-model", *, pooling: str | None = None,
-                 has_pooler: bool = True):
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer,
+        name: str = "hf-model",
+        *,
+        pooling: str | None = None,
+        has_pooler: bool = True,
+    ):
         forward = inspect.signature(model.forward).parameters
         if "inputs_embeds" not in forward:
             raise TypeError(
@@ -279,8 +296,10 @@ class HFModel(HookedModel):
                 f"wrap yours in your own infolib.HookedModel subclass."
             )
         if not getattr(tokenizer, "is_fast", False) and not hasattr(tokenizer, "backend_tokenizer"):
-            raise TypeError(f"{type(tokenizer).__name__} is not a fast tokenizer: infolib needs its offsets to "
-                            f"find words. Load the model's fast tokenizer (AutoTokenizer.from_pretrained(...)).")
+            raise TypeError(
+                f"{type(tokenizer).__name__} is not a fast tokenizer: infolib needs its offsets to "
+                f"find words. Load the model's fast tokenizer (AutoTokenizer.from_pretrained(...))."
+            )
         if pooling is not None and pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or None, got {pooling!r}.")
         self.module, self.tokenizer, self.name, self.pooling = model, tokenizer, name, pooling
@@ -378,24 +397,31 @@ class HFModel(HookedModel):
         if self.embedding_module is None:
             return {"inputs_embeds": embed, "attention_mask": attention_mask}
         # The embedding module's output is replaced by `embed`; the ids only set the shape.
-        return {"input_ids": torch.zeros(embed.shape[:2], dtype=torch.long, device=embed.device),
-                "attention_mask": attention_mask}
+        return {
+            "input_ids": torch.zeros(embed.shape[:2], dtype=torch.long, device=embed.device),
+            "attention_mask": attention_mask,
+        }
 
     def _run(self, embed: Tensor, attention_mask: Tensor, names: set[str], depth: int) -> dict[str, Tensor]:
         """States `names` of all rows, computing no block past `depth` when it is below L."""
         L = self.num_layers
         handles, out = [], {}
         if self.embedding_module is not None:
+
             def replace(module, args, output):
                 return (embed, *output[1:]) if isinstance(output, tuple) else embed
+
             handles.append(self.embedding_module.register_forward_hook(replace))
         early = depth < L and self.blocks is not None
         try:
             if early:
                 for k in range(depth + 1):
                     if f"layer.{k}" in names or k == depth:
-                        handles.append(self.blocks[k].register_forward_pre_hook(self._reader(k, names, out, k == depth),
-                                                                                with_kwargs=True))
+                        handles.append(
+                            self.blocks[k].register_forward_pre_hook(
+                                self._reader(k, names, out, k == depth), with_kwargs=True
+                            )
+                        )
                 try:
                     self._call(**self._forward_inputs(embed, attention_mask))
                 except _Stop:
@@ -430,6 +456,7 @@ class HFModel(HookedModel):
                 out[f"layer.{k}"] = state
             if last:
                 raise _Stop
+
         return read
 
     def _logits(self, result, last: Tensor, attention_mask: Tensor) -> Tensor:
@@ -478,8 +505,10 @@ class HFModel(HookedModel):
             self.module.train(training)
         states = getattr(result, "hidden_states", None)
         if states is None:
-            raise TypeError(f"{type(self.module).__name__} does not return hidden_states with "
-                            f"output_hidden_states=True; infolib reads its layers from them.")
+            raise TypeError(
+                f"{type(self.module).__name__} does not return hidden_states with "
+                f"output_hidden_states=True; infolib reads its layers from them."
+            )
         return len(states) - 1
 
     def __repr__(self) -> str:
@@ -491,8 +520,11 @@ def _is_causal(config) -> bool:
     from transformers.models.auto import modeling_auto as auto
 
     kind = config.model_type
-    return (not getattr(config, "is_encoder_decoder", False) and kind in auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-            and kind not in auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES) or bool(getattr(config, "is_decoder", False))
+    return (
+        not getattr(config, "is_encoder_decoder", False)
+        and kind in auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+        and kind not in auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    ) or bool(getattr(config, "is_decoder", False))
 
 
 def _sequence_head(model: nn.Module) -> nn.Module | None:
@@ -516,8 +548,9 @@ def _max_tokens(config, tokenizer, embeddings) -> int:
     return int(limit)
 
 
-def position_phi(model: HookedModel, sentence: str, name: str, positions: Sequence[int] | None = None
-                 ) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
+def position_phi(
+    model: HookedModel, sentence: str, name: str, positions: Sequence[int] | None = None
+) -> tuple[Tensor, Callable[[Tensor], Tensor]]:
     """(x, phi) for `explain_phi`: one sentence's clean `embed` and Φ = hidden state `name` at `positions`.
 
     For questions explain's whole-state σ cannot ask, e.g. how much of word j a decoder's states
@@ -536,6 +569,7 @@ def position_phi(model: HookedModel, sentence: str, name: str, positions: Sequen
     def phi(tokens: Tensor) -> Tensor:
         state = model.states(tokens[None], mask, [name])[name][0]
         return state[keep] if model.is_token_level(name) else state
+
     return x, phi
 
 
@@ -556,6 +590,7 @@ def _quiet_transformers():
             hf_logging.set_verbosity(verbosity)
             if bars:
                 hf_logging.enable_progress_bar()
+
     return quiet()
 
 
@@ -573,8 +608,9 @@ def model_class(config):
     return transformers.AutoModel
 
 
-def from_pretrained(source: str | Path, name: str, *, tokenizer=None, local_only: bool = True,
-                    sentence_transformers: bool = True) -> HookedModel:
+def from_pretrained(
+    source: str | Path, name: str, *, tokenizer=None, local_only: bool = True, sentence_transformers: bool = True
+) -> HookedModel:
     """A folder (or hub name) as a HookedModel: HFEncoder for a plain BERT folder, HFModel for every
     other family and for sentence-transformers folders (transformer + Pooling, `pooled` = its pooling;
     `sentence_transformers=False` reads only the transformer, as `load_model("minilm")` always has).
@@ -600,9 +636,11 @@ def from_pretrained(source: str | Path, name: str, *, tokenizer=None, local_only
     missing = info.get("missing_keys", [])
     head = [key for key in missing if key.split(".")[0] in ("classifier", "score")]
     if head:
-        raise ValueError(f"{where}: the classification head's weights ({', '.join(head[:3])}) are not in the "
-                         f"checkpoint; its logits would be random. Load the bare model with AutoModel and pass "
-                         f"it to infolib.load_model(model, tokenizer=...).")
+        raise ValueError(
+            f"{where}: the classification head's weights ({', '.join(head[:3])}) are not in the "
+            f"checkpoint; its logits would be random. Load the bare model with AutoModel and pass "
+            f"it to infolib.load_model(model, tokenizer=...)."
+        )
     if config.model_type == "bert" and pooling is None:
         return HFEncoder(model, tokenizer, name=name)
     has_pooler = not any(".pooler." in f".{key}" or key.startswith("pooler.") for key in missing)

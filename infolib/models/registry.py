@@ -8,6 +8,7 @@ data) and cached in `paths.cache_dir("models", name)` as safetensors weights plu
 out-of-date cache entry is detected and retrained, never silently used. Every trained model has a
 tiny SMOKE variant for tests and notebooks: `load_model("lstm-sst2", smoke=True)` or "lstm-sst2-smoke".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,7 +56,13 @@ class Recipe:
     data: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"arch": self.arch, "task": self.task, "model": self.model, "train": asdict(self.train), "data": self.data}
+        return {
+            "arch": self.arch,
+            "task": self.task,
+            "model": self.model,
+            "train": asdict(self.train),
+            "data": self.data,
+        }
 
 
 CLASSIFIERS = {
@@ -87,7 +94,10 @@ DEEP_CLASSIFIERS = {
 }
 REVERSE_DATA = {"n_train": 20_000, "n_dev": 1_000, "min_len": 3, "max_len": 12, "seed": 0}
 REVERSERS = {
-    "lstm-reverse": ({"K": 32, "hidden": 64, "layers": 2, "decoder_hidden": 64, "max_len": 12}, TrainSettings(epochs=4, batch_size=64, lr=3e-3)),
+    "lstm-reverse": (
+        {"K": 32, "hidden": 64, "layers": 2, "decoder_hidden": 64, "max_len": 12},
+        TrainSettings(epochs=4, batch_size=64, lr=3e-3),
+    ),
     "transformer-reverse": (
         {"d": 64, "heads": 4, "ff": 128, "layers": 2, "decoder_layers": 2, "max_len": 12, "dropout": 0.0},
         TrainSettings(epochs=4, batch_size=64, lr=1e-3),
@@ -98,11 +108,33 @@ REVERSERS = {
 SMOKE_MODEL = {
     "bert": {"num_labels": 2},  # pretrained, so only the training is shortened
     "mpnet": {"num_labels": 2},
-    "transformer": {"layers": 2, "heads": 2, "intermediate": 32, "num_labels": 2, "dropout": 0.0, "freeze_embeddings": True},
-    "lstm": {"hidden": 16, "layers": 2, "num_labels": 2, "dropout": 0.0, "bidirectional": True, "freeze_embeddings": True},
+    "transformer": {
+        "layers": 2,
+        "heads": 2,
+        "intermediate": 32,
+        "num_labels": 2,
+        "dropout": 0.0,
+        "freeze_embeddings": True,
+    },
+    "lstm": {
+        "hidden": 16,
+        "layers": 2,
+        "num_labels": 2,
+        "dropout": 0.0,
+        "bidirectional": True,
+        "freeze_embeddings": True,
+    },
     "cnn": {"widths": [3, 4, 5], "maps": 8, "maps2": 8, "num_labels": 2, "dropout": 0.0, "freeze_embeddings": True},
     "lstm-reverse": {"K": 8, "hidden": 16, "layers": 2, "decoder_hidden": 16, "max_len": 8},
-    "transformer-reverse": {"d": 16, "heads": 2, "ff": 32, "layers": 2, "decoder_layers": 1, "max_len": 8, "dropout": 0.0},
+    "transformer-reverse": {
+        "d": 16,
+        "heads": 2,
+        "ff": 32,
+        "layers": 2,
+        "decoder_layers": 1,
+        "max_len": 8,
+        "dropout": 0.0,
+    },
 }
 SMOKE_TRAIN = TrainSettings(epochs=1, batch_size=16, lr=3e-3, max_train=640, max_steps=40)
 PRETRAINED_ARCHS = ("bert", "mpnet")  # fine-tuned from pretrained weights: SMOKE shortens only the training
@@ -123,7 +155,9 @@ def _recipes() -> dict[str, Recipe]:
     for name, recipe in list(recipes.items()):
         reverse = recipe.task == "reverse"
         recipes[f"{name}-smoke"] = Recipe(
-            recipe.arch, recipe.task, SMOKE_MODEL[recipe.arch],
+            recipe.arch,
+            recipe.task,
+            SMOKE_MODEL[recipe.arch],
             replace(SMOKE_BERT_TRAIN if recipe.arch in PRETRAINED_ARCHS else SMOKE_TRAIN, seed=recipe.train.seed),
             dict(SMOKE_REVERSE_DATA) if reverse else {**recipe.data, "max_eval": 128},
         )
@@ -180,8 +214,16 @@ def load_model(
         device: where the model runs (and so where `explain` computes): 'auto' (a GPU when one is
             present, else the CPU), 'cpu', 'cuda', 'cuda:1', ...
     """
-    model = _load(name, tokenizer=tokenizer, smoke=smoke, retrain=retrain, train=train, progress=progress,
-                  data_dir=data_dir, allow_download=allow_download)
+    model = _load(
+        name,
+        tokenizer=tokenizer,
+        smoke=smoke,
+        retrain=retrain,
+        train=train,
+        progress=progress,
+        data_dir=data_dir,
+        allow_download=allow_download,
+    )
     model.module.to(_device(device))
     return model
 
@@ -223,7 +265,10 @@ def _load(name, *, tokenizer, smoke, retrain, train, progress, data_dir, allow_d
     if key in RECIPES:
         return _trained(key, retrain=retrain, train=train, progress=progress, data_dir=data_dir)
     if smoke:
-        raise ValueError(f"'{key}' has no SMOKE variant; trained models are: {', '.join(n for n in trainable_models() if not n.endswith('-smoke'))}.")
+        raise ValueError(
+            f"'{key}' has no SMOKE variant; trained models are: "
+            f"{', '.join(n for n in trainable_models() if not n.endswith('-smoke'))}."
+        )
     if key in PRETRAINED:
         import importlib
 
@@ -263,8 +308,10 @@ def _wrap_module(model, tokenizer) -> HookedModel:
 
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         except (OSError, ValueError, TypeError) as error:
-            raise ValueError(f"load_model({type(model).__name__}) needs its tokenizer: pass tokenizer=... "
-                             f"(none found at {source!r}).") from error
+            raise ValueError(
+                f"load_model({type(model).__name__}) needs its tokenizer: pass tokenizer=... "
+                f"(none found at {source!r})."
+            ) from error
     name = Path(str(getattr(model, "name_or_path", "") or model.config.model_type)).name or model.config.model_type
     return HFModel(model.eval(), tokenizer, name=name)
 
@@ -296,7 +343,9 @@ def _trained(name: str, *, retrain: bool, train: bool, progress: bool, data_dir)
             return model
         except CacheError as error:
             if not train:
-                raise CacheError(f"{error} Train it with load_model('{name}') or `python -m infolib.training.loops {name}`.") from error
+                raise CacheError(
+                    f"{error} Train it with load_model('{name}') or `python -m infolib.training.loops {name}`."
+                ) from error
             if (folder / METRICS).exists() or (folder / WEIGHTS).exists():
                 warnings.warn(f"{error} Retraining {name}.", stacklevel=3)
     elif not train:
@@ -321,7 +370,9 @@ def fit_and_score(model: HookedModel, recipe: Recipe, *, progress: bool = True, 
         dev_split = data.make_reverse("dev", spec["n_dev"], **options)
         facts = training.fit_reverser(model, train_split, recipe.train, progress=progress)
         dev = {"dev": training.evaluate_reverser(model, dev_split)}
-        digest = hashlib.sha256("\n".join(train_split.sentences + ["--dev--"] + dev_split.sentences).encode()).hexdigest()
+        digest = hashlib.sha256(
+            "\n".join(train_split.sentences + ["--dev--"] + dev_split.sentences).encode()
+        ).hexdigest()
         sources = {"generated": digest}
     else:
         load = data.load_sst2 if recipe.task == "sst2" else data.load_cola
@@ -337,14 +388,19 @@ def fit_and_score(model: HookedModel, recipe: Recipe, *, progress: bool = True, 
                 held_out = data.Split(held_out.name, held_out.sentences[:n], held_out.labels[:n])
             dev[split.replace("-", "_")] = training.evaluate_classifier(model, held_out)
         sources = {
-            str(data.data_file(recipe.task, split, data_dir).name): data.file_sha256(data.data_file(recipe.task, split, data_dir))
+            str(data.data_file(recipe.task, split, data_dir).name): data.file_sha256(
+                data.data_file(recipe.task, split, data_dir)
+            )
             for split in ["train", *dev_names]
         }
         if recipe.train.max_train is not None and recipe.train.max_train < len(train_split):
-            facts["train_subset"] = (f"seeded random {recipe.train.max_train} of {len(train_split)} {train_split.name} "
-                                     f"sentences (infolib.training.loops.subset, seed {recipe.train.seed})")
+            facts["train_subset"] = (
+                f"seeded random {recipe.train.max_train} of {len(train_split)} {train_split.name} "
+                f"sentences (infolib.training.loops.subset, seed {recipe.train.seed})"
+            )
     return {
-        **dev, **facts,
+        **dev,
+        **facts,
         "hidden_layers": model.num_layers,  # layer.1 … layer.L, for reports
         "seed": recipe.train.seed,
         "data_sha256": sources,
@@ -359,4 +415,9 @@ def _versions() -> dict:
 
     from ..core.version import __version__
 
-    return {"infolib": __version__, "torch": torch.__version__, "transformers": transformers.__version__, "python": platform.python_version()}
+    return {
+        "infolib": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }

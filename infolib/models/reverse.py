@@ -11,6 +11,7 @@ The decoders are not autoregressive: step t's input is a learned step embedding,
 output symbol, so the input words reach step.t only through the encoder, which is what the
 estimator perturbs. Inputs are the task's symbols, one word = one token, no [CLS]/[SEP].
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -32,7 +33,9 @@ class ReverseModel(HookedModel):
         self.module, self.name, self.vocab, self.max_tokens = module, name, tuple(vocab), max_len
         self.index = {symbol: i + 1 for i, symbol in enumerate(self.vocab)}  # id 0 is padding
         layers = module.num_encoder_layers
-        self.hidden_states = tuple(f"layer.{i}" for i in range(layers + 1)) + tuple(f"step.{t}" for t in range(1, max_len + 1))
+        self.hidden_states = tuple(f"layer.{i}" for i in range(layers + 1)) + tuple(
+            f"step.{t}" for t in range(1, max_len + 1)
+        )
 
     def encode(self, sentences: Sequence[str]) -> Encoding:
         words = [sentence.split() for sentence in sentences]
@@ -76,9 +79,11 @@ class ReverseModel(HookedModel):
             short = lengths[want[name]] < t
             if short.any():
                 raise ValueError(
-                    f"{name} does not exist for a sentence of {int(lengths[want[name]][short].min())} symbols: output step t "
+                    f"{name} does not exist for a sentence of {int(lengths[want[name]][short].min())} symbols: "
+                    "output step t "
                     f"needs t ≤ n. (For σ_S, pass a corpus of long enough sequences, e.g. "
-                    f"infolib.core.data.make_reverse('dev', 256, min_len={self.max_tokens}, max_len={self.max_tokens}).sentences.)"
+                    f"infolib.core.data.make_reverse('dev', 256, min_len={self.max_tokens}, "
+                    f"max_len={self.max_tokens}).sentences.)"
                 )
         layers = [embed] + self.module.encoder_states(embed, attention_mask)
         out = {name: layers[names.layer_index(name)][rows] for name, rows in want.items() if names.is_layer(name)}

@@ -4,6 +4,7 @@ Only the input word-embedding table starts from MiniLM's (K = 384); positions, L
 blocks are random. `embed` is HFEncoder's: word + position + segment embeddings after LayerNorm,
 as for BERT, so the two are explained at the same place.
 """
+
 from __future__ import annotations
 
 import torch

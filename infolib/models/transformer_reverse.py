@@ -5,6 +5,7 @@ position from the end (n − i), so "which word is t-th from the end" is a direc
 reads one learned query per output step, attends to itself (padding masked) and to the encoder.
 layer.l = encoder layer l ([batch, n, d]); step.t = last decoder layer at step t ([batch, d]).
 """
+
 from __future__ import annotations
 
 import torch
@@ -23,7 +24,17 @@ def gelu(x: Tensor) -> Tensor:
 
 
 class TransformerReverseNet(nn.Module):
-    def __init__(self, vocab_size: int, d: int, heads: int, ff: int, layers: int, decoder_layers: int, max_len: int, dropout: float):
+    def __init__(
+        self,
+        vocab_size: int,
+        d: int,
+        heads: int,
+        ff: int,
+        layers: int,
+        decoder_layers: int,
+        max_len: int,
+        dropout: float,
+    ):
         super().__init__()
         self.num_encoder_layers = layers
         self.symbol_embeddings = nn.Embedding(vocab_size + 1, d, padding_idx=0)
@@ -34,7 +45,8 @@ class TransformerReverseNet(nn.Module):
         )
         self.step_embeddings = nn.Embedding(max_len, d)
         self.decoder = nn.ModuleList(
-            nn.TransformerDecoderLayer(d, heads, ff, dropout, activation=gelu, batch_first=True) for _ in range(decoder_layers)
+            nn.TransformerDecoderLayer(d, heads, ff, dropout, activation=gelu, batch_first=True)
+            for _ in range(decoder_layers)
         )
         self.output = nn.Linear(d, vocab_size)
 
@@ -53,7 +65,11 @@ class TransformerReverseNet(nn.Module):
     def decoder_states(self, memory: Tensor, attention_mask: Tensor, steps: int) -> Tensor:
         padding = ~attention_mask.bool()
         query = self.step_embeddings.weight[:steps].expand(len(memory), -1, -1)
-        query_padding = padding[:, :steps] if steps <= padding.shape[1] else F.pad(padding, (0, steps - padding.shape[1]), value=True)
+        query_padding = (
+            padding[:, :steps]
+            if steps <= padding.shape[1]
+            else F.pad(padding, (0, steps - padding.shape[1]), value=True)
+        )
         hidden = query
         for layer in self.decoder:
             hidden = layer(hidden, memory, tgt_key_padding_mask=query_padding, memory_key_padding_mask=padding)
@@ -61,10 +77,21 @@ class TransformerReverseNet(nn.Module):
 
 
 def build_transformer_reverse(config: dict, name: str = "transformer-reverse", pretrained: bool = True) -> ReverseModel:
-    """A seeded Transformer reverser. config: {'d', 'heads', 'ff', 'layers', 'decoder_layers', 'max_len', 'dropout', 'seed'}."""
+    """A seeded Transformer reverser.
+
+    config: {'d', 'heads', 'ff', 'layers', 'decoder_layers', 'max_len', 'dropout', 'seed'}.
+    """
     check_config(config, ["d", "heads", "ff", "layers", "decoder_layers", "max_len"], "transformer-reverse")
     vocab = tuple(config.get("vocab", REVERSE_VOCAB))
     with seeded(config.get("seed", 0)):
-        net = TransformerReverseNet(len(vocab), config["d"], config["heads"], config["ff"], config["layers"],
-                                    config["decoder_layers"], config["max_len"], config.get("dropout", 0.0))
+        net = TransformerReverseNet(
+            len(vocab),
+            config["d"],
+            config["heads"],
+            config["ff"],
+            config["layers"],
+            config["decoder_layers"],
+            config["max_len"],
+            config.get("dropout", 0.0),
+        )
     return ReverseModel(net.eval(), vocab, config["max_len"], name)

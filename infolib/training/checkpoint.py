@@ -4,6 +4,7 @@ An entry is a folder holding `model.safetensors` and `metrics.json`. The JSON is
 records the recipe the model was trained with and the sha256 and size of the weights file, so a
 missing, truncated, corrupted or out-of-date entry is detected (`CacheError`) instead of used.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,18 @@ def save_entry(folder: Path, module: nn.Module, metrics: dict) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / METRICS).unlink(missing_ok=True)  # the entry is invalid until the JSON is back
     tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
     def write_weights(tmp: Path) -> None:
         save_file(tensors, str(tmp), metadata={"format": str(FORMAT)})
         tmp.chmod(0o644)  # safetensors creates the file owner-only; the cache is shared
 
     _atomic_write(folder / WEIGHTS, write_weights)
-    record = {**metrics, "format": FORMAT, "weights_sha256": file_sha256(folder / WEIGHTS),
-              "weights_bytes": (folder / WEIGHTS).stat().st_size}
+    record = {
+        **metrics,
+        "format": FORMAT,
+        "weights_sha256": file_sha256(folder / WEIGHTS),
+        "weights_bytes": (folder / WEIGHTS).stat().st_size,
+    }
     _atomic_write(folder / METRICS, lambda tmp: tmp.write_text(json.dumps(record, indent=2, sort_keys=True)))
     return record
 
@@ -60,7 +66,10 @@ def read_metrics(folder: Path) -> dict:
     except (OSError, ValueError) as error:
         raise CacheError(f"{path} is unreadable ({error}).") from error
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise CacheError(f"{path} has cache format {record.get('format') if isinstance(record, dict) else '?'}, this infolib reads {FORMAT}.")
+        raise CacheError(
+            f"{path} has cache format {record.get('format') if isinstance(record, dict) else '?'}, this infolib "
+            f"reads {FORMAT}."
+        )
     return record
 
 
@@ -82,7 +91,9 @@ def load_entry(folder: Path, module: nn.Module, recipe: dict) -> dict:
         raise CacheError(f"{weights} is missing.")
     size = weights.stat().st_size
     if size != record.get("weights_bytes"):
-        raise CacheError(f"{weights} has {size} bytes, {record.get('weights_bytes')} were written: truncated or replaced.")
+        raise CacheError(
+            f"{weights} has {size} bytes, {record.get('weights_bytes')} were written: truncated or replaced."
+        )
     if file_sha256(weights) != record.get("weights_sha256"):
         raise CacheError(f"{weights} does not match its sha256 in {METRICS}: the file is corrupted or was replaced.")
     try:
@@ -96,6 +107,9 @@ def load_entry(folder: Path, module: nn.Module, recipe: dict) -> dict:
 def _differences(cached, current, prefix: str = "") -> list[str]:
     """Where two recipes differ, as 'train.lr: cached 8e-05, now 0.0001'."""
     if isinstance(cached, dict) and isinstance(current, dict):
-        return [d for key in sorted(set(cached) | set(current), key=str)
-                for d in _differences(cached.get(key), current.get(key), f"{prefix}{key}.")]
+        return [
+            d
+            for key in sorted(set(cached) | set(current), key=str)
+            for d in _differences(cached.get(key), current.get(key), f"{prefix}{key}.")
+        ]
     return [] if cached == current else [f"{prefix.rstrip('.')}: cached {cached!r}, now {current!r}"]

@@ -7,6 +7,7 @@
 
 Batches group sentences of similar length (less padding), in a seeded order.
 """
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,9 @@ class TrainSettings:
     clip: float = 1.0
 
 
-def length_batches(lengths: Sequence[int], batch_size: int, generator: torch.Generator, chunk: int = 50) -> list[list[int]]:
+def length_batches(
+    lengths: Sequence[int], batch_size: int, generator: torch.Generator, chunk: int = 50
+) -> list[list[int]]:
     """Seeded batches of indices: shuffle, sort within chunks of `chunk` batches by length, shuffle batches."""
     order = torch.randperm(len(lengths), generator=generator).tolist()
     batches = []
@@ -66,7 +69,15 @@ def subset(n: int, max_train: int | None, seed: int) -> list[int]:
     return sorted(torch.randperm(n, generator=torch.Generator().manual_seed(seed + 17))[:max_train].tolist())
 
 
-def _loop(model: HookedModel, n_train: int, lengths: Sequence[int], settings: TrainSettings, loss_of, progress: bool, desc: str) -> dict:
+def _loop(
+    model: HookedModel,
+    n_train: int,
+    lengths: Sequence[int],
+    settings: TrainSettings,
+    loss_of,
+    progress: bool,
+    desc: str,
+) -> dict:
     """The shared loop: AdamW, warm-up + linear decay, clipping; `loss_of(batch indices)` -> loss."""
     with torch.random.fork_rng(devices=[]):  # dropout draws from a seeded stream; the caller's is untouched
         torch.manual_seed(settings.seed)
@@ -84,7 +95,9 @@ def _steps(model, n_train, lengths, settings, loss_of, progress, desc) -> dict:
     params = [p for p in model.module.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     warm = max(1, int(settings.warmup * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
     model.module.train()
     step, losses, started = 0, [], time.perf_counter()
     bar = tqdm(total=total, desc=desc, unit="step", disable=not progress, leave=False)
@@ -108,7 +121,11 @@ def _steps(model, n_train, lengths, settings, loss_of, progress, desc) -> dict:
         bar.close()
         model.module.eval()
     tail = losses[-50:]
-    return {"steps": step, "train_seconds": round(time.perf_counter() - started, 1), "final_train_loss": sum(tail) / len(tail)}
+    return {
+        "steps": step,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "final_train_loss": sum(tail) / len(tail),
+    }
 
 
 def class_logits(model: HookedModel, sentences: Sequence[str]) -> Tensor:
@@ -118,8 +135,9 @@ def class_logits(model: HookedModel, sentences: Sequence[str]) -> Tensor:
     return model.states(model.embed(encoding), mask, ["logits"])["logits"]
 
 
-def fit_classifier(model: HookedModel, train: Split, settings: TrainSettings, *, balance_classes: bool = False,
-                   progress: bool = True) -> dict:
+def fit_classifier(
+    model: HookedModel, train: Split, settings: TrainSettings, *, balance_classes: bool = False, progress: bool = True
+) -> dict:
     """Train a sentence classifier (cross-entropy on its `logits`); returns training facts.
 
     Args:
@@ -136,7 +154,9 @@ def fit_classifier(model: HookedModel, train: Split, settings: TrainSettings, *,
         weight = (counts.sum() / (len(counts) * counts.clamp_min(1))).to(model.device)
 
     def loss_of(batch):
-        return F.cross_entropy(class_logits(model, [sentences[i] for i in batch]), labels[batch].to(model.device), weight=weight)
+        return F.cross_entropy(
+            class_logits(model, [sentences[i] for i in batch]), labels[batch].to(model.device), weight=weight
+        )
 
     facts = _loop(model, len(rows), lengths, settings, loss_of, progress, f"train {model.name}")
     return {**facts, "train_examples": len(rows)}
@@ -144,8 +164,10 @@ def fit_classifier(model: HookedModel, train: Split, settings: TrainSettings, *,
 
 def matthews(predicted: Tensor, labels: Tensor) -> float:
     """Matthews correlation coefficient of binary predictions (0 when undefined)."""
-    tp = float(((predicted == 1) & (labels == 1)).sum()); tn = float(((predicted == 0) & (labels == 0)).sum())
-    fp = float(((predicted == 1) & (labels == 0)).sum()); fn = float(((predicted == 0) & (labels == 1)).sum())
+    tp = float(((predicted == 1) & (labels == 1)).sum())
+    tn = float(((predicted == 0) & (labels == 0)).sum())
+    fp = float(((predicted == 1) & (labels == 0)).sum())
+    fn = float(((predicted == 0) & (labels == 1)).sum())
     denominator = math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     return (tp * tn - fp * fn) / denominator if denominator else 0.0
 
@@ -157,10 +179,16 @@ def evaluate_classifier(model: HookedModel, split: Split, batch_size: int = 128)
         for start in range(0, len(split), batch_size):
             predicted.append(class_logits(model, split.sentences[start : start + batch_size]).argmax(-1).cpu())
     predicted, labels = torch.cat(predicted), torch.tensor(split.labels)
-    return {"accuracy": float((predicted == labels).float().mean()), "mcc": matthews(predicted, labels), "n": len(split)}
+    return {
+        "accuracy": float((predicted == labels).float().mean()),
+        "mcc": matthews(predicted, labels),
+        "n": len(split),
+    }
 
 
-def _reverse_batch(model: HookedModel, sentences: Sequence[str], targets: Sequence[str]) -> tuple[Tensor, Tensor, Tensor]:
+def _reverse_batch(
+    model: HookedModel, sentences: Sequence[str], targets: Sequence[str]
+) -> tuple[Tensor, Tensor, Tensor]:
     encoding = model.encode(list(sentences))
     mask = encoding.attention_mask.to(model.device)
     logits = model.step_logits(model.embed(encoding), mask)
@@ -187,7 +215,11 @@ def evaluate_reverser(model: HookedModel, split: ReverseSplit, batch_size: int =
     right = total = exact = 0
     with torch.no_grad():
         for start in range(0, len(split), batch_size):
-            logits, wanted, real = _reverse_batch(model, split.sentences[start : start + batch_size], split.targets[start : start + batch_size])
+            logits, wanted, real = _reverse_batch(
+                model, split.sentences[start : start + batch_size], split.targets[start : start + batch_size]
+            )
             hit = (logits.argmax(-1) == wanted) | ~real
-            right += int((hit & real).sum()); total += int(real.sum()); exact += int(hit.all(1).sum())
+            right += int((hit & real).sum())
+            total += int(real.sum())
+            exact += int(hit.all(1).sum())
     return {"token_accuracy": right / total, "sequence_accuracy": exact / len(split), "n": len(split)}

@@ -3,6 +3,7 @@
 Both are drawn with `maps.word_map` in its colour convention, on a plain `matplotlib.figure.Figure`
 (not pyplot), so a widget's background thread can draw them.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -70,8 +71,17 @@ def diff_figure(diffs: WordDiff | Sequence[WordDiff], fig=None):
                 tick.set_color(EDIT_COLOURS[kind])
         for c, kind in enumerate(d.kinds):
             if kind != "same":
-                ax.add_patch(Rectangle((c - 0.5, -0.5), 1, len(d.layers), fill=False, linewidth=0,
-                                       hatch="//" if kind == "added" else "xx", edgecolor=EDIT_COLOURS[kind]))
+                ax.add_patch(
+                    Rectangle(
+                        (c - 0.5, -0.5),
+                        1,
+                        len(d.layers),
+                        fill=False,
+                        linewidth=0,
+                        hatch="//" if kind == "added" else "xx",
+                        edgecolor=EDIT_COLOURS[kind],
+                    )
+                )
         ax.set_title(f"{d.model}: change after the edit (+ added, − removed)", fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
 """Getting a figure out: files for a paper or a slide, PNG bytes for a widget, escaped text for its HTML."""
+
 from __future__ import annotations
 
 import html

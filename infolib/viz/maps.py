@@ -10,6 +10,7 @@ Rows are hidden states, shallow (top) to deep; columns are the sentence's words 
 `word_map` draws one map on an axis; `information_heatmap` (one explanation), `viz.compare`
 (the what-if tool's figures) and `viz.paper.method_maps` (methods × models) are built from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ SCALES = {
     "change": Scale("Δ (new − old)", "< 0: kept more, > 0: forgot more", "RdBu_r", centred=True),
 }
 # The values an Explanation offers (information_heatmap's `value`), with their label and meaning.
-VALUES = {name: (SCALES[name].label, SCALES[name].meaning) for name in ("log_sigma_ratio", "sigma", "entropy_nats",
-                                                                         "entropy_bits")}
+VALUES = {
+    name: (SCALES[name].label, SCALES[name].meaning)
+    for name in ("log_sigma_ratio", "sigma", "entropy_nats", "entropy_bits")
+}
 
 
 def map_size(n_words: int, n_layers: int) -> tuple[float, float]:
@@ -64,9 +67,19 @@ def map_size(n_words: int, n_layers: int) -> tuple[float, float]:
     return max(4.0, 0.5 * n_words + 2.2), max(0.42 * n_layers + 1.8, 2.8)
 
 
-def word_map(ax, matrix, words: Sequence[str], layers: Sequence[str], scale: str | Scale = "log_sigma_ratio", *,
-             label: str | None = None, colorbar: bool = True, fontsize: int = 8, xlabel: str | None = None,
-             ylabel: str | None = None):
+def word_map(
+    ax,
+    matrix,
+    words: Sequence[str],
+    layers: Sequence[str],
+    scale: str | Scale = "log_sigma_ratio",
+    *,
+    label: str | None = None,
+    colorbar: bool = True,
+    fontsize: int = 8,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+):
     """Draw one [layers, words] map on `ax` in the colour convention of `scale`.
 
     Args:
@@ -118,8 +131,9 @@ def _values(explanation: Explanation, sentence: int, value: str) -> np.ndarray:
     return getattr(explanation, value)(sentence)
 
 
-def information_heatmap(explanation: Explanation, sentence: int = 0, value: str = "log_sigma_ratio", ax=None,
-                        title: str | None = None):
+def information_heatmap(
+    explanation: Explanation, sentence: int = 0, value: str = "log_sigma_ratio", ax=None, title: str | None = None
+):
     """Layers × words map of one sentence's information; kept words are dark.
 
     Args:

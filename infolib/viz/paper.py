@@ -4,6 +4,7 @@ Each takes the tidy tables of `infolib.analysis`; `viz.export.save_figure` write
 follow the colour convention of `viz.maps.SCALES`: for σ-based maps dark = kept, for normalised
 importance maps bright = important.
 """
+
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -31,16 +32,24 @@ def _plt():
     return plt
 
 
-def method_maps(frame: pd.DataFrame, methods: Sequence[str], models: Sequence[str], sentence_id: int = 0,
-                layers: Sequence[str] | None = None, ylabel: str = "hidden state", title: str | None = None):
+def method_maps(
+    frame: pd.DataFrame,
+    methods: Sequence[str],
+    models: Sequence[str],
+    sentence_id: int = 0,
+    layers: Sequence[str] | None = None,
+    ylabel: str = "hidden state",
+    title: str | None = None,
+):
     """Grid of importance maps: rows = models, columns = methods; each map [hidden states, words].
 
     Each row of each map is divided by its maximum (1 = the most important word of that hidden
     state), so the methods share one colour scale (`maps.SCALES['relative_importance']`); bright = important.
     """
     plt = _plt()
-    fig, axes = plt.subplots(len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(models), len(methods), figsize=(3.2 * len(methods) + 0.8, 2.6 * len(models) + 0.8), squeeze=False
+    )
     image = None
     for r, model in enumerate(models):
         for c, method in enumerate(methods):
@@ -64,8 +73,13 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     for (method, model), group in magnitudes.groupby(["method", "model"], sort=False):
         total = group["total"].to_numpy()
         style = "-" if method == "information" else "--"
-        left.plot(group["relative_depth"], total / total[0], style, marker="o",
-                  label=f"{model} · {METHOD_LABELS.get(method, method)}")
+        left.plot(
+            group["relative_depth"],
+            total / total[0],
+            style,
+            marker="o",
+            label=f"{model} · {METHOD_LABELS.get(method, method)}",
+        )
     left.set_yscale("log")
     left.set_xlabel("relative depth (layer / L)")
     left.set_ylabel("Σ importance / value at the first layer")
@@ -81,9 +95,14 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     return fig
 
 
-def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model",
-                labels: Mapping[str, str] | None = None,
-                title: str | None = None, accuracy: pd.DataFrame | None = None):
+def metric_bars(
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    by: str = "model",
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    accuracy: pd.DataFrame | None = None,
+):
     """One panel per metric: mean with 95 % interval per `by` value (from `analysis.summarise`);
     with `accuracy`, a last panel of each model's dev accuracy."""
     plt = _plt()
@@ -92,8 +111,9 @@ def metric_bars(summary: pd.DataFrame, metrics: Sequence[str], by: str = "model"
     for ax, metric in zip(axes[0], metrics):
         rows = summary[summary["metric"] == metric]
         x = np.arange(len(rows))
-        ax.bar(x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3,
-               color="tab:blue")
+        ax.bar(
+            x, rows["mean"], yerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]], capsize=3, color="tab:blue"
+        )
         ax.set_xticks(x, rows[by], rotation=30, ha="right", fontsize=8)
         ax.set_title((labels or {}).get(metric, metric), fontsize=9)
     if accuracy is not None:
@@ -174,8 +194,9 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     return fig
 
 
-def toy_figure(closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float],
-               reference: np.ndarray | None = None):
+def toy_figure(
+    closed_form: np.ndarray, estimate: np.ndarray, weights: Sequence[float], reference: np.ndarray | None = None
+):
     """Linear Φ: estimated σ beside the closed form σ_i ∝ 1/|w_i| (log scale)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.4))
