@@ -60,19 +60,15 @@ def attribute_corpus(
     spread_ids = {name: tensor_digest(sigma_s[name]) if sigma_s is not None else "raw" for name in names}
     fingerprint = model.fingerprint()
     settings = {"method": method, **_method_options(METHODS[method], options)}
-    keys = {
-        (i, name): ResultCache.key(
-            fingerprint=fingerprint,
-            hidden_state=name,
-            sentence=sentence,
-            level=level,
-            settings=settings,
-            sigma_s=spread_ids[name],
-            version=__version__,
-        )
-        for i, sentence in enumerate(sentences)
-        for name in names
-    }
+    keys = ResultCache.pair_keys(
+        fingerprint=fingerprint,
+        sentences=sentences,
+        names=names,
+        level=level,
+        settings=settings,
+        spread_ids=spread_ids,
+        version=__version__,
+    )
     found = {pair: store.get(key) for pair, key in keys.items()} if store is not None else {}
     todo = [i for i in range(len(sentences)) if any(found.get((i, name)) is None for name in names)]
     bar = progress_bar(len(todo), progress and bool(todo), desc=method)

@@ -231,19 +231,15 @@ def pair_keys(
     key_settings = {**asdict(config), "scale": effective_scale(model, config)}
     spread_ids = {name: tensor_digest(torch.as_tensor(sigma_s[name])) for name in names}
     fingerprint = model.fingerprint()
-    return {
-        (i, name): ResultCache.key(
-            fingerprint=fingerprint,
-            hidden_state=name,
-            sentence=sentence,
-            level=level,
-            settings=key_settings,
-            sigma_s=spread_ids[name],
-            version=__version__,
-        )
-        for i, sentence in enumerate(sentences)
-        for name in names
-    }
+    return ResultCache.pair_keys(
+        fingerprint=fingerprint,
+        sentences=sentences,
+        names=names,
+        level=level,
+        settings=key_settings,
+        spread_ids=spread_ids,
+        version=__version__,
+    )
 
 
 def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int) -> Problem:

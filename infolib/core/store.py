@@ -75,6 +75,25 @@ class ResultCache:
             }
         )
 
+    @staticmethod
+    def pair_keys(
+        *, fingerprint: str, sentences, names, level: str, settings: dict, spread_ids: dict, version: str
+    ) -> dict[tuple[int, str], str]:
+        """The key of every (sentence index, hidden state) pair: `key` over sentences × names."""
+        return {
+            (i, name): ResultCache.key(
+                fingerprint=fingerprint,
+                hidden_state=name,
+                sentence=sentence,
+                level=level,
+                settings=settings,
+                sigma_s=spread_ids[name],
+                version=version,
+            )
+            for i, sentence in enumerate(sentences)
+            for name in names
+        }
+
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
