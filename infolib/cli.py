@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also the 12-layer mpnet-sst2 in notebooks 06 and 07 (needs `make deep-model`)",
     )
     reproduce.add_argument(
-        "--jobs", type=int, help="notebooks run side by side (default: 2 on a machine with ≥ 2 cores)"
+        "--jobs", type=int, help="notebooks run side by side, sharing the cores (default 1)"
     )
     reproduce.add_argument(
         "--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)"

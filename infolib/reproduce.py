@@ -98,8 +98,10 @@ def reproduce(
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
         timeout: seconds per notebook cell.
-        jobs: notebooks run side by side (default: 2 when the machine has ≥ 2 cores), each kernel with
-            cores // jobs torch threads; a notebook that reads another's results waits for it (`READS_FROM`).
+        jobs: notebooks run side by side (default 1), each kernel with cores // jobs torch threads; a
+            notebook that reads another's results waits for it (`READS_FROM`). On 2 cores, 2 jobs of one
+            thread each made the models-cached run slower (19 min 55 s against 16 min 56 s, notebook 04's
+            integrated gradients hit the cell timeout): torch already used both cores.
         deep: add the 12-layer mpnet-sst2 to notebooks 06 and 07 (claims 6 and 7 at 12 layers).
     Raises:
         RuntimeError after writing the report when a notebook failed.
@@ -151,7 +153,7 @@ def run_notebooks(
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     cores = os.cpu_count() or 1
-    jobs = max(1, min(jobs or min(2, cores), len(notebooks)))
+    jobs = max(1, min(jobs or 1, len(notebooks)))
     threads = str(max(1, cores // jobs))
     status, work, running = {}, {}, {}
     reads = {n: READS_FROM.get(n, ()) + (DEEP_READS.get(n, ()) if deep else ()) for n in notebooks}
