@@ -17,7 +17,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .common import K_MINILM, WordPieceModel, check_config, masked_max, minilm_tokenizer, minilm_word_embeddings, seeded
+from .common import (
+    K_MINILM,
+    WordPieceModel,
+    check_config,
+    minilm_tokenizer,
+    minilm_word_embeddings,
+    pooled_and_logits,
+    seeded,
+)
 
 
 class CNNNet(nn.Module):
@@ -58,9 +66,7 @@ class HookedCNN(WordPieceModel):
                 F.relu(net.conv2(same_padding(net.dropout(hidden).transpose(1, 2), net.conv2))).transpose(1, 2) * keep
             )
             states["layer.2"] = hidden
-        if "pooled" in want or "logits" in want:
-            states["pooled"] = masked_max(hidden, attention_mask)
-            states["logits"] = net.classifier(net.dropout(states["pooled"]))
+        pooled_and_logits(net, hidden, attention_mask, states, want)
         return {name: states[name][rows] for name, rows in want.items()}
 
 

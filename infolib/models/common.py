@@ -63,6 +63,13 @@ def masked_max(states: Tensor, attention_mask: Tensor) -> Tensor:
     return states.masked_fill(~attention_mask.bool()[..., None], fill).amax(1)
 
 
+def pooled_and_logits(net, hidden: Tensor, attention_mask: Tensor, states: dict, want) -> None:
+    """Add `pooled` (max over real tokens of the last layer) and `logits` to `states` when asked for."""
+    if "pooled" in want or "logits" in want:
+        states["pooled"] = masked_max(hidden, attention_mask)
+        states["logits"] = net.classifier(net.dropout(states["pooled"]))
+
+
 class WordPieceModel(HookedModel):
     """A non-pretrained classifier over MiniLM's word pieces.
 

@@ -16,7 +16,15 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .common import K_MINILM, WordPieceModel, check_config, masked_max, minilm_tokenizer, minilm_word_embeddings, seeded
+from .common import (
+    K_MINILM,
+    WordPieceModel,
+    check_config,
+    minilm_tokenizer,
+    minilm_word_embeddings,
+    pooled_and_logits,
+    seeded,
+)
 
 
 class LSTMNet(nn.Module):
@@ -54,9 +62,7 @@ class HookedLSTM(WordPieceModel):
             )
             hidden, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=embed.shape[1])
             states[f"layer.{block}"] = hidden
-        if "pooled" in want or "logits" in want:
-            states["pooled"] = masked_max(hidden, attention_mask)
-            states["logits"] = net.classifier(net.dropout(states["pooled"]))
+        pooled_and_logits(net, hidden, attention_mask, states, want)
         return {name: states[name][rows] for name, rows in want.items()}
 
 
