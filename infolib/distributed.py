@@ -52,6 +52,9 @@ class WorkerError(RuntimeError):
     """A worker could not load the model, or workers kept dying on a batch."""
 
 
+WORKER_PRIORITY = {"worker_niceness": 0}
+
+
 def import_ray():
     """The `ray` module, or an error naming the extra to install."""
     try:
@@ -304,7 +307,9 @@ def connect(address: str | None):
     address = address or os.environ.get("RAY_ADDRESS")  # Ray's own convention for "join this cluster"
     if address is None:
         # "local": a new instance, even when `ray start` runs a cluster on this machine (ray.init() would join it)
-        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False)
+        # Ray starts workers at niceness 15; ours do all the compute, so they run at the driver's priority
+        # (at 15 they starved behind any other job on a shared machine).
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, _system_config=WORKER_PRIORITY)
     else:
         if not isinstance(address, str) or not address:
             raise ValueError(

@@ -14,6 +14,7 @@ import time
 import pytest
 import torch
 
+from infolib import distributed
 from infolib.api import explain_corpus
 from infolib.core.store import ResultCache
 from infolib.testing import LinearToyModel
@@ -69,7 +70,13 @@ def serial(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ray_instance():
     ray = pytest.importorskip("ray", reason="the distributed tests need Ray: pip install 'infolib[distributed]'")
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=80 * 2**20, log_to_driver=False)
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        object_store_memory=80 * 2**20,
+        log_to_driver=False,
+        _system_config=distributed.WORKER_PRIORITY,
+    )
     yield ray
     ray.shutdown()
 
