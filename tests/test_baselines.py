@@ -374,7 +374,7 @@ def test_integrated_gradients_completeness_on_bert_sst2(monkeypatch):
     if not (MODEL_CACHE / "models" / "bert-sst2" / "metrics.json").is_file():
         pytest.skip(
             f"bert-sst2 is not trained/cached in {MODEL_CACHE / 'models'} (train it with `python -m "
-            "infolib.training.loops bert-sst2`)."
+            "infolib train bert-sst2`)."
         )
     with monkeypatch.context() as patch:  # read the model from the real cache, write nothing there
         patch.setenv("INFOLIB_CACHE", str(MODEL_CACHE))
