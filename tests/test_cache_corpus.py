@@ -43,6 +43,23 @@ def test_round_trip_reads_back_identical_sigma(toy, tmp_path):
         assert a.diagnostics[pair]["loss_curve"] == b.diagnostics[pair]["loss_curve"]
 
 
+def test_a_warm_call_runs_the_model_only_for_what_it_computes(toy, tmp_path, monkeypatch):
+    store, spread_ = ResultCache(tmp_path), spread(toy)
+    infolib.explain(toy, SENTENCES[:3], "layer.1", sigma_s=spread_, cache=store, progress=False)
+    calls = []
+    states = type(toy).states
+    monkeypatch.setattr(
+        type(toy),
+        "states",
+        lambda self, embed, mask, names: calls.append(list(names)) or states(self, embed, mask, names),
+    )
+    warm = infolib.explain(toy, SENTENCES[:3], "layer.1", sigma_s=spread_, cache=store, progress=False)
+    assert calls == [] and all(d["cached"] for d in warm.diagnostics.values())
+    mixed = infolib.explain(toy, SENTENCES[:3], ["layer.1", "layer.2"], sigma_s=spread_, cache=store, progress=False)
+    assert calls[0] == ["layer.2"]  # the clean pass: only the state that is computed
+    assert [mixed.diagnostics[0, name]["cached"] for name in ("layer.1", "layer.2")] == [True, False]
+
+
 @pytest.mark.parametrize("change", ["seed", "rate", "level", "weights", "sigma_s", "sentence"])
 def test_anything_that_changes_the_answer_misses(toy, tmp_path, change):
     store = ResultCache(tmp_path)

@@ -156,12 +156,13 @@ def explain(
             from .sigma_s import sigma_s as estimate_sigma_s
 
             sigma_s = estimate_sigma_s(model, names, corpus)
-        batch = encode_batch(model, sentences, names, level, sigma_s)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = ResultCache() if cache is True else cache if isinstance(cache, Store) else None
-        keys = pair_keys(model, sentences, names, level, config, sigma_s) if store is not None else {}
-        found = {pair: store.get(keys[pair]) for pair in pairs} if store is not None else {}
+        keys = _keys(store, model, sentences, names, level, config, sigma_s)
+        found = {pair: store.get(key) for pair, key in keys.items()}
         todo = [pair for pair in pairs if found.get(pair) is None]
+        # The clean pass runs only for the states something is computed for: a warm call runs none.
+        batch = encode_batch(model, sentences, names, level, sigma_s, run={name for _, name in todo})
         fitted = {}
         if todo:
             problem = _model_problem(batch, todo, config.random_state)
@@ -178,7 +179,7 @@ def explain(
                     "steps": fit.steps,
                     "converged": fit.converged,
                 }
-                if store is not None:
+                if pair in keys:
                     store.put(keys[pair], fitted[pair])
         results = {pair: found.get(pair) or fitted[pair] for pair in pairs}
     runlog.record(
@@ -209,6 +210,17 @@ def explain(
         fingerprint=model.fingerprint(),
         level=level,
     )
+
+
+def _keys(store, model, sentences, names, level, config, sigma_s) -> dict[tuple[int, str], str]:
+    """`pair_keys` when there is a store, else none; none too for a malformed σ_S, which matches no
+    entry anyway: every pair is then computed, and `encode_batch` says what is wrong with σ_S."""
+    if store is None:
+        return {}
+    try:
+        return pair_keys(model, sentences, names, level, config, sigma_s)
+    except (TypeError, ValueError, KeyError, RuntimeError):
+        return {}
 
 
 def effective_scale(model: HookedModel, config: Settings) -> float:

@@ -132,6 +132,24 @@ def check_sigma_s(sigma_s, dims: Mapping[str, int], like: Tensor) -> dict[str, T
     return out
 
 
+def _width(sigma_s: Mapping[str, Tensor], name: str) -> int:
+    """D of a state the clean pass skipped, read from its σ_S (checked in full by `check_sigma_s`)."""
+    check_sigma_s(sigma_s, {}, torch.empty(0))  # a mapping
+    if name not in sigma_s:
+        raise ValueError(f"sigma_s has no entry for {name}.")
+    try:
+        spread = torch.as_tensor(sigma_s[name])
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(
+            f"sigma_s['{name}'] must be a [D] tensor of spreads, got {type(sigma_s[name]).__name__}."
+        ) from error
+    if spread.dim() != 1:
+        raise ValueError(
+            f"sigma_s['{name}'] must be a [D] tensor (one spread per dimension), got {tuple(spread.shape)}."
+        )
+    return int(spread.shape[0])
+
+
 def normalised_change(state: Tensor, clean: Tensor, inv_var: Tensor, mask: Tensor | None = None) -> Tensor:
     """[rows] mean over each row's real elements of (state − clean)² / σ_S².
 
@@ -241,27 +259,38 @@ def check_inputs(model, sentences, layers, level: str, truncate: bool) -> tuple[
 
 
 def encode_batch(
-    model: HookedModel, sentences: list[str], names: list[str], level: str, sigma_s: Mapping[str, Tensor] | None
+    model: HookedModel,
+    sentences: list[str],
+    names: list[str],
+    level: str,
+    sigma_s: Mapping[str, Tensor] | None,
+    run: Sequence[str] | None = None,
 ) -> Batch:
     """Encode checked sentences and run the clean pass (call inside `frozen(model.module)`).
 
     Args:
         sigma_s: name -> [D] spread of each hidden state, or None for no normalisation (σ_S = 1).
+        run: the states the clean pass computes (default: all `names`). A state left out has no
+            `clean` entry and takes its width from σ_S, which must then be given: `explain` leaves
+            out the states whose every pair comes from the cache, so a warm call runs no forward pass.
     Raises:
         FloatingPointError: the model returns NaN or inf on the clean input.
     """
     encoding = model.encode(sentences)
     _warn_unknown(encoding)
+    run = list(names) if run is None else [name for name in names if name in run]
+    if sigma_s is None and len(run) < len(names):
+        raise ValueError("encode_batch: states left out of the clean pass need sigma_s for their width.")
     with torch.no_grad():
         embed = model.embed(encoding).detach()
         mask = encoding.attention_mask.to(embed.device)
-        clean = model.states(embed, mask, names)
+        clean = model.states(embed, mask, run) if run else {}
     for name, state in clean.items():
         if not torch.isfinite(state).all():
             raise FloatingPointError(
                 f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain."
             )
-    dims = {name: clean[name].shape[-1] for name in names}
+    dims = {name: clean[name].shape[-1] if name in clean else _width(sigma_s, name) for name in names}
     if sigma_s is None:
         spreads = {name: torch.ones(D, dtype=embed.dtype, device=embed.device) for name, D in dims.items()}
     else:
