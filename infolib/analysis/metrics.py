@@ -147,13 +147,13 @@ def adjacent_layer_spearman(importance) -> np.ndarray:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import spearmanr
+    from scipy.stats import rankdata
 
     if len(x) < 2:
         raise ValueError("rank correlations need at least two words.")
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")  # a constant ranking has no correlation
-    return float(spearmanr(x, y).statistic)
+    return float(np.corrcoef(rankdata(x), rankdata(y))[0, 1])  # Spearman ρ: Pearson of the (average) ranks
 
 
 def _kendall(x: np.ndarray, y: np.ndarray) -> float:

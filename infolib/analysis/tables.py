@@ -68,9 +68,13 @@ def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
     columns = ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"]
     rows = []
     layered = frame[frame["layer"].map(is_layer)]
-    for (method, model, sentence_id), group in layered.groupby(["method", "model", "sentence_id"], sort=False):
-        matrix, layers, _ = metrics.importance_matrix(group, sentence_id)
-        if len(layers) < 2 or matrix.shape[1] < 2:
+    importance = importance_column(layered)
+    depth = layered["layer"].map(layer_index).to_numpy()
+    word = layered["word_id"].to_numpy()
+    groups = layered.groupby(["method", "model", "sentence_id"], sort=False).indices
+    for (method, model, sentence_id), index in groups.items():
+        matrix = _layers_by_words(depth[index], word[index], importance[index])
+        if matrix.shape[0] < 2 or matrix.shape[1] < 2:
             continue
         spread = metrics.log_magnitude_spread(matrix) if (matrix.sum(1) > 0).all() else math.nan
         rhos = metrics.adjacent_layer_spearman(matrix)
@@ -87,8 +91,21 @@ def coherence_per_sentence(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def coherence_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+def _layers_by_words(depth: np.ndarray, word: np.ndarray, importance: np.ndarray) -> np.ndarray:
+    """[layers, words] importance of one sentence from its rows (layers by depth, words by id)."""
+    layers, row = np.unique(depth, return_inverse=True)
+    words, column = np.unique(word, return_inverse=True)
+    matrix = np.full((len(layers), len(words)), np.nan)
+    matrix[row[::-1], column[::-1]] = importance[::-1]  # a repeated (layer, word): the first row wins
+    return matrix
+
+
+def coherence_table(
+    frame: pd.DataFrame, *, per_sentence: pd.DataFrame | None = None, n_boot: int = 2000, random_state: int = 0
+) -> pd.DataFrame:
     """Per method and model: the mean over sentences of `coherence_per_sentence`, with bootstrap intervals.
+
+    `per_sentence`: that table when already computed from `frame` (it is not computed again).
 
     Returns:
         DataFrame: method, model, log_magnitude_spread, log_magnitude_spread_low,
@@ -96,7 +113,7 @@ def coherence_table(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: in
         n_sentences (sentences with at least two layers and two words). Intervals: seeded 95 %
         percentile bootstrap over sentences (`metrics.bootstrap_interval`).
     """
-    per = coherence_per_sentence(frame)
+    per = coherence_per_sentence(frame) if per_sentence is None else per_sentence
     return _mean_table(per, ["method", "model"], ["log_magnitude_spread", "adjacent_spearman"], n_boot, random_state)
 
 
