@@ -269,3 +269,11 @@ def test_figure_functions_return_figures():
         {"model": ["m"] * 2, "kind": ["function"] * 2, "relative_depth": [0.5, 1.0], "information": [1.0, 0.5]}
     )
     assert isinstance(figures.kind_trajectories(info), Figure)
+
+
+def test_with_sentiment_words_keeps_the_first_n_sentences_holding_one():
+    lexicon = {"great": True, "dull": True, "film": False}
+    sentences = ["a film .", "a great film .", "the film", "so dull", "great !"]
+    assert analysis.with_sentiment_words(sentences, lexicon, 2) == ["a great film .", "so dull"]
+    with pytest.raises(ValueError, match="only 3 of 5 sentences hold a sentiment word; 4 were asked"):
+        analysis.with_sentiment_words(sentences, lexicon, 4)

@@ -6,7 +6,7 @@ The notebooks call `analysis.<function>`; every public function of the submodule
 from . import claims, edits, kinds, metrics, runs, tables, toy
 from .claims import CLAIM_COLUMNS, CLAIMS, VERDICTS, claim_row, claims_table, combine_verdicts, verdict
 from .edits import WordDiff, align_words, information_diff, value_matrix
-from .kinds import KINDS, add_word_kinds, sentiment_lexicon, word_kind
+from .kinds import KINDS, add_word_kinds, sentiment_lexicon, with_sentiment_words, word_kind
 from .runs import explain_methods, explain_reversal
 from .tables import (
     coherence_per_sentence,

@@ -34,6 +34,22 @@ def sentiment_lexicon(trees, min_share: float = 0.5) -> dict[str, bool]:
     return {word: polar / total >= min_share for word, (polar, total) in counts.items()}
 
 
+def with_sentiment_words(sentences, lexicon: Mapping[str, bool], n: int) -> list[str]:
+    """The first `n` sentences holding at least one sentiment word (`word_kind` 'sentiment').
+
+    The notebooks' rule for choosing SST-2 dev sentences: claims 3, 5 and 6 compare sentiment words
+    with the others, and a sentence without one says nothing about them. The rule reads the words
+    only, never a model's results.
+
+    Raises:
+        ValueError: fewer than `n` sentences qualify.
+    """
+    chosen = [s for s in sentences if any(word_kind(w, lexicon) == "sentiment" for w in s.split())][:n]
+    if len(chosen) < n:
+        raise ValueError(f"only {len(chosen)} of {len(sentences)} sentences hold a sentiment word; {n} were asked for.")
+    return chosen
+
+
 def word_kind(word: str, lexicon: Mapping[str, bool] | None = None) -> str:
     """The kind of a word: '[CLS]', '[SEP]', 'function', 'punctuation', 'sentiment' or 'neutral'."""
     if word in ("[CLS]", "[SEP]"):
