@@ -262,7 +262,9 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
         "",
         "Each value is a mean over sentences with its bootstrap 95 % interval. A claim is *reproduced* when the "
         "paper's direction holds and the intervals separate, *not reproduced* when the opposite direction holds "
-        "and they separate, *inconclusive* when they overlap (`analysis.verdict`).",
+        "and they separate, *inconclusive* when they overlap (`analysis.verdict`). The SST-2 claims use the first "
+        "dev sentences that hold a sentiment word (`analysis.with_sentiment_words`); `n_sentences` is the fewest "
+        "sentences behind any value of a row.",
         "",
         "Verdicts in this run: " + (", ".join(f"{n} {v}" for v, n in verdicts.items()) or "none") + ".",
         "",
