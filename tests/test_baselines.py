@@ -120,31 +120,36 @@ def test_projection_ig_equals_input_x_gradient_on_linear_state(toy):
 
 @pytest.fixture(scope="module")
 def curved_toy():
-    """The toy with 5× position weights: tanh in layer.2 saturates, so 2 Gauss-Legendre points
-    break completeness by ~10 % for the first sentence (~3 % for the second)."""
+    """The toy with 5× position weights: tanh in layer.2 saturates, so 4 trapezoid intervals
+    break completeness by ~7 % for the first sentence (~4 % for the second)."""
     weights = 5 * torch.randn(32, generator=torch.Generator().manual_seed(0))
     return LinearToyModel(K=8, D=6, position_weights=weights)
 
 
-def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
+def _ig_module():
     import importlib
 
-    module = importlib.import_module("infolib.baselines.integrated_gradients")
+    return importlib.import_module("infolib.baselines.integrated_gradients")
+
+
+def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
+    module = _ig_module()
     layers = ["layer.1", "layer.2"]
-    with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=2"):
-        fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2, max_steps=2)
+    with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=4"):
+        fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4, max_steps=4)
     assert fixed.extra[0, "layer.2"]["relative_delta"] > 0.05 and not fixed.extra[0, "layer.2"]["converged"]
 
-    calls, attribute = [], module._attribute
+    calls, refine = [], module._refine
     monkeypatch.setattr(
-        module, "_attribute", lambda f, batch, *a: calls.append((f.name, list(a[3]), a[4])) or attribute(f, batch, *a)
+        module,
+        "_refine",
+        lambda path, rows, m, *a: calls.append((path.f.name, list(rows), m)) or refine(path, rows, m, *a),
     )
-    result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
-    # only the failing sentence of the failing state is recomputed, with twice the steps
-    assert calls == [("layer.1", [0, 1], 2), ("layer.2", [0, 1], 2), ("layer.2", [0], 4)]
-    assert (
-        result.settings["n_steps"] == 2 and result.settings["tolerance"] == 0.05 and result.settings["max_steps"] == 512
-    )
+    result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
+    # only the failing sentence of the failing state is refined, to twice the intervals
+    assert calls == [("layer.1", [0, 1], 4), ("layer.2", [0, 1], 4), ("layer.2", [0], 8)]
+    assert result.settings["n_steps"] == 4 and result.settings["tolerance"] == 0.05
+    assert result.settings["max_steps"] == 512 and result.settings["rule"] == "trapezoid"
     for b, sentence in enumerate(SENTENCES):
         for name in layers:
             record = result.extra[b, name]
@@ -153,21 +158,20 @@ def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeyp
             total = float(result.scores[b, name].double().sum()) - record["delta"]  # f(x) − f(b), f(b) = 0
             assert total == pytest.approx(_change(curved_toy, sentence, name, torch.ones(6)), rel=1e-4)
             assert record["relative_delta"] == pytest.approx(abs(record["delta"]) / abs(total), rel=1e-4, abs=1e-12)
-    assert result.extra[0, "layer.2"]["n_steps"] == 4
-    assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [2, 2, 2]
+    assert result.extra[0, "layer.2"]["n_steps"] == 8
+    assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [4, 4, 4]
     torch.testing.assert_close(result.scores[1, "layer.2"], fixed.scores[1, "layer.2"])  # kept, not recomputed
-    again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
+    again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
     assert all(
         torch.equal(again.scores[k], result.scores[k]) and again.extra[k] == result.extra[k] for k in result.scores
     )
 
 
 def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
-    with pytest.warns(UserWarning, match="1 of 1 .*max_steps=5"):
-        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=5, tolerance=1e-9)
-    assert (
-        result.extra[0, "layer.2"]["n_steps"] == 5 and not result.extra[0, "layer.2"]["converged"]
-    )  # 3, then min(6, 5)
+    with pytest.warns(UserWarning, match="1 of 1 .*max_steps=13"):
+        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=13, tolerance=1e-9)
+    record = result.extra[0, "layer.2"]
+    assert record["n_steps"] == 12 and not record["converged"]  # 3, 6, 12: the nested rule only doubles
 
 
 @pytest.mark.parametrize(
@@ -182,6 +186,7 @@ def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
         ({"max_steps": 0}, "max_steps must be a positive int"),
         ({"max_steps": 2.5}, "max_steps must be a positive int"),
         ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
+        ({"rule": "gauss-legendre"}, "rule must be one of 'trapezoid'"),
     ],
 )
 def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):
