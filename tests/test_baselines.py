@@ -242,7 +242,7 @@ def test_trapezoid_weights_on_a_cubic(monkeypatch):
 
 
 def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
-    with pytest.warns(UserWarning, match="1 of 1 .*max_steps=13"):
+    with pytest.warns(UserWarning, match=r"1 of 1 .*max_steps=13 \(12 intervals"):
         result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=13, tolerance=1e-9)
     record = result.extra[0, "layer.2"]
     assert record["n_steps"] == 12 and not record["converged"]  # 3, 6, 12: the nested rule only doubles

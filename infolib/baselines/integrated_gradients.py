@@ -133,7 +133,8 @@ def integrated_gradients(
         warnings.warn(
             f"integrated_gradients: {len(failed)} of {len(extra)} (sentence, hidden state) pairs still break "
             "completeness "
-            f"by more than tolerance={tolerance:g} at max_steps={max_steps} (worst relative δ {max(failed):.3g}); "
+            f"by more than tolerance={tolerance:g} at max_steps={max_steps} ({_most(n_steps, max_steps)} intervals; "
+            f"worst relative δ {max(failed):.3g}); "
             f"see extra[(i, layer)]['relative_delta'], or raise max_steps.",
             UserWarning,
             stacklevel=3,
@@ -216,6 +217,13 @@ def _refine(path: NestedTrapezoid, rows: list[int], m: int, max_rows: int) -> No
         path.evaluate(items[start : start + max_rows])
     for row in rows:
         path.intervals[row] = m
+
+
+def _most(n_steps: int, max_steps: int) -> int:
+    """The most intervals refinement reaches: the largest n_steps · 2^j ≤ max_steps."""
+    while 2 * n_steps <= max_steps:
+        n_steps *= 2
+    return n_steps
 
 
 def _completeness(attr: Tensor, total: float, steps: int, tolerance: float) -> dict:
