@@ -1,6 +1,6 @@
 """Integrated gradients: time and path points of the nested trapezoid rule at the default tolerance.
 
-    python benchmarks/bench_ig.py                    # about 3-4 minutes on 2 idle cores
+    python benchmarks/bench_ig.py                    # ~3-4 min on 2 idle cores (est.); 9-10 min on a busy one
     python benchmarks/bench_ig.py --sentences 16     # a quick look
 
 The fine-tuned BERT (`bert-sst2`), the first `--sentences` SST-2 dev sentences, hidden state
