@@ -120,31 +120,36 @@ def test_projection_ig_equals_input_x_gradient_on_linear_state(toy):
 
 @pytest.fixture(scope="module")
 def curved_toy():
-    """The toy with 5× position weights: tanh in layer.2 saturates, so 2 Gauss-Legendre points
-    break completeness by ~10 % for the first sentence (~3 % for the second)."""
+    """The toy with 5× position weights: tanh in layer.2 saturates, so 4 trapezoid intervals
+    break completeness by ~7 % for the first sentence (~4 % for the second)."""
     weights = 5 * torch.randn(32, generator=torch.Generator().manual_seed(0))
     return LinearToyModel(K=8, D=6, position_weights=weights)
 
 
-def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
+def _ig_module():
     import importlib
 
-    module = importlib.import_module("infolib.baselines.integrated_gradients")
+    return importlib.import_module("infolib.baselines.integrated_gradients")
+
+
+def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
+    module = _ig_module()
     layers = ["layer.1", "layer.2"]
-    with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=2"):
-        fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2, max_steps=2)
+    with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=4"):
+        fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4, max_steps=4)
     assert fixed.extra[0, "layer.2"]["relative_delta"] > 0.05 and not fixed.extra[0, "layer.2"]["converged"]
 
-    calls, attribute = [], module._attribute
+    calls, refine = [], module._refine
     monkeypatch.setattr(
-        module, "_attribute", lambda f, batch, *a: calls.append((f.name, list(a[3]), a[4])) or attribute(f, batch, *a)
+        module,
+        "_refine",
+        lambda path, rows, m, *a: calls.append((path.f.name, list(rows), m)) or refine(path, rows, m, *a),
     )
-    result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
-    # only the failing sentence of the failing state is recomputed, with twice the steps
-    assert calls == [("layer.1", [0, 1], 2), ("layer.2", [0, 1], 2), ("layer.2", [0], 4)]
-    assert (
-        result.settings["n_steps"] == 2 and result.settings["tolerance"] == 0.05 and result.settings["max_steps"] == 512
-    )
+    result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
+    # only the failing sentence of the failing state is refined, to twice the intervals
+    assert calls == [("layer.1", [0, 1], 4), ("layer.2", [0, 1], 4), ("layer.2", [0], 8)]
+    assert result.settings["n_steps"] == 4 and result.settings["tolerance"] == 0.05
+    assert result.settings["max_steps"] == 512 and result.settings["rule"] == "trapezoid"
     for b, sentence in enumerate(SENTENCES):
         for name in layers:
             record = result.extra[b, name]
@@ -153,21 +158,94 @@ def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeyp
             total = float(result.scores[b, name].double().sum()) - record["delta"]  # f(x) − f(b), f(b) = 0
             assert total == pytest.approx(_change(curved_toy, sentence, name, torch.ones(6)), rel=1e-4)
             assert record["relative_delta"] == pytest.approx(abs(record["delta"]) / abs(total), rel=1e-4, abs=1e-12)
-    assert result.extra[0, "layer.2"]["n_steps"] == 4
-    assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [2, 2, 2]
+    assert result.extra[0, "layer.2"]["n_steps"] == 8
+    assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [4, 4, 4]
     torch.testing.assert_close(result.scores[1, "layer.2"], fixed.scores[1, "layer.2"])  # kept, not recomputed
-    again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=2)
+    again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
     assert all(
         torch.equal(again.scores[k], result.scores[k]) and again.extra[k] == result.extra[k] for k in result.scores
     )
 
 
+def _count_gradient_rows(monkeypatch) -> list[int]:
+    """Patch f (`HiddenStateScalar.__call__`) to record how many path points each call evaluates."""
+    from infolib.baselines.scalar import HiddenStateScalar
+
+    rows, call = [], HiddenStateScalar.__call__
+    monkeypatch.setattr(
+        HiddenStateScalar, "__call__", lambda self, embed, *a: rows.append(len(embed)) or call(self, embed, *a)
+    )
+    return rows
+
+
+def test_nested_rule_reuses_every_earlier_point(curved_toy, monkeypatch):
+    """2 → 4 → 8 intervals evaluates ∇f at 9 points (the finest grid), not 3 + 5 + 9 = 17."""
+    rows = _count_gradient_rows(monkeypatch)
+    with pytest.warns(UserWarning, match="1 of 1 "):
+        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=2, max_steps=8, tolerance=1e-9)
+    assert result.extra[0, "layer.2"]["n_steps"] == 8
+    assert sum(rows) == 8 + 1
+    assert rows == [3, 2, 4]  # one pass per refinement: the 3 points of 2 intervals, then only the new midpoints
+    rows.clear()
+    with pytest.warns(UserWarning, match="1 of 1 "):
+        integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=2, max_steps=8, tolerance=1e-9, max_rows=2)
+    assert rows == [2, 1, 2, 2, 2] and sum(rows) == 9  # max_rows bounds every pass; the same points
+
+
+def test_refinement_is_per_pair(curved_toy, monkeypatch):
+    """A pair that converged is not evaluated again: only the failing sentence's new midpoints are."""
+    rows = _count_gradient_rows(monkeypatch)
+    result = integrated_gradients(curved_toy, SENTENCES, "layer.2", n_steps=4)
+    assert [result.extra[b, "layer.2"]["n_steps"] for b in (0, 1)] == [8, 4]
+    assert rows == [2 * 5, 4]  # both sentences at 4 intervals (5 points each), then sentence 0's 4 midpoints
+    alone = integrated_gradients(curved_toy, SENTENCES[1], "layer.2", n_steps=4)
+    torch.testing.assert_close(result.scores[1, "layer.2"], alone.scores[0, "layer.2"])
+
+
+def test_integrated_gradients_closed_form_for_a_quadratic_scalar(toy, sigma_s):
+    """layer.1 is linear in embed, so 'change' f is quadratic along the path: ∇f(b + α(x − b)) = α ∇f(x)
+    (zero baseline), IG = ½ (x − b) ⊙ ∇f(x) exactly, and the trapezoid rule is exact from 1 interval on."""
+    name = "layer.1"
+    for n_steps in (1, 3):
+        result = integrated_gradients(toy, SENTENCES, name, sigma_s=sigma_s, n_steps=n_steps, max_steps=n_steps)
+        for b, sentence in enumerate(SENTENCES):
+            encoding = toy.encode([sentence])
+            x = toy.embed(encoding).detach()
+            w = toy.module.position_weights[: x.shape[1], None, None]
+            A = toy.module.A.weight.detach() / sigma_s[name][:, None]  # ŝ_t = w_t A x_t / σ_S (no bias)
+            s = w[:, 0] * (x[0] @ A.T)  # [tokens, D]
+            gradient = 2 / s.numel() * w[:, 0] * (s @ A)  # ∇ mean(ŝ²) [tokens, K]
+            per_token = 0.5 * (x[0] * gradient).sum(1)
+            units = torch.tensor(encoding.word_of_token[0])
+            expected = torch.zeros(int(units.max()) + 1).index_add_(0, units, per_token)
+            torch.testing.assert_close(result.scores[b, name], expected, rtol=1e-5, atol=1e-7)
+            assert result.extra[b, name]["relative_delta"] < 1e-5 and result.extra[b, name]["n_steps"] == n_steps
+
+
+def test_trapezoid_weights_on_a_cubic(monkeypatch):
+    """f(z) = Σ z³ on the path α x (b = 0): the trapezoid rule of ∫ 3α² dα with m intervals is
+    1 + 1/(2m²) (not 1: the error of the rule, so the weights are the trapezoid's), scores = x³ · that."""
+    module = _ig_module()
+    x = torch.tensor([[[0.5, -1.0], [2.0, 0.25]], [[1.5, 0.0], [-0.5, 1.0]]], dtype=torch.float64)
+
+    def f(embed, mask, direction, reference):
+        return (embed**3).flatten(1).sum(1)
+
+    empty = torch.zeros(2, 1)
+    path = module.NestedTrapezoid(f, x, torch.zeros_like(x), empty, empty, empty)
+    for m in (2, 4, 8):
+        module._refine(path, [0, 1], m, 3)
+        for row in (0, 1):
+            torch.testing.assert_close(path.attributions(row), x[row] ** 3 * (1 + 1 / (2 * m**2)))
+            assert path.total(row) == pytest.approx(float((x[row] ** 3).sum()))
+    assert path.points == 2 * 9  # each row: the 9 points of the finest grid, every one evaluated once
+
+
 def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
-    with pytest.warns(UserWarning, match="1 of 1 .*max_steps=5"):
-        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=5, tolerance=1e-9)
-    assert (
-        result.extra[0, "layer.2"]["n_steps"] == 5 and not result.extra[0, "layer.2"]["converged"]
-    )  # 3, then min(6, 5)
+    with pytest.warns(UserWarning, match=r"1 of 1 .*max_steps=13 \(12 intervals"):
+        result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=13, tolerance=1e-9)
+    record = result.extra[0, "layer.2"]
+    assert record["n_steps"] == 12 and not record["converged"]  # 3, 6, 12: the nested rule only doubles
 
 
 @pytest.mark.parametrize(
@@ -182,6 +260,7 @@ def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
         ({"max_steps": 0}, "max_steps must be a positive int"),
         ({"max_steps": 2.5}, "max_steps must be a positive int"),
         ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
+        ({"rule": "gauss-legendre"}, "rule must be one of 'trapezoid'"),
     ],
 )
 def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):

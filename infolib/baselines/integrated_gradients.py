@@ -1,8 +1,8 @@
-"""Integrated gradients (Captum's `IntegratedGradients`) of a scalar of the whole hidden state.
+"""Integrated gradients of a scalar of the whole hidden state, by a nested trapezoid rule.
 
     score_i = Σ_{t ∈ word i} Σ_k (x − b)_{t,k} · ∫₀¹ ∂f/∂x_{t,k}(b + α(x − b)) dα
 
-with b the baseline input and f one of (see `scalar.py`):
+with x [tokens, K] the sentence's `embed`, b the baseline input and f one of (see `scalar.py`):
     'change' (default): f = mean ((s(·) − s(b)) / σ_S)², the squared normalised change of the whole
         hidden state from the baseline. f(b) = 0, so by completeness Σ_i score_i = f(x). A word's
         score can be negative (interaction terms), but the total is ≥ 0.
@@ -10,20 +10,33 @@ with b the baseline input and f one of (see `scalar.py`):
 Larger |score| = more important (unlike σ). Word level: the signed sum over the word's pieces
 and K dims, which keeps completeness.
 
-Completeness and adaptive steps. The integral is a Gauss-Legendre quadrature of n points, so the
-scores only approximately sum to the total. Per (sentence, hidden state) pair:
+The integral (`rule='trapezoid'`, the only rule). With m intervals, h = 1/m and g(α) = ∇f(b + α(x − b))
+[tokens, K] (torch.autograd.grad of f, in chunks of at most `max_rows` path points per pass):
 
-    total           = f(x) − f(b)                       (exact: two forward passes, no integral)
-    delta (δ)       = Σ scores − total                  (Captum's convergence delta; sign as Captum)
+    scores [tokens, K] = (x − b) ⊙ h · (½ g(0) + g(h) + g(2h) + … + g(1 − h) + ½ g(1))   (m + 1 points)
+
+Why this rule: on the trained models the integrand varies sharply along the path, and at the m
+used here the completeness error falls only ~O(1/m) (measured, bert-sst2 layer 6), so
+Gauss-Legendre (Captum's rule, used before) is no more accurate than the trapezoid rule at the
+same number of points. But the trapezoid nodes nest: m → 2m intervals adds only the m new
+midpoints and keeps the running sum (float64) of every gradient so far, where each
+Gauss-Legendre refinement started afresh.
+
+Completeness and adaptive steps. The quadrature makes the scores only approximately sum to the
+total. Per (sentence, hidden state) pair:
+
+    total           = f(x) − f(b)                       (exact: f at the path's ends, no integral)
+    delta (δ)       = Σ scores − total                  (Captum's convergence delta and sign)
     relative_delta  = |δ| / |total|                     (0 when δ = total = 0; inf when only total = 0)
 
-Every pair starts at `n_steps` points. A pair with relative_delta > `tolerance` (default 5 %) is
-computed again with twice the points (the last step capped at `max_steps`, default 512); only the
-failing sentences of the failing hidden state are recomputed, together in one batch, until every
-pair is within tolerance or has reached `max_steps`. `extra[(i, layer)]` records `delta`,
-`relative_delta`, `n_steps` (points used) and `converged` (relative_delta ≤ tolerance); pairs that
-still fail at `max_steps` are kept (converged False) and one warning says how many and the worst
-relative δ. The result is deterministic: the same call gives the same steps and scores.
+Every pair starts at `n_steps` intervals (default 32: 33 points). A pair with relative_delta >
+`tolerance` (default 5 %) is refined to twice the intervals while that stays ≤ `max_steps`
+(default 512; so n_steps · 2^j ≤ max_steps); only the failing sentences of the failing hidden state
+are refined, together, until every pair is within tolerance or can be refined no further.
+`extra[(i, layer)]` records `delta`, `relative_delta`, `n_steps` (intervals used) and `converged`
+(relative_delta ≤ tolerance); pairs that still fail are kept (converged False) and one warning
+says how many and the worst relative δ. The result is deterministic: the same call gives the same
+steps and scores.
 """
 
 from __future__ import annotations
@@ -51,6 +64,7 @@ MEANING = {
     ),
 }
 AGGREGATION = "signed sum over the word's pieces and K dims (keeps completeness)"
+RULES = ("trapezoid",)
 
 
 @attribution_method("integrated_gradients", None, AGGREGATION)
@@ -64,6 +78,7 @@ def integrated_gradients(
     random_state: int = 0,
     tolerance: float = 0.05,
     max_steps: int = 512,
+    rule: str = "trapezoid",
 ) -> Scores:
     """Integrated gradients of a scalar f of the whole hidden state, per sentence, state and word.
 
@@ -72,18 +87,20 @@ def integrated_gradients(
         target: the scalar attributed, 'change' or 'projection' (module doc).
         baseline: 'zero', 'mask' / 'pad' (the embedding of [MASK] / [PAD] at every position) or a
             tensor broadcastable to embed [batch, tokens, K].
-        n_steps: points of the Gauss-Legendre path integral to start with (every pair).
-        max_rows: rows per forward pass (Captum's internal_batch_size).
+        n_steps: intervals of the trapezoid rule to start with (every pair; n_steps + 1 points).
+        max_rows: path points per forward/backward pass (memory bound, as Captum's internal_batch_size).
         random_state: seed of u for 'projection'.
         tolerance: the largest accepted |δ| / |f(x) − f(b)| (completeness error relative to the
-            total); pairs above it are recomputed with twice the steps.
-        max_steps: the most points a pair is given (≥ n_steps; max_steps = n_steps turns the
-            refinement off).
+            total); pairs above it are refined to twice the intervals.
+        max_steps: the most intervals a pair is given (≥ n_steps; refinement doubles, so a pair
+            gets at most the largest n_steps · 2^j ≤ max_steps; max_steps = n_steps turns it off).
+        rule: the quadrature, 'trapezoid' (nested; the only one). In the settings and so in
+            `attribute_corpus`' cache keys, so results of another rule are never read back.
     Returns:
         Attribution; `extra[(i, layer)]` = {'delta': Σ scores − (f(x) − f(b)) (Captum's sign),
-        'relative_delta': |δ| / |f(x) − f(b)|, 'n_steps': points used, 'converged': bool}.
+        'relative_delta': |δ| / |f(x) − f(b)|, 'n_steps': intervals used, 'converged': bool}.
     Warns:
-        UserWarning once, when some pairs still exceed `tolerance` at `max_steps`.
+        UserWarning once, when some pairs still exceed `tolerance` at the most intervals.
     """
     check_target(target)
     n_steps, max_rows = check_positive_int("n_steps", n_steps), check_positive_int("max_rows", max_rows)
@@ -91,31 +108,34 @@ def integrated_gradients(
     max_steps = check_positive_int("max_steps", max_steps)
     if max_steps < n_steps:
         raise ValueError(
-            f"max_steps must be ≥ n_steps (the starting steps), got max_steps={max_steps} < n_steps={n_steps}."
+            f"max_steps must be ≥ n_steps (the starting intervals), got max_steps={max_steps} < n_steps={n_steps}."
         )
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, got {rule!r}.")
     random_state = check_random_state(random_state)
     scores, extra = {}, {}
     base = neutral_embed(batch.model, batch.encoding, batch.embed, baseline)
     for name in batch.names:
         f = HiddenStateScalar(batch, name, target)
-        direction = f.directions(random_state)
-        reference = f.reference(base)
+        path = NestedTrapezoid(f, batch.embed, base, batch.mask, f.directions(random_state), f.reference(base))
         rows, steps = list(range(len(batch.sentences))), n_steps
         while True:
-            attr, delta = _attribute(f, batch, base, direction, reference, rows, steps, max_rows)
-            for local, b in enumerate(rows):
-                scores[b, name] = batch.to_units(attr[local].detach().sum(-1), b)
-                extra[b, name] = _completeness(attr[local], float(delta[local]), steps, tolerance)
+            _refine(path, rows, steps, max_rows)
+            for b in rows:
+                attr = path.attributions(b)
+                scores[b, name] = batch.to_units(attr.sum(-1), b).to(batch.embed.dtype)
+                extra[b, name] = _completeness(attr, path.total(b), steps, tolerance)
             rows = [b for b in rows if not extra[b, name]["converged"]]
-            if not rows or steps >= max_steps:
+            if not rows or 2 * steps > max_steps:
                 break
-            steps = min(2 * steps, max_steps)
+            steps *= 2
     failed = [record["relative_delta"] for record in extra.values() if not record["converged"]]
     if failed:
         warnings.warn(
             f"integrated_gradients: {len(failed)} of {len(extra)} (sentence, hidden state) pairs still break "
             "completeness "
-            f"by more than tolerance={tolerance:g} at max_steps={max_steps} (worst relative δ {max(failed):.3g}); "
+            f"by more than tolerance={tolerance:g} at max_steps={max_steps} ({_most(n_steps, max_steps)} intervals; "
+            f"worst relative δ {max(failed):.3g}); "
             f"see extra[(i, layer)]['relative_delta'], or raise max_steps.",
             UserWarning,
             stacklevel=3,
@@ -127,41 +147,89 @@ def integrated_gradients(
         "random_state": random_state,
         "tolerance": tolerance,
         "max_steps": max_steps,
+        "rule": rule,
     }
     return Scores(scores, settings, extra, MEANING[target])
 
 
-def _attribute(
-    f: HiddenStateScalar,
-    batch: Batch,
-    base: Tensor,
-    direction: Tensor,
-    reference: Tensor,
-    rows: list[int],
-    steps: int,
-    max_rows: int,
-) -> tuple[Tensor, Tensor]:
-    """Captum IG of the sentences `rows` only (one batch): ([rows, tokens, K] attributions, [rows] δ)."""
-    from captum.attr import IntegratedGradients
+class NestedTrapezoid:
+    """The trapezoid rule of ∫₀¹ ∇f(b + α(x − b)) dα per row, refined in place by halving the intervals.
 
-    index = torch.tensor(rows, device=batch.embed.device)
-    if len(rows) == len(batch.sentences):
-        index = None  # the whole batch: no copies
-    pick = (lambda t: t) if index is None else (lambda t: t.index_select(0, index))
-    x = pick(batch.embed).detach().clone().requires_grad_(True)
-    return IntegratedGradients(f).attribute(
-        x,
-        baselines=pick(base),
-        additional_forward_args=(pick(batch.mask), pick(direction), pick(reference)),
-        n_steps=steps,
-        internal_batch_size=max_rows,
-        return_convergence_delta=True,
-    )
+    Args:
+        f: f(embed, mask, direction, reference) -> [rows], as `HiddenStateScalar`.
+        x, base: [batch, tokens, K] the input and the baseline; mask, direction, reference: f's
+            other arguments, [batch, ...] (row r of each goes with row r of x).
+    Attributes:
+        sums: [batch, tokens, K] float64 ½ g(0) + g(h) + … + ½ g(1) over the points so far.
+        intervals: [batch] m per row (0 = not started).
+        ends: [batch, 2] float64 f(b), f(x) (from the passes at α = 0 and α = 1).
+        points: gradient rows evaluated so far (all rows).
+    """
+
+    def __init__(self, f, x: Tensor, base: Tensor, mask: Tensor, direction: Tensor, reference: Tensor):
+        self.f, self.x, self.base = f, x.detach(), base.detach()
+        self.args = (mask, direction, reference)
+        self.sums = torch.zeros(x.shape, dtype=torch.float64, device=x.device)
+        self.intervals = [0] * len(x)
+        self.ends = torch.zeros(len(x), 2, dtype=torch.float64)
+        self.points = 0
+
+    def nodes(self, row: int, m: int) -> list[tuple[int, int, float]]:
+        """The (k, m, weight) of α = k/m not yet evaluated for `row` on the grid of m intervals."""
+        done = self.intervals[row]
+        if done == 0:
+            return [(k, m, 0.5 if k in (0, m) else 1.0) for k in range(m + 1)]
+        if m != 2 * done:
+            raise ValueError(f"row {row}: the nested rule refines {done} intervals to {2 * done}, not {m}.")
+        return [(k, m, 1.0) for k in range(1, m, 2)]
+
+    def evaluate(self, items: list[tuple[int, int, int, float]]) -> None:
+        """One forward/backward pass over the path points `items` (row, k, m, weight): add w · g to the sums."""
+        rows = torch.tensor([item[0] for item in items], device=self.x.device)
+        alpha = torch.tensor([k / m for _, k, m, _ in items], dtype=self.x.dtype, device=self.x.device)
+        x, base = self.x.index_select(0, rows), self.base.index_select(0, rows)
+        end = torch.tensor([k == m for _, k, m, _ in items], device=self.x.device)[:, None, None]
+        point = torch.where(end, x, base + alpha[:, None, None] * (x - base)).requires_grad_(True)  # α = 1: x exactly
+        with torch.enable_grad():
+            value = self.f(point, *(a.index_select(0, rows) for a in self.args))
+            (grad,) = torch.autograd.grad(value.sum(), point)
+        grad, value = grad.detach().double(), value.detach().double().cpu()
+        for j, (row, k, m, weight) in enumerate(items):  # in order, one row at a time: deterministic
+            self.sums[row] += weight * grad[j]
+            if k in (0, m):
+                self.ends[row, int(k == m)] = value[j]
+        self.points += len(items)
+
+    def attributions(self, row: int) -> Tensor:
+        """[tokens, K] float64 (x − b) ⊙ h · sums of one row."""
+        return (self.x[row] - self.base[row]).double() * self.sums[row] / self.intervals[row]
+
+    def total(self, row: int) -> float:
+        """f(x) − f(b) of one row."""
+        return float(self.ends[row, 1] - self.ends[row, 0])
 
 
-def _completeness(attr: Tensor, delta: float, steps: int, tolerance: float) -> dict:
-    """The completeness record of one pair: δ, |δ| / |f(x) − f(b)|, steps used, converged."""
-    total = float(attr.detach().double().sum()) - delta  # Captum: δ = Σ attr − (f(x) − f(b))
+def _refine(path: NestedTrapezoid, rows: list[int], m: int, max_rows: int) -> None:
+    """Bring `rows` to m intervals: evaluate ∇f only at their missing nodes, α-major, `max_rows` per pass."""
+    todo = {row: path.nodes(row, m) for row in rows}
+    longest = max(len(nodes) for nodes in todo.values())
+    items = [(row, *todo[row][j]) for j in range(longest) for row in rows if j < len(todo[row])]
+    for start in range(0, len(items), max_rows):
+        path.evaluate(items[start : start + max_rows])
+    for row in rows:
+        path.intervals[row] = m
+
+
+def _most(n_steps: int, max_steps: int) -> int:
+    """The most intervals refinement reaches: the largest n_steps · 2^j ≤ max_steps."""
+    while 2 * n_steps <= max_steps:
+        n_steps *= 2
+    return n_steps
+
+
+def _completeness(attr: Tensor, total: float, steps: int, tolerance: float) -> dict:
+    """The completeness record of one pair: δ, |δ| / |f(x) − f(b)|, intervals used, converged."""
+    delta = float(attr.sum()) - total  # Captum's sign: δ = Σ attr − (f(x) − f(b))
     if total != 0:
         relative = abs(delta) / abs(total)
     else:
