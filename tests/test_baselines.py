@@ -133,23 +133,17 @@ def _ig_module():
 
 
 def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeypatch):
-    module = _ig_module()
     layers = ["layer.1", "layer.2"]
     with pytest.warns(UserWarning, match=r"1 of 4 .*pairs.*tolerance=0.05.*max_steps=4"):
         fixed = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4, max_steps=4)
     assert fixed.extra[0, "layer.2"]["relative_delta"] > 0.05 and not fixed.extra[0, "layer.2"]["converged"]
 
-    calls, refine = [], module._refine
-    monkeypatch.setattr(
-        module,
-        "_refine",
-        lambda path, rows, m, *a: calls.append((path.f.name, list(rows), m)) or refine(path, rows, m, *a),
-    )
+    rows = _count_gradient_rows(monkeypatch)
     result = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
-    # only the failing sentence of the failing state is refined, to twice the intervals
-    assert calls == [("layer.1", [0, 1], 4), ("layer.2", [0, 1], 4), ("layer.2", [0], 8)]
+    # both sentences at 4 intervals per state, then only the failing sentence of the failing state
+    assert rows[:2] == [2 * 5, 2 * 5] and 1 <= sum(rows[2:]) < 4 * 4
     assert result.settings["n_steps"] == 4 and result.settings["tolerance"] == 0.05
-    assert result.settings["max_steps"] == 512 and result.settings["rule"] == "trapezoid"
+    assert result.settings["max_steps"] == 512 and result.settings["rule"] == "adaptive"
     for b, sentence in enumerate(SENTENCES):
         for name in layers:
             record = result.extra[b, name]
@@ -158,7 +152,7 @@ def test_integrated_gradients_adaptive_steps_reach_tolerance(curved_toy, monkeyp
             total = float(result.scores[b, name].double().sum()) - record["delta"]  # f(x) − f(b), f(b) = 0
             assert total == pytest.approx(_change(curved_toy, sentence, name, torch.ones(6)), rel=1e-4)
             assert record["relative_delta"] == pytest.approx(abs(record["delta"]) / abs(total), rel=1e-4, abs=1e-12)
-    assert result.extra[0, "layer.2"]["n_steps"] == 8
+    assert result.extra[0, "layer.2"]["n_steps"] == 4 + sum(rows[2:])  # one interval more per new point
     assert [result.extra[key]["n_steps"] for key in ((0, "layer.1"), (1, "layer.1"), (1, "layer.2"))] == [4, 4, 4]
     torch.testing.assert_close(result.scores[1, "layer.2"], fixed.scores[1, "layer.2"])  # kept, not recomputed
     again = integrated_gradients(curved_toy, SENTENCES, layers, n_steps=4)
@@ -178,26 +172,43 @@ def _count_gradient_rows(monkeypatch) -> list[int]:
     return rows
 
 
-def test_nested_rule_reuses_every_earlier_point(curved_toy, monkeypatch):
-    """2 → 4 → 8 intervals evaluates ∇f at 9 points (the finest grid), not 3 + 5 + 9 = 17."""
+def test_refinement_reuses_every_earlier_point(curved_toy, monkeypatch):
+    """Refining to the finest grid of 8 intervals evaluates ∇f once per point: 9 points, not 3 + 5 + 9."""
     rows = _count_gradient_rows(monkeypatch)
     with pytest.warns(UserWarning, match="1 of 1 "):
         result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=2, max_steps=8, tolerance=1e-9)
-    assert result.extra[0, "layer.2"]["n_steps"] == 8
-    assert sum(rows) == 8 + 1
-    assert rows == [3, 2, 4]  # one pass per refinement: the 3 points of 2 intervals, then only the new midpoints
+    assert result.extra[0, "layer.2"]["n_steps"] == 8 and sum(rows) == 8 + 1 and rows[0] == 3
+    assert len(rows) > 2  # several rounds, each evaluating only new midpoints
     rows.clear()
     with pytest.warns(UserWarning, match="1 of 1 "):
         integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=2, max_steps=8, tolerance=1e-9, max_rows=2)
-    assert rows == [2, 1, 2, 2, 2] and sum(rows) == 9  # max_rows bounds every pass; the same points
+    assert max(rows) <= 2 and sum(rows) == 9  # max_rows bounds every pass; the same points
+
+
+def test_refinement_halves_the_intervals_that_break_completeness_most():
+    """f(z) = relu(z − ½)³ along α x: ∇f is 0 up to α = ½ and convex after, so only intervals past ½ break
+    completeness (each by 1/128), and the rule halves the first of them (share ½ of Σ|δ_k|)."""
+    module = _ig_module()
+    x = torch.ones(1, 1, 1, dtype=torch.float64)
+
+    def f(embed, mask, direction, reference):
+        return (torch.relu(embed - 0.5) ** 3).flatten(1).sum(1)
+
+    empty = torch.zeros(1, 1)
+    path = module.AdaptivePath(f, x, torch.zeros_like(x), empty, empty, empty, grid=16)
+    path.add({0: [0, 4, 8, 12, 16]}, 8)
+    deltas = [d for d, _, _ in path.local_deltas(0)]
+    assert deltas[:2] == [0.0, 0.0] and deltas[2:] == pytest.approx([1 / 128, 1 / 128])  # convex: overestimated
+    assert path.midpoints(0) == [10] and path.midpoints(0, share=1.0) == [10, 14]
+    assert path.total(0) == pytest.approx(1 / 8)
 
 
 def test_refinement_is_per_pair(curved_toy, monkeypatch):
     """A pair that converged is not evaluated again: only the failing sentence's new midpoints are."""
     rows = _count_gradient_rows(monkeypatch)
     result = integrated_gradients(curved_toy, SENTENCES, "layer.2", n_steps=4)
-    assert [result.extra[b, "layer.2"]["n_steps"] for b in (0, 1)] == [8, 4]
-    assert rows == [2 * 5, 4]  # both sentences at 4 intervals (5 points each), then sentence 0's 4 midpoints
+    assert result.extra[1, "layer.2"]["n_steps"] == 4 and result.extra[0, "layer.2"]["n_steps"] > 4
+    assert rows[0] == 2 * 5 and sum(rows[1:]) == result.extra[0, "layer.2"]["n_steps"] - 4  # sentence 0's new points
     alone = integrated_gradients(curved_toy, SENTENCES[1], "layer.2", n_steps=4)
     torch.testing.assert_close(result.scores[1, "layer.2"], alone.scores[0, "layer.2"])
 
@@ -222,9 +233,9 @@ def test_integrated_gradients_closed_form_for_a_quadratic_scalar(toy, sigma_s):
             assert result.extra[b, name]["relative_delta"] < 1e-5 and result.extra[b, name]["n_steps"] == n_steps
 
 
-def test_trapezoid_weights_on_a_cubic(monkeypatch):
-    """f(z) = Σ z³ on the path α x (b = 0): the trapezoid rule of ∫ 3α² dα with m intervals is
-    1 + 1/(2m²) (not 1: the error of the rule, so the weights are the trapezoid's), scores = x³ · that."""
+def test_trapezoid_weights_on_a_cubic():
+    """f(z) = Σ z³ on the path α x (b = 0): the trapezoid rule of ∫ 3α² dα with m equal intervals is
+    1 + 1/(2m²) (not 1: the error of the rule, so the weights are the trapezoid's), scores = Σ_K x³ · that."""
     module = _ig_module()
     x = torch.tensor([[[0.5, -1.0], [2.0, 0.25]], [[1.5, 0.0], [-0.5, 1.0]]], dtype=torch.float64)
 
@@ -232,20 +243,23 @@ def test_trapezoid_weights_on_a_cubic(monkeypatch):
         return (embed**3).flatten(1).sum(1)
 
     empty = torch.zeros(2, 1)
-    path = module.NestedTrapezoid(f, x, torch.zeros_like(x), empty, empty, empty)
+    path = module.AdaptivePath(f, x, torch.zeros_like(x), empty, empty, empty, grid=8)
     for m in (2, 4, 8):
-        module._refine(path, [0, 1], m, 3)
+        path.add({row: list(range(0, 9, 8 // m)) for row in (0, 1)}, 3)
         for row in (0, 1):
-            torch.testing.assert_close(path.attributions(row), x[row] ** 3 * (1 + 1 / (2 * m**2)))
+            torch.testing.assert_close(path.attributions(row), (x[row] ** 3).sum(-1) * (1 + 1 / (2 * m**2)))
             assert path.total(row) == pytest.approx(float((x[row] ** 3).sum()))
+            assert sum(d for d, _, _ in path.local_deltas(row)) == pytest.approx(
+                float((x[row] ** 3).sum()) / (2 * m**2)
+            )  # the intervals' errors add up to δ
     assert path.points == 2 * 9  # each row: the 9 points of the finest grid, every one evaluated once
 
 
 def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
-    with pytest.warns(UserWarning, match=r"1 of 1 .*max_steps=13 \(12 intervals"):
+    with pytest.warns(UserWarning, match=r"1 of 1 .*max_steps=13 \(intervals down to 1/12"):
         result = integrated_gradients(curved_toy, SENTENCES[0], "layer.2", n_steps=3, max_steps=13, tolerance=1e-9)
     record = result.extra[0, "layer.2"]
-    assert record["n_steps"] == 12 and not record["converged"]  # 3, 6, 12: the nested rule only doubles
+    assert record["n_steps"] == 12 and not record["converged"]  # no interval shorter than 1/12 (3 · 2²)
 
 
 @pytest.mark.parametrize(
@@ -260,7 +274,7 @@ def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
         ({"max_steps": 0}, "max_steps must be a positive int"),
         ({"max_steps": 2.5}, "max_steps must be a positive int"),
         ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
-        ({"rule": "gauss-legendre"}, "rule must be one of 'trapezoid'"),
+        ({"rule": "gauss-legendre"}, "rule must be one of 'adaptive'"),
     ],
 )
 def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):

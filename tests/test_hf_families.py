@@ -10,6 +10,7 @@ before j, an encoder-decoder gives decoder states per target step, and bad input
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -488,3 +489,29 @@ def test_a_head_missing_from_the_checkpoint_is_refused_not_random(folders, tmp_p
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="logits would be random"):
         infolib.load_model(folder)
+
+
+@pytest.mark.parametrize("family", ["roberta", "gpt2"])
+def test_the_cli_and_the_what_if_tool_take_a_folder(family, folders, corpus):
+    import subprocess
+    import sys
+
+    from infolib.interactive.whatif import WhatIf
+
+    folder = str(folders(family))
+    out = subprocess.run(
+        [sys.executable, "-m", "infolib", "explain", SENTENCES[0], "--model", folder, "--format", "json"]
+        + ["--layers", "1", "--max-steps", "4"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    words = [row["word"] for row in json.loads(out.stdout)["rows"]]
+    assert [w for w in words if w in SENTENCES[0].split()] == SENTENCES[0].split()
+    tool = WhatIf([folder], settings={"max_steps": 4}, corpus=corpus)
+    view = tool.compute(SENTENCES[1], [folder], layers=(1, 2)).views[0]
+    assert (
+        view.model == folder and [w for w in view.result.words[0] if w in SENTENCES[1].split()] == SENTENCES[1].split()
+    )
