@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--jobs", type=int, help="notebooks run side by side, sharing the cores (default 1)")
     reproduce.add_argument(
-        "--timeout", type=int, help="seconds a notebook cell may take before it counts as failed (default 600)"
+        "--timeout",
+        type=int,
+        help="seconds a notebook cell may take before it counts as failed (default 600; 5400 with --deep)",
     )
     return parser
 
@@ -247,14 +249,12 @@ def main(argv=None) -> int:
         if args.command == "explain-corpus":
             return _explain_corpus(args)
         if args.command == "reproduce":
-            from .reproduce import CELL_TIMEOUT, reproduce
+            from .reproduce import reproduce
 
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
             try:
-                reproduce(
-                    out=args.out, smoke=args.smoke, timeout=args.timeout or CELL_TIMEOUT, jobs=args.jobs, deep=args.deep
-                )
+                reproduce(out=args.out, smoke=args.smoke, timeout=args.timeout, jobs=args.jobs, deep=args.deep)
             except RuntimeError as error:  # failed notebooks: the report is written, each failure listed
                 print(f"infolib reproduce: {error}", file=sys.stderr)
                 return 1

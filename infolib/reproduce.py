@@ -81,13 +81,20 @@ CLAIM_TABLES = {
 # Seconds one notebook cell may take: the whole job's budget with models cached is 15 minutes, so a
 # cell that runs for 10 is broken, not slow.
 CELL_TIMEOUT = 600
+# DEEP=1: notebook 06 explains 1,200 MPNet pairs in one cell, 35-50 minutes on 2 cores (0.4-0.6 pairs/s).
+DEEP_CELL_TIMEOUT = 90 * 60
+
+
+def cell_timeout(timeout: int | None, deep: bool) -> int:
+    """Seconds a cell may take: `timeout` if given, else `DEEP_CELL_TIMEOUT` with DEEP=1, else `CELL_TIMEOUT`."""
+    return timeout or (DEEP_CELL_TIMEOUT if deep else CELL_TIMEOUT)
 
 
 def reproduce(
     out: str | Path = "reports",
     smoke: bool = False,
     notebooks=FIGURE_NOTEBOOKS,
-    timeout: int = CELL_TIMEOUT,
+    timeout: int | None = None,
     jobs: int | None = None,
     deep: bool = False,
 ) -> Path:
@@ -97,7 +104,7 @@ def reproduce(
         out: the report folder.
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
-        timeout: seconds per notebook cell.
+        timeout: seconds per notebook cell (default `CELL_TIMEOUT`, or `DEEP_CELL_TIMEOUT` with `deep`).
         jobs: notebooks run side by side (default 1), each kernel with cores // jobs torch threads; a
             notebook that reads another's results waits for it (`READS_FROM`). On 2 cores, 2 jobs of one
             thread each made the models-cached run slower (19 min 55 s against 16 min 56 s, notebook 04's
@@ -108,6 +115,7 @@ def reproduce(
     """
     from .models.registry import load_model, model_metrics
 
+    timeout = cell_timeout(timeout, deep)
     out = Path(out).resolve()
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)

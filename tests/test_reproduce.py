@@ -73,3 +73,10 @@ def test_deep_runs_07_after_06_and_tells_every_notebook(tmp_path, fake_notebooks
     reproduce.run_notebooks(names, tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages(), deep=True)
     assert fake_notebooks["07_fine_grained_forgetting"]["start"] >= fake_notebooks["06_layerwise_forgetting"]["end"]
     assert all(p["DEEP"] is True for p in parameters.values())
+
+
+def test_the_cell_timeout_fits_the_run():
+    """DEEP=1 explains 1,200 MPNet pairs in one cell of 06: the 10-minute timeout would fail it."""
+    assert reproduce.cell_timeout(None, deep=False) == reproduce.CELL_TIMEOUT == 600
+    assert reproduce.cell_timeout(None, deep=True) == reproduce.DEEP_CELL_TIMEOUT >= 60 * 60
+    assert reproduce.cell_timeout(120, deep=True) == 120  # --timeout wins
