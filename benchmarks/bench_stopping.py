@@ -1,6 +1,7 @@
 """The stopping rule: how many steps it takes, and how much objective it gives up for them.
 
     python benchmarks/bench_stopping.py        # about 2 minutes on 2 idle cores
+    python benchmarks/bench_stopping.py --settings '{"window": 3, "z": 0.65}'   # another rule, same pairs
 
 Setup as `bench_estimator.py`: pretrained MiniLM, the first 5 SST-2 dev sentences, all 6 layers
 (30 pairs), token level. Reported:
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=5)
     parser.add_argument("--long-steps", type=int, default=400, help="steps of the run that never stops early")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--settings", type=json.loads, default={}, help="estimator settings to try, as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -47,7 +49,7 @@ def main() -> None:
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
 
     start = time.perf_counter()
-    ours = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False)
+    ours = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False, **args.settings)
     seconds = time.perf_counter() - start
     long = infolib.explain(
         model,
@@ -87,6 +89,7 @@ def main() -> None:
                 "model": "minilm",
                 "pairs": len(pairs),
                 "threads": args.threads,
+                "settings": args.settings,
                 "seconds": round(seconds, 2),
                 "median_steps": statistics.median(steps),
                 "mean_steps": round(statistics.mean(steps), 2),
