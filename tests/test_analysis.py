@@ -277,3 +277,8 @@ def test_with_sentiment_words_keeps_the_first_n_sentences_holding_one():
     assert analysis.with_sentiment_words(sentences, lexicon, 2) == ["a great film .", "so dull"]
     with pytest.raises(ValueError, match="only 3 of 5 sentences hold a sentiment word; 4 were asked"):
         analysis.with_sentiment_words(sentences, lexicon, 4)
+
+
+def test_roberta_style_specials_are_cls_and_sep():
+    """MPNet (DEEP=1) writes <s> … </s>: without this its [SEP] row in claim 6 had no sentences."""
+    assert [analysis.word_kind(w) for w in ("<s>", "</s>", "[CLS]", "[SEP]")] == ["[CLS]", "[SEP]", "[CLS]", "[SEP]"]

@@ -15,6 +15,8 @@ from .metrics import STOP_WORDS
 
 KINDS = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")
 _PUNCTUATION = re.compile(r"^[^\w]+$")
+# The same roles in RoBERTa/MPNet-style vocabularies (`<s> … </s>`), so their [SEP] is counted as one.
+_SPECIAL = {"<s>": "[CLS]", "</s>": "[SEP]"}
 
 
 # -- word kinds ------------------------------------------------------------------------------------
@@ -54,6 +56,8 @@ def word_kind(word: str, lexicon: Mapping[str, bool] | None = None) -> str:
     """The kind of a word: '[CLS]', '[SEP]', 'function', 'punctuation', 'sentiment' or 'neutral'."""
     if word in ("[CLS]", "[SEP]"):
         return word
+    if word in _SPECIAL:
+        return _SPECIAL[word]
     lower = word.lower()
     if lower in STOP_WORDS:
         return "function"
