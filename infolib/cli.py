@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also the 12-layer mpnet-sst2 in notebooks 06 and 07 (needs `make deep-model`)",
     )
-    reproduce.add_argument("--jobs", type=int, help="notebooks run side by side, sharing the cores (default 1)")
+    reproduce.add_argument("--jobs", type=int, help="notebooks run side by side, sharing the cores (default 2)")
     reproduce.add_argument(
         "--timeout",
         type=int,

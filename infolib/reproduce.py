@@ -85,6 +85,13 @@ CELL_TIMEOUT = 600
 DEEP_CELL_TIMEOUT = 90 * 60
 
 
+# Notebooks run side by side. Two kernels of one torch thread each keep both cores busy where one kernel
+# with two threads idles in small ops and collapses when another process wants a core: with the models
+# cached, a fresh clone's run took 12 min 13 s with 2 jobs (commit b1040e5, idle), against a projected 17
+# minutes with 1.
+JOBS = 2
+
+
 def cell_timeout(timeout: int | None, deep: bool) -> int:
     """Seconds a cell may take: `timeout` if given, else `DEEP_CELL_TIMEOUT` with DEEP=1, else `CELL_TIMEOUT`."""
     return timeout or (DEEP_CELL_TIMEOUT if deep else CELL_TIMEOUT)
@@ -105,10 +112,8 @@ def reproduce(
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
         timeout: seconds per notebook cell (default `CELL_TIMEOUT`, or `DEEP_CELL_TIMEOUT` with `deep`).
-        jobs: notebooks run side by side (default 1), each kernel with cores // jobs torch threads; a
-            notebook that reads another's results waits for it (`READS_FROM`). On 2 cores, 2 jobs of one
-            thread each made the models-cached run slower (19 min 55 s against 16 min 56 s, notebook 04's
-            integrated gradients hit the cell timeout): torch already used both cores.
+        jobs: notebooks run side by side (default `JOBS`), each kernel with cores // jobs torch threads;
+            a notebook that reads another's results waits for it (`READS_FROM`).
         deep: add the 12-layer mpnet-sst2 to notebooks 06 and 07 (claims 6 and 7 at 12 layers).
     Raises:
         RuntimeError after writing the report when a notebook failed.
@@ -161,7 +166,9 @@ def run_notebooks(
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     cores = os.cpu_count() or 1
-    jobs = max(1, min(jobs or 1, len(notebooks)))
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs must be a whole number ≥ 1 (notebooks side by side), got {jobs!r}.")
+    jobs = min(jobs or JOBS, len(notebooks))
     threads = str(max(1, cores // jobs))
     status, work, running = {}, {}, {}
     reads = {n: READS_FROM.get(n, ()) + (DEEP_READS.get(n, ()) if deep else ()) for n in notebooks}

@@ -305,6 +305,20 @@ def test_model_accuracies_reads_hidden_layers(monkeypatch):
     assert table.loc["bert-sst2", "accuracy_low"] < 0.87 < table.loc["bert-sst2", "accuracy_high"]
 
 
+def test_model_accuracies_take_the_depth_of_a_loaded_model_when_metrics_lack_it(monkeypatch):
+    """Models trained before metrics.json recorded `hidden_layers` still give claim 7 its depths."""
+    from types import SimpleNamespace
+
+    from infolib.models import registry as zoo
+
+    records = {"cnn-sst2": {"dev": {"accuracy": 0.8, "n": 872}}, "bert-sst2": {"dev": {"n": 872}, "hidden_layers": 6}}
+    monkeypatch.setattr(zoo, "model_metrics", lambda name: records[name])
+    loaded = [SimpleNamespace(name="cnn-sst2", num_layers=2), SimpleNamespace(name="bert-sst2", num_layers=99)]
+    table = analysis.model_accuracies(loaded).set_index("model")
+    assert table.loc["cnn-sst2", "hidden_layers"] == 2  # from the model
+    assert table.loc["bert-sst2", "hidden_layers"] == 6  # the JSON wins
+
+
 def test_the_12_layer_mpnet_gets_its_own_rows_in_claims_6_and_7():
     """DEEP=1: mpnet-sst2 is read as a BERT-like model: its own [SEP]/kind estimates, and it is compared
     with the models trained from scratch, not with BERT."""

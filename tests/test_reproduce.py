@@ -59,6 +59,21 @@ def test_each_kernel_gets_its_run_log_and_a_share_of_the_cores(tmp_path, fake_no
     assert len(logs) == 3 and all(e["env"]["OMP_NUM_THREADS"] == "2" for e in fake_notebooks.values())
 
 
+def test_by_default_two_kernels_of_one_thread_share_two_cores(tmp_path, fake_notebooks, monkeypatch):
+    monkeypatch.setattr(reproduce.os, "cpu_count", lambda: 2)
+    (tmp_path / "runlogs").mkdir()
+    reproduce.run_notebooks(FIGURE_NOTEBOOKS[:2], tmp_path, smoke=True, timeout=5, jobs=None, stages=reproduce.Stages())
+    runs = list(fake_notebooks.values())
+    assert all(e["env"]["OMP_NUM_THREADS"] == "1" for e in runs)
+    assert runs[1]["start"] < runs[0]["end"]  # side by side
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_a_wrong_number_of_jobs_is_refused(tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs must be a whole number"):
+        reproduce.run_notebooks(FIGURE_NOTEBOOKS[:1], tmp_path, smoke=True, timeout=5, jobs=jobs, stages=None)
+
+
 def test_deep_runs_07_after_06_and_tells_every_notebook(tmp_path, fake_notebooks, monkeypatch):
     parameters = {}
     recorded = reproduce.run_notebook

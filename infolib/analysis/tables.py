@@ -277,13 +277,16 @@ def summarise(
 
 
 def model_accuracies(
-    names: Sequence[str], smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0
+    models: Sequence, smoke: bool = False, *, n_boot: int = 2000, random_state: int = 0
 ) -> pd.DataFrame:
     """Dev scores of cached trained models, from their metrics JSON.
 
     `accuracy_low`/`accuracy_high` are a seeded 95 % bootstrap interval over the n dev sentences
-    (`metrics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers" (NaN if absent).
+    (`metrics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers", else the loaded
+    model's depth when `models` holds HookedModels (metrics written before the field existed), else NaN.
 
+    Args:
+        models: model names or loaded HookedModels.
     Returns:
         DataFrame: model, accuracy, accuracy_low, accuracy_high, mcc (as the metrics JSON holds it),
         n, hidden_layers.
@@ -291,13 +294,14 @@ def model_accuracies(
     from ..models.registry import model_metrics
 
     rows = []
-    for name in names:
+    for model in models:
+        name = model if isinstance(model, str) else model.name
         key = f"{name}-smoke" if smoke and not name.endswith("-smoke") else name
         record = model_metrics(key)
         dev = record.get("dev", {})
         accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
         _, low, high = metrics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
-        layers = record.get("hidden_layers")
+        layers = record.get("hidden_layers", None if isinstance(model, str) else model.num_layers)
         rows.append(
             {
                 "model": key,
