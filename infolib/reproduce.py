@@ -90,6 +90,9 @@ DEEP_CELL_TIMEOUT = 90 * 60
 # cached, a fresh clone's run took 12 min 13 s with 2 jobs (commit b1040e5, idle), against a projected 17
 # minutes with 1.
 JOBS = 2
+# DEEP=1: one kernel with every thread, because notebook 06's 1,200 MPNet pairs are one long cell that would
+# otherwise run on one thread while the other core idles (the DEEP run measured below used 1 job).
+DEEP_JOBS = 1
 
 
 def cell_timeout(timeout: int | None, deep: bool) -> int:
@@ -112,8 +115,8 @@ def reproduce(
         smoke: tiny models and few steps (SMOKE=True in every notebook).
         notebooks: which notebooks to run (names without .ipynb).
         timeout: seconds per notebook cell (default `CELL_TIMEOUT`, or `DEEP_CELL_TIMEOUT` with `deep`).
-        jobs: notebooks run side by side (default `JOBS`), each kernel with cores // jobs torch threads;
-            a notebook that reads another's results waits for it (`READS_FROM`).
+        jobs: notebooks run side by side (default `JOBS`, `DEEP_JOBS` with `deep`), each kernel with
+            cores // jobs torch threads; a notebook that reads another's results waits for it (`READS_FROM`).
         deep: add the 12-layer mpnet-sst2 to notebooks 06 and 07 (claims 6 and 7 at 12 layers).
     Raises:
         RuntimeError after writing the report when a notebook failed.
@@ -168,7 +171,7 @@ def run_notebooks(
     cores = os.cpu_count() or 1
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs must be a whole number ≥ 1 (notebooks side by side), got {jobs!r}.")
-    jobs = min(jobs or JOBS, len(notebooks))
+    jobs = min(jobs or (DEEP_JOBS if deep else JOBS), len(notebooks))
     threads = str(max(1, cores // jobs))
     status, work, running = {}, {}, {}
     reads = {n: READS_FROM.get(n, ()) + (DEEP_READS.get(n, ()) if deep else ()) for n in notebooks}

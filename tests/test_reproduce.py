@@ -68,6 +68,15 @@ def test_by_default_two_kernels_of_one_thread_share_two_cores(tmp_path, fake_not
     assert runs[1]["start"] < runs[0]["end"]  # side by side
 
 
+def test_deep_runs_one_kernel_with_every_core(tmp_path, fake_notebooks, monkeypatch):
+    """MPNet's 1,200 pairs are one long cell in 06: it gets both threads rather than one beside an idle core."""
+    monkeypatch.setattr(reproduce.os, "cpu_count", lambda: 2)
+    (tmp_path / "runlogs").mkdir()
+    names = ("06_layerwise_forgetting", "07_fine_grained_forgetting")
+    reproduce.run_notebooks(names, tmp_path, smoke=True, timeout=5, jobs=None, stages=reproduce.Stages(), deep=True)
+    assert all(e["env"]["OMP_NUM_THREADS"] == "2" for e in fake_notebooks.values())
+
+
 @pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
 def test_a_wrong_number_of_jobs_is_refused(tmp_path, jobs):
     with pytest.raises(ValueError, match="jobs must be a whole number"):
