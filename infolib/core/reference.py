@@ -5,9 +5,9 @@ One sentence × one hidden state per run; σ = scale · sigmoid(θ) with θ ~ N(
 (one σ per word piece); the parameters with the lowest (noisy) loss are kept. The loss is the
 authors': mean((Φ(x̃) − s)² / σ_S²) − rate · mean(log sigmoid θ).
 
-This exists for benchmarks and for comparison with published numbers. It is slow (about 3
-minutes per (sentence, layer) for MiniLM on 2 cores) and does not always converge in its 5000
-steps (METHOD.md §4); use `infolib.core.explain` for real work.
+This exists for benchmarks and for comparison with published numbers. It is slow (about 94 s per
+(sentence, layer) for MiniLM on 2 cores: 2,816 s for 30 pairs in `benchmarks/bench_estimator.py`)
+and does not always converge in its 5000 steps (METHOD.md §4); use `infolib.core.explain` for real work.
 """
 
 from __future__ import annotations
