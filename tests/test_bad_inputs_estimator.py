@@ -95,6 +95,9 @@ def test_bad_level_and_model(minilm):
         infolib.explain(torch.nn.Linear(2, 2), "a fine film")
     with pytest.raises(ValueError, match="unknown model 'bert-base-uncased'"):
         infolib.explain("bert-base-uncased", "a fine film")
+    for empty in ("", "  "):  # not the current folder, whose missing config.json would be the message
+        with pytest.raises(ValueError, match="the model name is empty"):
+            infolib.load_model(empty)
 
 
 def test_sigma_s_missing_a_layer(minilm, minilm_sigma_s):

@@ -491,6 +491,22 @@ def test_a_head_missing_from_the_checkpoint_is_refused_not_random(folders, tmp_p
         infolib.load_model(folder)
 
 
+def test_a_folder_typed_into_the_probe_is_loaded_and_explained(folders, corpus):
+    pytest.importorskip("ipywidgets")
+    from infolib.interactive.widgets import Probe
+
+    first, folder = str(folders("roberta")), str(folders("gpt2"))
+    probe = Probe([first], SENTENCES[1], settings={"max_steps": 4}, corpus=corpus, background=False)
+    assert probe.error is None, probe.error
+    probe.add_model.value = folder
+    assert probe.error is None, probe.error
+    assert probe.model_a.value == folder and folder in probe.model_b.options
+    view = probe.state.views[0]
+    assert (
+        view.model == folder and [w for w in view.result.words[0] if w in SENTENCES[1].split()] == SENTENCES[1].split()
+    )
+
+
 @pytest.mark.parametrize("family", ["roberta", "gpt2"])
 def test_the_cli_and_the_what_if_tool_take_a_folder(family, folders, corpus):
     import subprocess

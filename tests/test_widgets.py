@@ -267,6 +267,35 @@ def test_unknown_model_is_a_message(tiny, tiny_spread):
     assert probe.error is None and probe.state.views[0].model == tiny.name
 
 
+def test_a_model_typed_into_the_probe_is_offered_and_explained(tiny, tiny_spread):
+    other = TinyClassifier(name="tiny-other")
+    probe = make_probe([tiny], tiny_spread, sentence="a dull film")
+    # a HookedModel is added in code (offered once); the dropdowns show it when its name is typed
+    assert probe.whatif.add(other) == "tiny-other" and probe.whatif.add(other) == "tiny-other"
+    assert probe.whatif.names == ["tiny-sst2", "tiny-other"]
+    probe.prober.spreads["tiny-other"] = tiny_spread
+    probe.add_model.value = " tiny-other "
+    assert probe.add_model.value == ""  # cleared for the next one
+    assert list(probe.model_a.options) == ["tiny-sst2", "tiny-other"]
+    assert list(probe.model_b.options) == ["(none)", "tiny-sst2", "tiny-other"]
+    assert probe.model_a.value == "tiny-other" and probe.error is None
+    assert probe.state.views[0].model == "tiny-other"
+
+
+def test_a_model_that_cannot_be_loaded_is_a_message_and_offers_nothing(tiny, tiny_spread):
+    probe = make_probe([tiny], tiny_spread, sentence="a dull film")
+    shown = png_of(probe.figure)
+    probe.add_model.value = "/no/such/folder"
+    assert "cannot add model '/no/such/folder'" in probe.error and "unknown model" in probe.status.value
+    assert list(probe.model_a.options) == ["tiny-sst2"] and probe.whatif.names == ["tiny-sst2"]
+    assert probe.add_model.value == "/no/such/folder"  # left to be corrected
+    assert png_of(probe.figure) == shown
+    probe.add_model.value = "   "  # nothing typed: nothing happens
+    assert probe.whatif.names == ["tiny-sst2"]
+    with pytest.raises(ValueError, match="type a model name"):
+        probe.whatif.add(" ")
+
+
 def test_too_many_tokens_for_the_model_is_a_message(tiny_spread):
     short = TinyClassifier()
     short.max_tokens = 3

@@ -147,6 +147,30 @@ class WhatIf:
         self.cache = MemoryStore()
         self._lock = threading.RLock()
 
+    def add(self, model: str | HookedModel) -> str:
+        """Offer one more model (a registry name, a Hugging Face folder or a HookedModel), loading it now.
+
+        Returns its name (an already offered name is returned as it is). Raises a ValueError that says
+        why when it cannot be loaded, and then offers nothing new.
+        """
+        name = model.name if isinstance(model, HookedModel) else str(model).strip()
+        if not name:
+            raise ValueError("type a model name (e.g. 'bert-sst2') or a folder holding a Hugging Face model.")
+        with self._lock:
+            if name in self.names:
+                return name
+            if isinstance(model, HookedModel):
+                self.loaded[name] = model
+            self.names.append(name)
+            try:
+                self.model(name)
+            except Exception as error:
+                self.names.remove(name)
+                self.loaded.pop(name, None)
+                reason = str(error).strip() or type(error).__name__
+                raise ValueError(f"cannot add model '{name}': {reason}") from error
+            return name
+
     @property
     def max_steps(self) -> int:
         """The most optimisation steps one explanation takes (for progress displays)."""

@@ -6,7 +6,8 @@
 Type a sentence and press Enter: the probe shows the layers × words information map of each chosen
 model (one, or two side by side) with its prediction, and, after an edit, which words each layer
 keeps more (blue) or forgets more (red) than in the previous sentence. Dark cells in the map =
-the layer keeps the word; bright (log(σ/scale) near 0) = forgotten.
+the layer keeps the word; bright (log(σ/scale) near 0) = forgotten. Type a registry name or a
+Hugging Face folder into *Add model* to offer one more model.
 
 The work is done by `infolib.interactive.whatif` (testable without a browser); this module only wires widgets
 to it. Computations run in a background thread, one at a time; a new edit supersedes the running
@@ -58,7 +59,9 @@ class Probe:
         whatif: the `WhatIf` doing the work (`prober` is its old name).
         state: the WhatIfState shown (None before the first result); previous: the state of the
             sentence before the last edit; diffs: [WordDiff] between them; error: the last message.
-        text, model_a, model_b, layers, method, status, progress, figure, difference: the widgets.
+        text, model_a, model_b, add_model, layers, method, status, progress, figure, difference: the
+            widgets. Typing a registry name or a Hugging Face folder into `add_model` and pressing
+            Enter loads it, offers it in both dropdowns and explains with it (a message if it cannot).
     """
 
     def __init__(
@@ -98,6 +101,13 @@ class Probe:
             continuous_update=False,
             layout=w.Layout(width="70%"),
         )
+        self.add_model = w.Text(
+            value="",
+            placeholder="a model name or a Hugging Face folder, then Enter",
+            description="Add model",
+            continuous_update=False,
+            layout=w.Layout(width="50%"),
+        )
         self.model_a = w.Dropdown(options=names, value=names[0], description="Model")
         self.model_b = w.Dropdown(
             options=[NONE, *names], value=names[1] if compare and len(names) > 1 else NONE, description="beside it"
@@ -117,10 +127,12 @@ class Probe:
         self.difference = w.Output()
         for control in (self.text, self.model_a, self.model_b, self.layers, self.method):
             control.observe(self._on_change, names="value")
+        self.add_model.observe(self._on_add, names="value")
         self.widget = w.VBox(
             [
                 self.text,
                 w.HBox([self.model_a, self.model_b, self.method]),
+                self.add_model,
                 self.layers,
                 w.HBox([self.progress, self.status]),
                 self.prediction,
@@ -158,6 +170,32 @@ class Probe:
         if change["owner"] in (self.model_a, self.model_b):
             self._follow_depth()
         self.update()
+
+    def _on_add(self, change) -> None:
+        """Load the model typed into `add_model`, offer it in both dropdowns and explain with it."""
+        typed = change["new"].strip()
+        if not typed:
+            return
+        self.status.value = f"loading {escape(typed)} …"
+        try:
+            name = self.whatif.add(typed)
+        except Exception as error:  # shown in the widget, never as a traceback
+            self._show_error(_message(error), self.generation)
+            return
+        names = self.whatif.names
+        a, b = self.model_a.value, self.model_b.value
+        self._adjusting = True
+        try:
+            self.model_a.options = names
+            self.model_b.options = [NONE, *names]
+            self.model_a.value, self.model_b.value = a, b
+        finally:
+            self._adjusting = False
+        self.add_model.value = ""
+        if self.model_a.value == name:
+            self.update()
+        else:
+            self.model_a.value = name  # follows the depth and explains
 
     def _follow_depth(self) -> None:
         """Let the layer slider end at the deepest selected model's last layer (a range end at the

@@ -260,6 +260,11 @@ def _load(name, *, tokenizer, smoke, retrain, train, progress, data_dir, allow_d
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(f"load_model takes a model name, a folder or a transformers model, not {type(name).__name__}.")
     key = str(name)
+    if not key.strip():
+        raise ValueError(
+            "the model name is empty: give a name such as 'bert-sst2' (available_models()) or a folder "
+            "holding a Hugging Face model."
+        )
     if smoke and key in RECIPES and not key.endswith("-smoke"):
         key += "-smoke"
     if key in RECIPES:
