@@ -271,6 +271,14 @@ def test_explains_every_layer_and_leaves_the_model_unchanged(family, folders, co
     assert all(p.grad is None for p in model.module.parameters())
 
 
+def test_a_word_the_tokenizer_does_not_know_warns_with_its_own_unknown_token(folders, corpus):
+    """A Unigram tokenizer's unknown token is '<unk>', not WordPiece's '[UNK]'."""
+    model = infolib.load_model(folders("deberta-v2"))
+    assert model.tokenizer.unk_token == "<unk>" and "<unk>" in model.encode(["a 龍 film"]).tokens[0]
+    with pytest.warns(UserWarning, match=r"does not know 龍 \(<unk>\)"):
+        infolib.explain(model, "a 龍 film", 1, corpus=corpus, **FAST)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_words_are_whole_units_and_specials_their_own(family, folders):
     model = infolib.load_model(folders(family))

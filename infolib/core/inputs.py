@@ -277,7 +277,7 @@ def encode_batch(
         FloatingPointError: the model returns NaN or inf on the clean input.
     """
     encoding = model.encode(sentences)
-    _warn_unknown(encoding)
+    _warn_unknown(encoding, getattr(getattr(model, "tokenizer", None), "unk_token", None) or "[UNK]")
     run = list(names) if run is None else [name for name in names if name in run]
     if sigma_s is None and len(run) < len(names):
         raise ValueError("encode_batch: states left out of the clean pass need sigma_s for their width.")
@@ -318,18 +318,20 @@ def prepare(model, sentences, layers, level: str, sigma_s: Mapping[str, Tensor] 
     return encode_batch(model, sentences, names, level, sigma_s)
 
 
-def _warn_unknown(encoding: Encoding) -> None:
+def _warn_unknown(encoding: Encoding, unk: str = "[UNK]") -> None:
+    """Warn about words the tokenizer maps to its unknown token `unk` ('[UNK]' for WordPiece, '<unk>' for
+    RoBERTa/T5/Llama-style tokenizers)."""
     unknown = sorted(
         {
             encoding.words[b][u]
             for b, (tokens, units) in enumerate(zip(encoding.tokens, encoding.word_of_token))
             for t, u in zip(tokens, units)
-            if t == "[UNK]"
+            if t == unk
         }
     )
     if unknown:
         warnings.warn(
-            f"the tokenizer does not know {', '.join(unknown)} ([UNK]): those words are explained "
-            f"through the [UNK] embedding, not their own.",
+            f"the tokenizer does not know {', '.join(unknown)} ({unk}): those words are explained "
+            f"through the {unk} embedding, not their own.",
             stacklevel=4,
         )
