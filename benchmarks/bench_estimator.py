@@ -10,7 +10,7 @@ Setup: pretrained MiniLM (6 layers), the first 5 SST-2 dev sentences, all 6 laye
   (said so in the output), unless --full;
 - quality on `--quality-pairs` pairs where the reference runs its full 5000 steps: the objective
   L(σ) of both solutions with 256 fresh noise draws, and the Spearman correlation of their σ;
-- the linear oracle of METHOD.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): each method's largest
+- the linear oracle of docs/method.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): each method's largest
   relative distance to the closed form.
 The stopping rule alone (steps, and the objective against a run that never stops early) is
 `benchmarks/bench_stopping.py`, a two-minute run.
@@ -41,7 +41,7 @@ from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
 
 def linear_oracle(seed: int = 0) -> dict:
-    """Largest relative error to the closed form, infolib vs the reference (METHOD.md §4)."""
+    """Largest relative error to the closed form, infolib vs the reference (docs/method.md §4)."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     K, rate = 64, 0.1
     x = 0.01 * torch.randn(len(w), K, generator=torch.Generator().manual_seed(seed))

@@ -9,7 +9,7 @@ Setup as `bench_estimator.py`: pretrained MiniLM, the first 5 SST-2 dev sentence
 - the objective L(σ) of every pair with 256 fresh noise draws, against a run of `--long-steps`
   steps that never stops early (z = 0) and averages its last 50 iterates: the optimum as well as
   this estimator finds it (relative excess, mean and worst pair);
-- the linear oracle of METHOD.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): the largest relative
+- the linear oracle of docs/method.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): the largest relative
   error of σ to the closed form.
 Prints a table and, last, one JSON line.
 """

@@ -5,7 +5,7 @@ Stages, each printed with the time it took:
   2. notebooks 00-07 executed with nbclient (parameters injected like papermill: SMOKE, REPORTS),
      executed copies in reports/notebooks/, figures (PNG + SVG) in reports/figures/, tables (CSV/JSON)
      in reports/;
-  3. the claims table (METHOD.md §5, `analysis.claims_table`) from the saved tables,
+  3. the claims table (docs/method.md §5, `analysis.claims_table`) from the saved tables,
      reports/claims.csv, reports/results.json, reports/REPORT.md and REPORT.html.
 A failing notebook is reported (REPORT.md lists it with the error) and the others still run;
 the command then exits non-zero. Each notebook runs with `$INFOLIB_RUN_LOG` pointing at its own
@@ -263,7 +263,7 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
     models = pd.DataFrame(results.get("models", []))
     work = pd.DataFrame([{"notebook": name, **facts} for name, facts in results.get("work", {}).items()])
     lines = [
-        "# infolib: reproducing Guan et al. (ICML 2019), METHOD.md §5",
+        "# infolib: reproducing Guan et al. (ICML 2019), docs/method.md §5",
         "",
         (
             "**SMOKE run**: tiny models trained in seconds, few optimisation steps; the numbers test the "

@@ -9,7 +9,7 @@
     logits    C · pooled              (C: [classes, D])      [batch, classes]
 
 so ∂layer.1/∂x_t = w_t · A (block of token t) and `pooled` is the linear Φ(x) = Σ_i w_i x_i of
-METHOD.md §4 when A = I. Words are split on spaces; a word written with '+' ("un+happy") is split
+docs/method.md §4 when A = I. Words are split on spaces; a word written with '+' ("un+happy") is split
 into word pieces ("un", "##happy") so word-level aggregation can be tested. There are no special
 tokens. Padding positions are zero and never influence real tokens.
 """

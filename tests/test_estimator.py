@@ -1,4 +1,4 @@
-"""Analytic oracles of METHOD.md §4 for the estimator on plain tensors (`explain_phi`)."""
+"""Analytic oracles of docs/method.md §4 for the estimator on plain tensors (`explain_phi`)."""
 
 import math
 
@@ -39,7 +39,7 @@ def test_authors_toy_ranking_exact():
 
 
 def test_hard_case_where_adam_lags_is_solved():
-    """METHOD.md §4: six words, K=64; the authors' Adam is 4.4× off for the strongest word."""
+    """docs/method.md §4: six words, K=64; the authors' Adam is 4.4× off for the strongest word."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     x = 0.01 * torch.randn(6, 64, generator=torch.Generator().manual_seed(0))
     result = infolib.explain_phi(x, linear_phi(w), torch.ones(64), rate=0.1, scale=1.0)
@@ -92,7 +92,7 @@ def test_entropy_in_nats_follows_sigma():
 
 
 def test_whole_layer_is_explained_not_one_token(scaled_tokens):
-    """Regression for METHOD.md §3: every token of the layer counts, so each gets its own closed form."""
+    """Regression for docs/method.md §3: every token of the layer counts, so each gets its own closed form."""
     explanation = infolib.explain(
         scaled_tokens, "a b c d e f", "layer.1", sigma_s={"layer.1": torch.ones(32)}, progress=False, scale=1.0
     )

@@ -26,7 +26,7 @@ def test_reference_is_repeatable_with_a_seed():
 
 
 def test_reference_lags_on_strong_words_after_5000_steps():
-    """METHOD.md §4: after 5000 Adam steps the strongest word is still far from its closed form."""
+    """docs/method.md §4: after 5000 Adam steps the strongest word is still far from its closed form."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     x = 0.01 * torch.randn(6, 64, generator=torch.Generator().manual_seed(0))
     fit = optimise_reference(x, lambda x: (w[:, None] * x).sum(0), torch.ones(64), seed=0, scale=1.0)

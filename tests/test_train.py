@@ -88,7 +88,7 @@ def test_matthews():
 
 @pytest.mark.parametrize("arch", ["lstm-reverse", "transformer-reverse"])
 def test_reversal_step_t_holds_word_n_minus_t_plus_1(arch):
-    """METHOD.md §4: a model that outputs its input reversed keeps word n − t + 1 best at step t."""
+    """docs/method.md §4: a model that outputs its input reversed keeps word n − t + 1 best at step t."""
     import infolib
 
     options = {"min_len": 3, "max_len": 5, "vocab": ("a", "b", "c", "d", "e", "f")}

@@ -171,7 +171,7 @@ def _order(estimates: Sequence[_Estimate], descending: bool = True) -> str:
 
 
 def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
-    """The claims of METHOD.md §5 tested on per-sentence result tables, each value with a bootstrap interval.
+    """The claims of docs/method.md §5 tested on per-sentence result tables, each value with a bootstrap interval.
 
     Every comparison is `verdict` on two seeded 95 % percentile-bootstrap intervals over sentences
     (`metrics.bootstrap_interval`, one value per sentence); a claim needing several comparisons

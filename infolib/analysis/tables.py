@@ -1,4 +1,4 @@
-"""The analyses behind the paper's figures (METHOD.md §5), as tested functions the notebooks call.
+"""The analyses behind the paper's figures (docs/method.md §5), as tested functions the notebooks call.
 
 Every function takes tidy tables (`Explanation.to_frame()` / `Attribution.to_frame()`, one row per
 method, model, sentence, layer and word) and returns a tidy table. Importance is always "larger =

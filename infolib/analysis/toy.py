@@ -1,4 +1,4 @@
-"""The linear toy of METHOD.md: Φ(x) = Σ w_i x_i with a closed-form σ, its sweeps and convergence."""
+"""The linear toy of docs/method.md: Φ(x) = Σ w_i x_i with a closed-form σ, its sweeps and convergence."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 # -- notebook 01: the linear toy -------------------------------------------------------------------
 class LinearPhi:
-    """Φ(x) = Σ_i w_i x_i for x [n_words, K]: the oracle of METHOD.md §4 (callable, picklable)."""
+    """Φ(x) = Σ_i w_i x_i for x [n_words, K]: the oracle of docs/method.md §4 (callable, picklable)."""
 
     def __init__(self, weights: Sequence[float]):
         self.weights = torch.as_tensor(weights, dtype=torch.float32)
@@ -32,7 +32,7 @@ def linear_toy(weights: Sequence[float], K: int = 16, x_std: float = 0.01, rando
 
 
 def linear_closed_form(weights: Sequence[float], sigma_s: float, rate: float = 0.1, scale: float = 1.0) -> np.ndarray:
-    """[n] σ_i = sqrt(rate / (2 n c)) / |w_i|, c = 1/σ_S² (METHOD.md §4), capped at scale."""
+    """[n] σ_i = sqrt(rate / (2 n c)) / |w_i|, c = 1/σ_S² (docs/method.md §4), capped at scale."""
     w = np.abs(np.asarray(weights, dtype=float))
     c = 1.0 / sigma_s**2
     return np.minimum(np.sqrt(rate / (2 * len(w) * c)) / w, scale)

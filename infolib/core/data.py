@@ -150,7 +150,7 @@ def load_sst_trees(split: str = "dev", data_dir=None) -> list[Tree]:
         return [parse_tree(line) for line in f if line.strip()]
 
 
-# -- synthetic sequence reversal (METHOD.md §4: output step t must hold input word n − t + 1) ---
+# -- synthetic sequence reversal (docs/method.md §4: output step t must hold input word n − t + 1) ---
 REVERSE_VOCAB = tuple("abcdefghijklmnop")  # 16 one-letter words, each a single WordPiece too
 
 

@@ -1,7 +1,7 @@
 """The σ-optimisation: the largest Gaussian noise each word can take without changing s.
 
 For one (sentence, hidden state) pair with tokens t = 1 … T grouped into units i (words, or the
-tokens themselves), the loss minimised is the authors' (METHOD.md §2):
+tokens themselves), the loss minimised is the authors' (docs/method.md §2):
 
     L(σ) = mean_elements E_ε[((Φ(x + σ·ε) − s) / σ_S)²]  −  rate · mean_t log(σ_t / scale)
          =            R(σ)                              −  entropy term
@@ -17,7 +17,7 @@ Near the optimum R is quadratic in σ (R ≈ Σ a_i σ_i², so g_i ∝ σ_i²), 
 
 a Newton step in log σ that lands on the optimum in one move for the quadratic part, whatever the
 word's weight. That is what the authors' Adam cannot do: its step sizes are set by gradient history,
-and strongly used words, whose gradients start thousands of times larger, crawl (METHOD.md §4).
+and strongly used words, whose gradients start thousands of times larger, crawl (docs/method.md §4).
 Steps are clipped to ±`max_step`, σ to (0, scale].
 
 Stopping is a sequential test on u_i = log(g_i / r_i), which is 0 at the optimum. After the

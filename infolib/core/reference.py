@@ -1,4 +1,4 @@
-"""The authors' algorithm, re-implemented as a labelled reference mode (METHOD.md §2).
+"""The authors' algorithm, re-implemented as a labelled reference mode (docs/method.md §2).
 
 One sentence × one hidden state per run; σ = scale · sigmoid(θ) with θ ~ N(0, 1); Adam (lr 0.01);
 5000 steps; ONE noise sample per step; the clean pass Φ(x) recomputed at every step; token level
@@ -7,7 +7,7 @@ authors': mean((Φ(x̃) − s)² / σ_S²) − rate · mean(log sigmoid θ).
 
 This exists for benchmarks and for comparison with published numbers. It is slow (about 94 s per
 (sentence, layer) for MiniLM on 2 cores: 2,816 s for 30 pairs in `benchmarks/bench_estimator.py`)
-and does not always converge in its 5000 steps (METHOD.md §4); use `infolib.core.explain` for real work.
+and does not always converge in its 5000 steps (docs/method.md §4); use `infolib.core.explain` for real work.
 """
 
 from __future__ import annotations

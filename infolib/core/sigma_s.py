@@ -1,5 +1,5 @@
 """σ_S: the per-dimension spread of a hidden state over a corpus, which makes the estimator's
-loss invariant to the scale of Φ and comparable across layers (METHOD.md §1)."""
+loss invariant to the scale of Φ and comparable across layers (docs/method.md §1)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Bidirectional, so that every word can reach every timestamp's state and a layer's σ reflects what
 the layer keeps, not only what it has read so far (in a unidirectional RNN the words after t
-saturate at h_t, METHOD.md §4). Hidden states:
+saturate at h_t, docs/method.md §4). Hidden states:
 
     embed / layer.0   word embeddings (MiniLM's table, no position, no LayerNorm)   [batch, tokens, K]
     layer.l           layer l's states at every timestamp, [forward; backward]      [batch, tokens, 2H]

@@ -1,7 +1,7 @@
 """What the sequence-reversal models share: their own symbol vocabulary and the `step.t` names.
 
 A reversal model reads n symbols and outputs them reversed, so output step t should hold mostly
-the information of input word n − t + 1 (METHOD.md §4). Hidden states:
+the information of input word n − t + 1 (docs/method.md §4). Hidden states:
 
     embed / layer.0   symbol embeddings (no position: positions are added inside the encoder) [batch, n, K]
     layer.l           encoder layer l, every input position                                  [batch, n, D]

@@ -1,4 +1,4 @@
-"""The paper's figures (METHOD.md §5) as functions returning matplotlib Figures.
+"""The paper's figures (docs/method.md §5) as functions returning matplotlib Figures.
 
 Each takes the tidy tables of `infolib.analysis`; `viz.export.save_figure` writes PNG and SVG. Maps
 follow the colour convention of `viz.maps.SCALES`: for σ-based maps dark = kept, for normalised
