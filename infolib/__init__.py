@@ -4,7 +4,7 @@ Per-word H(X_i|s) in any hidden state s, by the σ-optimisation of Guan et al. (
 Larger σ / higher entropy = the hidden state has forgotten more of that word.
 
 Layers (imports point one way): core ← baselines, models, training ← api ← analysis ← viz ←
-interactive ← cli. See README.md, "Package layout".
+interactive ← cli. See docs/architecture.md.
 """
 
 from . import baselines

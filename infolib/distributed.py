@@ -2,8 +2,8 @@
 
 The driver (the process you run) plans the batches exactly as the serial path does (sentences sorted
 by length, `batch_size` at a time), so each batch is the same `explain` call it would be serially and
-the merged result equals a serial run bit for bit (same device, same per-pair seeds). Each Ray worker
-is an actor that loads the model once, by registry name, folder or 'package.module:factory', and
+the merged result equals a serial run within float32 rounding (same device, same per-pair seeds). Each
+Ray worker is an actor that loads the model once, by registry name, folder or 'package.module:factory', and
 explains whole batches (all layers of a batch together).
 
 The driver alone reads and writes the result cache; workers never touch disk. Before a batch is sent,

@@ -87,10 +87,10 @@ DEEP_CELL_TIMEOUT = 90 * 60
 
 # Notebooks run side by side, each kernel with one torch thread: with the models cached, a fresh clone's
 # run took 12 min 13 s with 2 jobs (commit b1040e5, idle), against about 17 minutes projected for one
-# kernel of two threads (README, "How long").
+# kernel of two threads (docs/reproduce.md, "How long it takes").
 JOBS = 2
 # DEEP=1: one kernel with every thread, because notebook 06's 1,200 MPNet pairs are one long cell that would
-# otherwise run on one thread while the other core idles (the README's DEEP run used 1 job).
+# otherwise run on one thread while the other core idles (the DEEP run in docs/reproduce.md used 1 job).
 DEEP_JOBS = 1
 
 
