@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install reproduce test lint bench browser-deps deep-model clean
+.PHONY: install reproduce test lint docs docs-check bench browser-deps deep-model clean
 
 install: $(STAMP)
 
@@ -43,7 +43,17 @@ lint: $(STAMP)
 	$(PY) -m ruff check infolib tests benchmarks notebooks
 	$(PY) -m ruff format --check infolib tests benchmarks notebooks
 
-test: $(STAMP) browser-deps lint
+# The documentation site (mkdocs.yml: the docs/ pages, the notebooks unexecuted, the API reference from the
+# docstrings) into site/. --strict: a broken link, a missing page or an unreadable docstring is an error.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+	@echo "open site/index.html"
+
+# What make test runs (not --quiet: it hides the warnings that --strict turns into errors).
+docs-check: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+test: $(STAMP) browser-deps lint docs-check
 	$(PY) -m pytest -q
 
 # Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).
@@ -53,4 +63,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_probe.py
 
 clean:
-	rm -rf $(VENV) reports
+	rm -rf $(VENV) reports site

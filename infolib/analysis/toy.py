@@ -79,7 +79,7 @@ def linear_convergence(
 
     Returns:
         {'curves': {label: [steps] objective}, 'table': DataFrame word, weight, closed_form,
-         infolib, reference, infolib_error, reference_error (relative errors)}.
+            infolib, reference, infolib_error, reference_error (relative errors)}.
     """
     from ..core.explain import explain_phi
     from ..core.reference import optimise_reference

@@ -250,7 +250,7 @@ def check_inputs(model, sentences, layers, level: str, truncate: bool) -> tuple[
     """The model, the sentences checked and fitted to its length, and the hidden-state names.
 
     Raises:
-        TypeError / ValueError naming what is wrong (model, sentences, layers, level, length).
+        TypeError, ValueError: naming what is wrong (model, sentences, layers, level, length).
     """
     model = check_model(model)
     check_level(level)
