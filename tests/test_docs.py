@@ -8,6 +8,7 @@ name, a relative Markdown link, or a section of the method document ("method.md 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -22,6 +23,7 @@ OUTSIDE = {
     "PROVENANCE.md": "beside each data set in the data folder (data/README.md)",
 }
 README_LIMIT = 12 * 1024
+SKIP = {"__pycache__", "site", "reports", "build", "dist"}
 
 PATH = re.compile(r"(?<![\w./-])((?:docs|notebooks|data|benchmarks|tests|infolib)/[\w./*-]*\.(?:md|ipynb|py))\b")
 BARE_MD = re.compile(r"(?<![\w./-])([\w-]+\.md)\b")
@@ -60,7 +62,13 @@ def _text(path: Path) -> tuple[str, str]:
 
 
 def _repository_names() -> set[str]:
-    return {p.name for p in ROOT.rglob("*") if p.is_file() and ".git" not in p.parts and ".venv" not in p.parts}
+    """Names of the repository's files (not the venv, caches, build outputs or reports)."""
+    names = set()
+    for folder, dirs, files in os.walk(ROOT):
+        here = Path(folder).relative_to(ROOT)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP and (here / d).as_posix() != "data/cache"]
+        names.update(files)
+    return names
 
 
 def _method_sections() -> set[str]:
@@ -80,8 +88,7 @@ def _missing(path: Path, names: set[str], sections: set[str]) -> list[str]:
     for target in LINK.findall(markdown):
         if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
             continue  # a web address or an anchor on the same page
-        base = ROOT / "notebooks" if path.suffix == ".ipynb" else path.parent
-        if not (base / target.split("#")[0]).exists():
+        if not (path.parent / target.split("#")[0]).exists():
             missing.append(f"link {target}")
     for section in SECTION.findall(text):
         if section not in sections:
