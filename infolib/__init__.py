@@ -9,6 +9,7 @@ interactive ← cli. See README.md, "Package layout".
 
 from . import baselines
 from .analysis import metrics
+from .analysis.faithfulness import faithfulness
 from .api import available_models, explain, explain_corpus, explain_phi, load_model
 from .core.estimator import Settings, rate_for_lambda
 from .core.hooks import Encoding, HookedModel, frozen
@@ -22,6 +23,7 @@ __all__ = [
     "explain",
     "explain_phi",
     "explain_corpus",
+    "faithfulness",
     "load_model",
     "available_models",
     "Explanation",
