@@ -17,6 +17,7 @@ from .core.paths import DataNotFoundError
 from .core.results import Explanation, PhiExplanation
 from .core.store import ResultCache
 from .core.version import __version__
+from .models.export import export_model
 from .models.hf import HFEncoder, HFModel
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "explain_corpus",
     "faithfulness",
     "load_model",
+    "export_model",
     "available_models",
     "Explanation",
     "PhiExplanation",
