@@ -27,7 +27,7 @@ from ...core.hooks import Encoding, HookedModel, frozen
 
 REMOVALS = ("delete", "mask")
 LEVELS = ("word", "token")
-_BATCH = 64  # rows per forward pass
+BATCH = 64  # rows per forward pass
 
 
 @dataclass(frozen=True)
@@ -133,26 +133,32 @@ def prepare(model: HookedModel, sentences: Sequence[str], level: str) -> list[Pr
 def probabilities(model: HookedModel, rows: Sequence[Sequence[int]]) -> np.ndarray:
     """[rows, classes] softmax of the logits for token-id rows (right-padded, batched)."""
     out = []
-    for start in range(0, len(rows), _BATCH):
-        chunk = [list(r) for r in rows[start : start + _BATCH]]
-        if any(len(r) == 0 for r in chunk):
-            raise ValueError(
-                f"removing every word leaves {model.name} no token to read (it has no special tokens); "
-                "use removal='mask', or thresholds below 1."
-            )
-        width = max(len(r) for r in chunk)
-        ids = torch.zeros(len(chunk), width, dtype=torch.long)
-        mask = torch.zeros(len(chunk), width, dtype=torch.long)
-        for b, r in enumerate(chunk):
-            ids[b, : len(r)] = torch.tensor(r, dtype=torch.long)
-            mask[b, : len(r)] = 1
-        tokens = [[str(t) for t in r] for r in chunk]
-        encoding = Encoding(ids, mask, tokens, tokens, [list(range(len(r))) for r in chunk])
-        with frozen(model.module), torch.no_grad():
-            embed = model.embed(encoding)
-            logits = model.states(embed, mask.to(embed.device), ["logits"])["logits"]
-        out.append(torch.softmax(logits.double(), -1).cpu().numpy())
+    for start in range(0, len(rows), BATCH):
+        logits = run_rows(model, rows[start : start + BATCH], ["logits"])["logits"]
+        out.append(torch.softmax(logits, -1).numpy())
     return np.concatenate(out) if out else np.zeros((0, 0))
+
+
+def run_rows(model: HookedModel, rows: Sequence[Sequence[int]], names: Sequence[str]) -> dict[str, torch.Tensor]:
+    """The hidden states `names` (float64, CPU) of token-id rows run as one right-padded batch."""
+    rows = [list(r) for r in rows]
+    if any(len(r) == 0 for r in rows):
+        raise ValueError(
+            f"removing every word leaves {model.name} no token to read (it has no special tokens); "
+            "use removal='mask', or thresholds below 1."
+        )
+    width = max(len(r) for r in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[b, : len(r)] = 1
+    tokens = [[str(t) for t in r] for r in rows]
+    encoding = Encoding(ids, mask, tokens, tokens, [list(range(len(r))) for r in rows])
+    with frozen(model.module), torch.no_grad():
+        embed = model.embed(encoding)
+        states = model.states(embed, mask.to(embed.device), list(dict.fromkeys(names)))
+    return {name: state.double().cpu() for name, state in states.items()}
 
 
 def removed_ids(sentence: Prepared, removed: Sequence[int], removal: str, replacement: int | None) -> list[int]:
