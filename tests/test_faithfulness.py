@@ -261,3 +261,25 @@ def test_bad_options(bag):
         infolib.faithfulness(LinearToyModel(), ["a b"], scores=[[1, 2]], mode="eraser", removal="mask")
     with pytest.raises(TypeError, match="list of strings"):
         infolib.faithfulness(bag, "a good film", **one)
+
+
+def test_ferret_tau_loo_always_deletes():
+    # [MASK] weighs +3 for class 0: masking a word would make every drop large; deleting does not.
+    from infolib.analysis.faithfulness import aopc, removal
+
+    model = BagOfPiecesClassifier({"good": [0, 3], "bad": [1, 0], "[MASK]": [3, 0]})
+    (sentence,) = removal.prepare(model, ["good bad a"], "word")
+    deleted = aopc.leave_one_out(model, sentence, "ferret", "delete", None)
+    rows = aopc.sentence_rows(
+        model,
+        sentence,
+        np.array([3.0, 1.0, 2.0]),
+        mode="ferret",
+        thresholds=[1.0],
+        removal="mask",
+        replacement=103,
+        only_pos=True,
+        metrics=["tau_loo"],
+    )
+    assert deleted[2] == pytest.approx(0.0, abs=TOL)  # deleting 'a' changes nothing
+    assert rows[0]["value"] == pytest.approx(aopc.kendall_tau(deleted, np.array([3.0, 1.0, 2.0])))

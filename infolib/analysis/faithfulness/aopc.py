@@ -29,7 +29,8 @@ reproduced quirk by quirk:
 - sufficiency with removal='mask' masks the rationale itself, not the rest (ferret writes
   `sample[id_top] = mask_token_id` in both evaluators), so it equals comprehensiveness there;
 - τ-LOO is scipy's Kendall τ-b between the leave-one-out drops p(ŷ|x) − p(ŷ|x ∖ f_i) and the raw
-  scores (not only_pos); NaN when either is constant or n = 1.
+  scores (not only_pos); the features are always deleted, also with removal='mask'; NaN when
+  either is constant or n = 1.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def sentence_rows(
                 aopc = 0.0 if measure == "comprehensiveness" else 1.0
             rows.append({"metric": f"aopc_{measure}", "threshold": float("nan"), "value": aopc})
     if "tau_loo" in metrics:
-        drops = leave_one_out(model, sentence, mode, removal, replacement)
+        # ferret's leave-one-out always deletes (`sample.pop(occ_idx)`), whatever the removal
+        drops = leave_one_out(model, sentence, mode, "delete" if mode == "ferret" else removal, replacement)
         rows.append({"metric": "tau_loo", "threshold": float("nan"), "value": kendall_tau(drops, scores)})
     return rows
