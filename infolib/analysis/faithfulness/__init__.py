@@ -3,7 +3,9 @@
 `faithfulness(model, sentences, method=... | scores=...)` gives a tidy table of comprehensiveness,
 sufficiency, their AOPC over thresholds (ERASER's or ferret's conventions, `aopc`), τ-LOO and the
 normalised AOPC of Edin et al. (2025, `bounds`), by deletion or [MASK] (`removal`), at word or token
-level. docs/faithfulness.md lists every convention and every ferret quirk reproduced.
+level. `layer_faithfulness` ranks the words by each hidden state's scores and measures the output's
+and the state's own degradation (`layers`); `claims` adds the claims-table rows (9, 10).
+docs/faithfulness.md lists every convention and every ferret quirk reproduced.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import pandas as pd
 
 from .aopc import MODES, check_thresholds, default_thresholds, ranking, sentence_rows
 from .bounds import normalised_aopc
+from .claims import faithfulness_claims, layer_summary
+from .layers import layer_faithfulness
 from .removal import (
     LEVELS,
     REMOVALS,
@@ -40,7 +44,17 @@ METRICS = (
 DEFAULT_METRICS = METRICS[:5]  # normalised AOPC costs up to 2^n forward passes per sentence: ask for it
 COLUMNS = ["sentence_id", "sentence", "method", "layer", "metric", "threshold", "value"]
 
-__all__ = ["faithfulness", "METRICS", "DEFAULT_METRICS", "MODES", "REMOVALS", "LEVELS"]
+__all__ = [
+    "faithfulness",
+    "layer_faithfulness",
+    "layer_summary",
+    "faithfulness_claims",
+    "METRICS",
+    "DEFAULT_METRICS",
+    "MODES",
+    "REMOVALS",
+    "LEVELS",
+]
 
 
 def faithfulness(
