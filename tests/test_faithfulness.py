@@ -283,3 +283,10 @@ def test_ferret_tau_loo_always_deletes():
     )
     assert deleted[2] == pytest.approx(0.0, abs=TOL)  # deleting 'a' changes nothing
     assert rows[0]["value"] == pytest.approx(aopc.kendall_tau(deleted, np.array([3.0, 1.0, 2.0])))
+
+
+def test_random_ranking_is_seeded(bag):
+    kwargs = dict(method="random", layers=["layer.1"], mode="eraser", metrics=["aopc_comprehensiveness"])
+    one = infolib.faithfulness(bag, ["good a b c d e f g"], random_state=1, **kwargs)
+    two = infolib.faithfulness(bag, ["good a b c d e f g"], random_state=1, **kwargs)
+    assert set(one["method"]) == {"random"} and one["value"].tolist() == two["value"].tolist()

@@ -72,6 +72,7 @@ def faithfulness(
     only_pos: bool = True,
     exact_limit: int = 10,
     beam_width: int = 5,
+    random_state: int = 0,
 ) -> pd.DataFrame:
     """Comprehensiveness, sufficiency, AOPC, τ-LOO and normalised AOPC of word scores, for the predicted class.
 
@@ -80,7 +81,8 @@ def faithfulness(
         sentences: [n] sentences (words separated by spaces); none may be empty.
         method: a method name ('information', 'gradient_saliency', ...): its scores at each of
             `layers` are computed (or read from the result cache). Importance is the information
-            kept, −log(σ/scale), for 'information' and |score| for the baselines.
+            kept, −log(σ/scale), for 'information' and |score| for the baselines. 'random' ranks
+            the words by a permutation seeded with `random_state` (the floor).
         scores: instead of `method`, per sentence one score per token including the specials (as
             ferret takes them), one per unit ([CLS], words, [SEP]), or one per word; larger = more
             important. A dict {layer: such a list} gives scores per hidden state.
@@ -94,6 +96,7 @@ def faithfulness(
         only_pos: ferret mode: drop features with score ≤ 0 after the top-k cut (ferret's default).
         exact_limit, beam_width: normalised AOPC bounds are exact up to `exact_limit` features,
             beam search of width `beam_width` beyond.
+        random_state: seed of method='random'.
     Returns:
         DataFrame with columns sentence_id, sentence, method, layer, metric, threshold (NaN where
         it does not apply), value. Higher is more faithful for comprehensiveness, τ-LOO and both
@@ -130,8 +133,13 @@ def faithfulness(
         per_layer = scores if isinstance(scores, dict) else {"": scores}
         label = "scores"
     else:
-        per_layer = _scores(model, sentences, method, layers)
         label = method
+        if method == "random":  # the floor: a seeded random ranking per sentence, the same at every layer
+            rng = np.random.default_rng(random_state)
+            shuffled = [rng.permutation(len(s.units)).astype(float) for s in prepared]
+            per_layer = {layer: shuffled for layer in model.resolve_layers(layers)}
+        else:
+            per_layer = _scores(model, sentences, method, layers)
     table = []
     for layer, layer_scores in per_layer.items():
         if len(layer_scores) != len(sentences):
