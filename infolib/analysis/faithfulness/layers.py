@@ -96,7 +96,13 @@ def layer_faithfulness(
                     pairs.append((frozenset(order[:k]), frozenset(order[s.n - k :])))
                 plans.append((s, method, layer, pairs))
     wanted = {(s.index, S) for s, _, _, pairs in plans for pair in pairs for S in pair}
-    results = _evaluate(model, prepared, sorted(wanted, key=lambda r: (r[0], sorted(r[1]))), layers, removal)
+    # rows of similar length share a batch (little padding); the order is deterministic
+    size = {
+        r: len(prepared[r[0]].ids) - (removal == "delete") * sum(len(prepared[r[0]].features[f]) for f in r[1])
+        for r in wanted
+    }
+    requests = sorted(wanted, key=lambda r: (size[r], r[0], sorted(r[1])))
+    results = _evaluate(model, prepared, requests, layers, removal)
     rows = []
     for s, method, layer, pairs in plans:
         output = np.mean([s.p_full - results[s.index, top][0] for top, _ in pairs])
