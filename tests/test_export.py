@@ -53,3 +53,11 @@ def test_folder_that_is_a_file(tmp_path):
     path.write_text("x")
     with pytest.raises(ValueError, match="is a file"):
         infolib.export_model(build_transformer({"layers": 1, "heads": 2, "intermediate": 8, "num_labels": 2}), path)
+
+
+def test_export_by_name_never_trains(tmp_path):
+    with pytest.raises(ValueError, match="lstm is infolib's own torch module"):
+        infolib.export_model("lstm-sst2", tmp_path / "lstm")  # refused before anything is loaded or trained
+    with pytest.raises(ValueError, match="not trained yet, and export never trains"):
+        infolib.export_model("bert-cola", tmp_path / "t")  # tests train only SMOKE models
+    assert not (tmp_path / "lstm").exists() and not (tmp_path / "t").exists()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from ..core.hooks import HookedModel
 
+# Architectures built on transformers' *ForSequenceClassification (the others are infolib's own modules).
+HF_ARCHS = ("bert", "transformer", "mpnet")
+
 
 def export_model(model: HookedModel | str, folder: str | os.PathLike) -> Path:
     """Write a Hugging Face-backed model's weights, config and tokenizer to `folder`.
@@ -24,11 +27,13 @@ def export_model(model: HookedModel | str, folder: str | os.PathLike) -> Path:
     Returns:
         The folder.
     Raises:
-        ValueError: the model has no Hugging Face form (LSTM, CNN, reversal models), or `folder`
-            is a file.
+        ValueError: the model has no Hugging Face form (LSTM, CNN, reversal models), a named model
+            is not trained yet (export never trains), or `folder` is a file.
     """
     from ..api import resolve_model
 
+    if isinstance(model, (str, os.PathLike)):
+        model = _load_trained(str(model))
     model = resolve_model(model)
     module, tokenizer = model.module, getattr(model, "tokenizer", None)
     if not callable(getattr(module, "save_pretrained", None)) or not callable(
@@ -46,3 +51,25 @@ def export_model(model: HookedModel | str, folder: str | os.PathLike) -> Path:
     module.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def _load_trained(name: str) -> HookedModel:
+    """A registry model from the cache (export never trains: a missing model is an error), or a folder."""
+    from ..training.checkpoint import CacheError
+    from .registry import RECIPES, load_model
+
+    recipe = RECIPES.get(name)
+    if recipe is None:
+        return load_model(name)
+    if recipe.arch not in HF_ARCHS:
+        raise ValueError(
+            f"{name} has no Hugging Face form: the {recipe.arch} is infolib's own torch module, which transformers "
+            f"cannot load. Models that export: {', '.join(a + '-*' for a in HF_ARCHS)} classifiers and Hugging Face "
+            "folders."
+        )
+    try:
+        return load_model(name, train=False)
+    except CacheError as error:
+        raise ValueError(
+            f"{name} is not trained yet, and export never trains: run `python -m infolib train {name}` first ({error})."
+        ) from None
