@@ -11,7 +11,7 @@ feature; the paper fixes the percentages, not the rounding); ties in the scores 
 feature; every threshold counts, even when two give the same k.
 
 ferret mode (ferret-xai's AOPC_Comprehensiveness/Sufficiency_Evaluation and TauLOO_Evaluation),
-reproduced quirk by quirk:
+reproduced quirk by quirk (ferret works on word pieces: pass level='token' for its numbers):
 
 - thresholds 0.1, 0.2, … 1.0 as `np.arange(0.1, 1.1, 0.1)` gives them (0.30000000000000004 …);
 - n counts the features without [CLS]/[SEP], whose scores are dropped; k = int(q·n), and a
