@@ -9,6 +9,7 @@ interactive ← cli. See docs/architecture.md.
 
 from . import baselines
 from .analysis import metrics
+from .analysis.faithfulness import faithfulness
 from .api import available_models, explain, explain_corpus, explain_phi, load_model
 from .core.estimator import Settings, rate_for_lambda
 from .core.hooks import Encoding, HookedModel, frozen
@@ -16,13 +17,16 @@ from .core.paths import DataNotFoundError
 from .core.results import Explanation, PhiExplanation
 from .core.store import ResultCache
 from .core.version import __version__
+from .models.export import export_model
 from .models.hf import HFEncoder, HFModel
 
 __all__ = [
     "explain",
     "explain_phi",
     "explain_corpus",
+    "faithfulness",
     "load_model",
+    "export_model",
     "available_models",
     "Explanation",
     "PhiExplanation",

@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
         "--gpus-per-worker", type=float, default=0, help="with --engine ray: GPUs per worker (default 0: CPU workers)"
     )
 
+    from .cli_faithfulness import add_commands as add_faithfulness_commands  # issue 23: faithfulness, export
+
+    add_faithfulness_commands(commands)
+
     reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07, write reports/")
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
@@ -248,6 +252,10 @@ def main(argv=None) -> int:
             return _train(args)
         if args.command == "explain-corpus":
             return _explain_corpus(args)
+        if args.command in ("faithfulness", "export"):
+            from .cli_faithfulness import run as run_faithfulness_command
+
+            return run_faithfulness_command(args)
         if args.command == "reproduce":
             from .reproduce import reproduce
 

@@ -22,6 +22,7 @@ FIGURE_NOTEBOOKS = (
     "05_model_comparison",
     "06_layerwise_forgetting",
     "07_fine_grained_forgetting",
+    "09_faithfulness",
 )
 # Notebooks that read back (model, state, sentence) results another notebook computes: run after it, so
 # two notebooks running side by side never compute the same pair twice.
@@ -29,6 +30,7 @@ READS_FROM = {
     "04_sentiment_methods": ("02_gradient_vs_information_across_layers",),
     "06_layerwise_forgetting": ("02_gradient_vs_information_across_layers",),
     "07_fine_grained_forgetting": ("02_gradient_vs_information_across_layers",),
+    "09_faithfulness": ("02_gradient_vs_information_across_layers",),  # its scores are 02's
 }
 
 

@@ -51,6 +51,11 @@ SECTIONS = {
     "05_model_comparison": ("Figures 4, 5, 8 · model comparison", ["05_model_comparison"], ["05_accuracy.csv"]),
     "06_layerwise_forgetting": ("Figure 6 · layer-wise forgetting", ["06_forgetting"], ["06_forgetting_by_kind.csv"]),
     "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_information_by_kind"], []),
+    "09_faithfulness": (
+        "infolib's extension · faithfulness per layer (not in the paper)",
+        ["09_faithfulness"],
+        ["09_faithfulness.csv"],
+    ),
 }
 
 
@@ -77,6 +82,7 @@ CLAIM_TABLES = {
     "comparison": "05_per_sentence.csv",
     "accuracy": "05_accuracy.csv",
     "forgetting": "06_word_trajectories.csv",
+    "faithfulness": "09_faithfulness_per_sentence.csv",  # infolib's extension rows (claims 9, 10)
 }
 # Seconds one notebook cell may take: the whole job's budget with models cached is 15 minutes, so a
 # cell that runs for 10 is broken, not slow.

@@ -150,3 +150,46 @@ class ReluToyModel(LinearToyModel):
         if "layer.2" in want:
             states["layer.2"] = m.act2(m.B(states["layer.1"])) * mask
         return {name: states[name][rows] for name, rows in want.items()}
+
+
+class BagOfPiecesClassifier(HookedModel):
+    """A classifier whose probabilities can be worked out by hand, over MiniLM's real WordPiece tokenizer.
+
+        embed / layer.0   x_t = W[token_t]            [batch, tokens, classes]
+        layer.1           Σ_{u ≤ t} x_u (running sum)  [batch, tokens, classes]
+        logits            bias + Σ_t x_t               [batch, classes]
+
+    W holds the given per-piece weights (e.g. {'good': [0, 2], '[MASK]': [0, 0]}); every other piece,
+    [CLS] and [SEP] included, weighs 0. So p(class | x) = softmax(bias + Σ_t W[token_t]).
+    """
+
+    def __init__(self, weights: Mapping[str, Sequence[float]], classes: int = 2, bias: Sequence[float] | None = None):
+        from .models.common import minilm_tokenizer
+
+        self.tokenizer = minilm_tokenizer()
+        table = torch.zeros(len(self.tokenizer), classes)
+        for piece, row in weights.items():
+            index = self.tokenizer.convert_tokens_to_ids(piece)
+            if index == self.tokenizer.unk_token_id and piece != self.tokenizer.unk_token:
+                raise ValueError(f"{piece!r} is not a piece of MiniLM's vocabulary.")
+            table[index] = torch.as_tensor(row, dtype=torch.float32)
+        self.module = nn.Embedding.from_pretrained(table, freeze=True)
+        self.module.register_buffer("bias", torch.zeros(classes) if bias is None else torch.as_tensor(bias))
+        self.hidden_states = ("layer.0", "layer.1", "logits")
+        self.name = "bag-of-pieces"
+
+    def encode(self, sentences: Sequence[str]) -> Encoding:
+        from .models.hf import HFEncoder
+
+        return HFEncoder.encode(self, sentences)
+
+    def embed(self, encoding: Encoding) -> Tensor:
+        return self.module(encoding.input_ids.to(self.device))
+
+    def default_scale(self) -> float:
+        return 1.0
+
+    def _forward(self, embed: Tensor, attention_mask: Tensor, want: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        x = embed * attention_mask.to(embed.dtype)[..., None]
+        states = {"layer.0": x, "layer.1": x.cumsum(1), "logits": self.module.bias + x.sum(1)}
+        return {name: states[name][rows] for name, rows in want.items()}

@@ -81,6 +81,7 @@ def test_every_notebook_saves_png_and_svg(smoke_reports):
         "05_model_comparison",
         "06_forgetting",
         "07_information_by_kind",
+        "09_faithfulness",
     ):
         assert (figures / f"{prefix}.png").stat().st_size > 1000, prefix
         assert (figures / f"{prefix}.svg").exists(), prefix
@@ -137,6 +138,18 @@ def test_tables_have_their_shapes_and_units(smoke_reports):
 
     by_kind = pd.read_csv(out / "07_information_by_kind.csv")
     assert (by_kind["information"] >= 0).all() and by_kind["relative_depth"].between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_faithfulness_tables(smoke_reports):
+    """Notebook 09 (issue 23): per-layer faithfulness of every method and the random floor, with intervals."""
+    per_sentence = pd.read_csv(smoke_reports["out"] / "09_faithfulness_per_sentence.csv")
+    assert set(per_sentence["method"]) == {"information", "gradient_saliency", "input_x_gradient", "random"}
+    assert set(per_sentence["metric"]) == {"output_aopc", "state_degradation"}
+    assert per_sentence["model"].nunique() == 4
+    summary = pd.read_csv(smoke_reports["out"] / "09_faithfulness.csv").dropna(subset=["mean"])
+    assert ((summary["low"] <= summary["mean"] + 1e-12) & (summary["mean"] <= summary["high"] + 1e-12)).all()
+    assert smoke_reports["work"]["09_faithfulness"]["pairs_explained"] == 0  # every score read from 02's store
 
 
 @pytest.mark.slow

@@ -193,6 +193,8 @@ def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, ran
             'accuracy': `model_accuracies` (claim 8: bert's accuracy above the transformer's, the
                 transformer's above every other model's; its hidden_layers feed the notes of claims
                 6 and 7);
+            'faithfulness': `layer_faithfulness` (claims 9 and 10, infolib's extension, not the paper's:
+                information's output AOPC against each gradient method's, at the last layer and at every layer);
             'forgetting': `word_trajectories` (claim 6, BERT: per-sentence [SEP] half_depth below
                 0.5, and function words' half_depth below sentiment words'; claim 7: bert's
                 per-sentence mean retention above every other model's).
@@ -260,6 +262,10 @@ def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, ran
             accuracy,
             est,
         )
+    if "faithfulness" in results:  # infolib's extension (issue 23), not a claim of the paper: claims 9, 10
+        from .faithfulness.claims import faithfulness_claims
+
+        rows += faithfulness_claims(results["faithfulness"], n_boot, random_state)
     table = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     return table.sort_values("claim", kind="stable", ignore_index=True)
 
