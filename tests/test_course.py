@@ -462,3 +462,29 @@ def test_student_notebook_stops_only_at_not_implemented(built, index, tmp_path):
     with pytest.raises(CellExecutionError) as error:
         run_notebook(path, tmp_path / path.name, {"SMOKE": True}, timeout=900, env=_kernel_env())
     assert error.value.ename == "NotImplementedError", str(error.value)[-2000:]
+
+
+def test_grade_reads_each_exercise_from_an_executed_notebook(tmp_path):
+    from infolib.course.grade import results
+
+    def check_cell(name, outputs):
+        cell = nbformat.v4.new_code_cell(f'ex["{name}"].check({name})')
+        cell.outputs = outputs
+        return cell
+
+    stream = nbformat.v4.new_output
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            check_cell("loss", [stream("stream", name="stdout", text="✓ Correct (1.1): fine.\n")]),
+            check_cell("closed_form", [stream("stream", name="stdout", text="✗ Not yet (1.2): forgot the root.\n")]),
+            check_cell("entropy", [stream("error", ename="NotImplementedError", evalue="not yet", traceback=[])]),
+            check_cell("rate_factor", []),
+        ]
+    )
+    nbformat.write(nb, tmp_path / "graded.ipynb")
+    assert results(tmp_path / "graded.ipynb") == {
+        "1.1": "passed",
+        "1.2": "failed: forgot the root.",
+        "1.3": "not written",
+        "1.4": "not run",
+    }
