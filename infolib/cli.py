@@ -95,7 +95,27 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="seconds a notebook cell may take before it counts as failed (default 600; 5400 with --deep)",
     )
+    _add_course_arguments(commands)
     return parser
+
+
+def _add_course_arguments(commands) -> None:
+    """`course build OUT`: the student and instructor notebooks of the course (infolib.course.build)."""
+    course = commands.add_parser("course", help="the course's notebooks: build the student and instructor versions")
+    actions = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
+    build = actions.add_parser(
+        "build", help="write OUT/student (solutions stubbed, no outputs) and OUT/instructor (solutions, no outputs)"
+    )
+    build.add_argument("out", help="folder to write into, e.g. build/course")
+
+
+def _course(args) -> int:
+    from .course.build import build
+
+    written = build(args.out)
+    for kind, paths in written.items():
+        print(f"{kind}: {len(paths)} notebooks in {paths[0].parent}")
+    return 0
 
 
 def _add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -256,6 +276,8 @@ def main(argv=None) -> int:
             from .cli_faithfulness import run as run_faithfulness_command
 
             return run_faithfulness_command(args)
+        if args.command == "course":
+            return _course(args)
         if args.command == "reproduce":
             from .reproduce import reproduce
 
