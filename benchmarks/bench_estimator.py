@@ -40,8 +40,8 @@ from infolib.core.reference import STEPS, explain_reference, optimise_reference
 from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
 
-def linear_oracle(seed: int = 0) -> dict:
-    """Largest relative error to the closed form, infolib vs the reference (METHOD.md §4)."""
+def linear_oracle(seed: int = 0, **settings) -> dict:
+    """Largest relative error to the closed form, infolib (with `settings`) vs the reference (METHOD.md §4)."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     K, rate = 64, 0.1
     x = 0.01 * torch.randn(len(w), K, generator=torch.Generator().manual_seed(seed))
@@ -52,7 +52,7 @@ def linear_oracle(seed: int = 0) -> dict:
 
     closed = math.sqrt(rate / (2 * len(w))) / w.abs()
     start = time.perf_counter()
-    ours = infolib.explain_phi(x, phi, sigma_s, rate=rate, scale=1.0, random_state=seed)
+    ours = infolib.explain_phi(x, phi, sigma_s, rate=rate, scale=1.0, random_state=seed, **settings)
     ours_s = time.perf_counter() - start
     ref = optimise_reference(x, phi, sigma_s, rate=rate, scale=1.0, seed=seed)
     return {

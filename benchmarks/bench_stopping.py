@@ -74,7 +74,7 @@ def main() -> None:
     passes = [ours.diagnostics[p]["passes"] for p in pairs]
     capped = sum(not ours.diagnostics[p]["converged"] for p in pairs)
 
-    oracle_error = linear_oracle()["infolib_max_rel_error"]
+    oracle_error = linear_oracle(**args.settings)["infolib_max_rel_error"]
 
     print(
         f"MiniLM, {len(sentences)} SST-2 dev sentences × {len(layers)} layers = {len(pairs)} pairs, token "
