@@ -319,3 +319,16 @@ def test_linearised_start_solves_the_hard_case_in_fewer_passes():
     )
     assert (linearised.sigma / closed - 1).abs().max() < 0.05
     assert linearised.passes < fixed.passes
+
+
+def test_linearised_start_gives_a_batch_the_answer_of_separate_runs():
+    """Each pair draws its probes from its own stream at its own size: batching changes nothing."""
+    from infolib.testing import LinearToyModel
+
+    toy, names = LinearToyModel(), ["layer.1", "layer.2", "pooled", "logits"]
+    spread = {"layer.1": torch.ones(6), "layer.2": torch.ones(6), "pooled": torch.ones(6), "logits": torch.ones(2)}
+    kwargs = dict(sigma_s=spread, progress=False, start="linearised", level="word")
+    both = infolib.explain(toy, ["a b+c d e", "f g"], names, **kwargs)
+    alone = infolib.explain(toy, ["f g"], names, **kwargs)
+    for name in names:
+        torch.testing.assert_close(both.sigma[1, name], alone.sigma[0, name], rtol=1e-5, atol=0)
