@@ -40,8 +40,8 @@ from infolib.core.reference import STEPS, explain_reference, optimise_reference
 from infolib.core.sigma_s import sigma_s as estimate_sigma_s
 
 
-def linear_oracle(seed: int = 0) -> dict:
-    """Largest relative error to the closed form, infolib vs the reference (docs/method.md §4)."""
+def linear_oracle(seed: int = 0, **settings) -> dict:
+    """Largest relative error to the closed form, infolib (with `settings`) vs the reference (docs/method.md §4)."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     K, rate = 64, 0.1
     x = 0.01 * torch.randn(len(w), K, generator=torch.Generator().manual_seed(seed))
@@ -52,7 +52,7 @@ def linear_oracle(seed: int = 0) -> dict:
 
     closed = math.sqrt(rate / (2 * len(w))) / w.abs()
     start = time.perf_counter()
-    ours = infolib.explain_phi(x, phi, sigma_s, rate=rate, scale=1.0, random_state=seed)
+    ours = infolib.explain_phi(x, phi, sigma_s, rate=rate, scale=1.0, random_state=seed, **settings)
     ours_s = time.perf_counter() - start
     ref = optimise_reference(x, phi, sigma_s, rate=rate, scale=1.0, seed=seed)
     return {
@@ -118,6 +118,7 @@ def main() -> None:
     L_ours, L_ref = objectives(model, sentences, layers, spread, quality_pairs, ours.sigma, ref_sigma, scale=ours.scale)
     rho = [float(spearmanr(ours.sigma[p].numpy(), ref_fits[p].sigma.numpy())[0]) for p in quality_pairs]
     steps = sorted(d["steps"] for d in ours.diagnostics.values())
+    passes = sorted(d["passes"] for d in ours.diagnostics.values())
     oracle = linear_oracle()
 
     print(
@@ -133,6 +134,7 @@ def main() -> None:
     print(f"{'speed-up':32}{ref_total / ours_seconds:12.0f}×")
     print(f"{'infolib word level (s)':32}{ours_word_seconds:12.1f}")
     print(f"{'steps per pair (median)':32}{steps[len(steps) // 2]:12d}{STEPS:14d}")
+    print(f"{'fwd+bwd passes per pair (median)':32}{passes[len(passes) // 2]:12d}{STEPS:14d}")
     for p, lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho):
         print(
             f"{'objective L, sentence %d %s' % p:32}{lo:12.4f}{lr:14.4f}   rel. diff {(lo - lr) / abs(lr):+.2%} "
@@ -167,6 +169,15 @@ def main() -> None:
         "linear_oracle": {k: round(v, 4) for k, v in oracle.items()},
         "median_steps": steps[len(steps) // 2],
         "mean_steps": round(sum(steps) / len(steps), 2),
+        "median_passes": passes[len(passes) // 2],
+        "mean_passes": round(sum(passes) / len(passes), 2),
+        "reference_passes_per_pair": STEPS,
+        "quality_relative_difference_mean": round(
+            sum((lo - lr) / abs(lr) for lo, lr in zip(L_ours.tolist(), L_ref.tolist())) / len(quality_pairs), 5
+        ),
+        "quality_relative_difference_worst": round(
+            max((lo - lr) / abs(lr) for lo, lr in zip(L_ours.tolist(), L_ref.tolist())), 5
+        ),
         "torch": torch.__version__,
         "python": platform.python_version(),
     }

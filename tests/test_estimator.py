@@ -200,3 +200,135 @@ def test_normalised_change_is_the_mean_over_real_elements():
     # σ_S = inf (a dimension that never varies) adds nothing
     never_varies = normalised_change(state[:, 0], clean[:, 0], torch.tensor([1.0, 0.0]))
     torch.testing.assert_close(never_varies, torch.tensor([0.5, 0.5]))
+
+
+# -- the linearised start (issue 24) ---------------------------------------------------------------
+def _scaled_tokens_problem(model, sentence="a b c d e f", settings=None):
+    from infolib.core.estimator import _Packed
+    from infolib.core.explain import _model_problem
+    from infolib.core.inputs import encode_batch
+
+    settings = settings or infolib.Settings()
+    batch = encode_batch(model, [sentence], ["layer.1"], "token", {"layer.1": torch.ones(32)})
+    problem = _model_problem(batch, [(0, "layer.1")], settings.random_state)
+    return problem, _Packed(problem, settings.rate)
+
+
+def test_curvature_probes_estimate_the_jacobian_norm(scaled_tokens):
+    """â_t = ‖∂(s/σ_S)/∂x_t‖²_F / M: for layer.1 = w_t x_t (M = T·K), â_t = w_t² / T, unbiased."""
+    from infolib.core.estimator import curvature
+
+    problem, packed = _scaled_tokens_problem(scaled_tokens)
+    w, T, K, probes = scaled_tokens.weights, 6, 32, 400
+    a = curvature(problem, packed, probes, [torch.Generator().manual_seed(0)], chunk_rows=64)[0]
+    expected = w[:T] ** 2 / T
+    # Each probe's ‖(vᵀJ)_t‖² = w_t²·χ²_K: relative standard error sqrt(2 / (K · probes)) = 1.25 %.
+    se = math.sqrt(2 / (K * probes))
+    assert ((a[:5] / expected[:5] - 1).abs() < 4 * se).all()
+    assert a[5] == 0  # weight 0: Φ ignores the word
+
+
+def test_linearised_start_is_the_closed_form_up_to_probe_noise(scaled_tokens):
+    from infolib.core.estimator import curvature, linearised_start
+
+    problem, packed = _scaled_tokens_problem(scaled_tokens)
+    probes, K = 400, 32
+    a = curvature(problem, packed, probes, [torch.Generator().manual_seed(1)], chunk_rows=64)
+    sigma = linearised_start(packed, a, math.log(1.0)).exp()[0]
+    closed = math.sqrt(0.1 / 2) / scaled_tokens.weights[:5].abs()
+    se = 0.5 * math.sqrt(2 / (K * probes))  # σ ∝ â^(-1/2): half the relative error of â
+    assert ((sigma[:5] / closed - 1).abs() < 4 * se).all()
+    assert sigma[5] == 1.0  # an ignored word starts at scale
+
+
+def test_one_newton_step_is_exact_for_a_linear_phi(scaled_tokens):
+    """From the far fixed start (σ = 0.1·scale), one full Newton step lands on the closed form: R = Σ a σ²."""
+    spread = {"layer.1": torch.ones(32)}
+    result = infolib.explain(
+        scaled_tokens,
+        "a b c d e f",
+        "layer.1",
+        sigma_s=spread,
+        progress=False,
+        scale=1.0,
+        level="token",
+        start="fixed",
+        max_steps=1,
+        warmup=1,
+        damping=1.0,
+        samples=256,
+    )
+    closed = math.sqrt(0.1 / 2) / scaled_tokens.weights[:5].abs()
+    # g from 256 draws of a χ²_32 own term (the tokens' Jacobians are orthogonal): σ within ~0.8 % (1 s.e.)
+    assert (result.sigma[0, "layer.1"][:5] / closed - 1).abs().max() < 0.035
+    assert result.diagnostics[0, "layer.1"]["passes"] == 256
+
+
+def test_passes_count_the_probes_and_the_steps(scaled_tokens):
+    spread = {"layer.1": torch.ones(32)}
+    result = infolib.explain(
+        scaled_tokens,
+        "a b c",
+        "layer.1",
+        sigma_s=spread,
+        progress=False,
+        scale=1.0,
+        samples=4,
+        probes=3,
+        start="linearised",
+    )
+    diagnostics = result.diagnostics[0, "layer.1"]
+    assert diagnostics["passes"] == 3 + 4 * diagnostics["steps"]
+    fixed = infolib.explain(
+        scaled_tokens, "a b c", "layer.1", sigma_s=spread, progress=False, scale=1.0, samples=4, start="fixed"
+    )
+    assert fixed.diagnostics[0, "layer.1"]["passes"] == 4 * fixed.diagnostics[0, "layer.1"]["steps"]
+
+
+def test_the_start_is_part_of_the_cache_key(scaled_tokens, tmp_path):
+    """An entry computed with the old (fixed) start is never returned for the linearised one, nor back."""
+    from infolib.core.store import ResultCache
+
+    store, spread = ResultCache(tmp_path), {"layer.1": torch.ones(32)}
+    kwargs = dict(sigma_s=spread, progress=False, scale=1.0, cache=store)
+    fixed = infolib.explain(scaled_tokens, "a b c", "layer.1", start="fixed", **kwargs)
+    linearised = infolib.explain(scaled_tokens, "a b c", "layer.1", start="linearised", **kwargs)
+    assert not linearised.diagnostics[0, "layer.1"]["cached"]
+    assert len(store) == 2
+    again = infolib.explain(scaled_tokens, "a b c", "layer.1", start="fixed", **kwargs)
+    assert again.diagnostics[0, "layer.1"]["cached"]
+    assert torch.equal(again.sigma[0, "layer.1"], fixed.sigma[0, "layer.1"])
+
+
+def test_bad_start_and_probes_are_named():
+    x = torch.randn(2, 4)
+    with pytest.raises(ValueError, match="start must be one of 'linearised', 'fixed'"):
+        infolib.explain_phi(x, lambda x: x.sum(0), start="zero")
+    with pytest.raises(ValueError, match="probes must be > 0"):
+        infolib.explain_phi(x, lambda x: x.sum(0), probes=0)
+
+
+def test_linearised_start_solves_the_hard_case_in_fewer_passes():
+    """METHOD.md §4's six words from the linearised start: the closed form within 5 %, in fewer passes."""
+    w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
+    x = 0.01 * torch.randn(6, 64, generator=torch.Generator().manual_seed(0))
+    closed = closed_form(w, 0.1, torch.ones(64))
+    fixed = infolib.explain_phi(x, linear_phi(w), torch.ones(64), rate=0.1, scale=1.0)
+    linearised = infolib.explain_phi(
+        x, linear_phi(w), torch.ones(64), rate=0.1, scale=1.0, start="linearised", warmup=1
+    )
+    assert (linearised.sigma / closed - 1).abs().max() < 0.05
+    assert linearised.passes < fixed.passes
+
+
+def test_linearised_start_gives_a_batch_the_answer_of_separate_runs():
+    """Each pair draws its probes from its own stream at its own size: batching changes nothing."""
+    from infolib.testing import LinearToyModel
+
+    toy, names = LinearToyModel(), ["layer.1", "layer.2", "pooled", "logits"]
+    spread = {"layer.1": torch.ones(6), "layer.2": torch.ones(6), "pooled": torch.ones(6), "logits": torch.ones(2)}
+    kwargs = dict(sigma_s=spread, progress=False, start="linearised", level="word")
+    both = infolib.explain(toy, ["a b+c d e", "f g"], names, **kwargs)
+    alone = infolib.explain(toy, ["f g"], names, **kwargs)
+    for name in names:
+        torch.testing.assert_close(both.sigma[1, name], alone.sigma[0, name], rtol=1e-5, atol=0)

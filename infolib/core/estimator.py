@@ -20,6 +20,19 @@ word's weight. That is what the authors' Adam cannot do: its step sizes are set 
 and strongly used words, whose gradients start thousands of times larger, crawl (docs/method.md §4).
 Steps are clipped to ±`max_step`, σ to (0, scale].
 
+Start. start='fixed' (the default) puts every unit at `init` × scale. start='linearised' puts unit i
+at the optimum of the loss with Φ linearised at x, σ_i⁰ = sqrt(r_i / (2 â_i)), clipped to (0, scale]:
+there R(σ) = Σ_i â_i σ_i² with â_i = Σ_{t∈i} ‖∂(s/σ_S)/∂x_t‖²_F / M (M = elements of s, the loss's
+mean), estimated from `probes` Hutchinson vector-Jacobian products (`curvature`), which cost one
+forward and backward pass each and are counted in `PairFit.passes`. For a linear Φ the start is the
+closed form up to the probes' noise, and one Newton step from any start is exact up to the noise
+of the draws. It is not the default because it does not pay on real models: on MiniLM (1 SST-2
+sentence × 6 layers, token level, against a 100-step run) the iteration's Monte-Carlo noise, not
+the distance from the start, sets the steps needed. Two Newton steps after the start (10-12 passes)
+leave the objective 0.7-1.1 % above the optimum on the mean pair; with warmup=1 it needs a median
+of 26 passes for 0.12 % (mean) and 0.38 % (worst), against 28 passes, 0.11 % and 0.29 % for the
+fixed start (`benchmarks/bench_stopping.py --sentences 1 --long-steps 100 --settings ...`).
+
 Stopping is a sequential test on u_i = log(g_i / r_i), which is 0 at the optimum. After the
 `warmup` full Newton steps, a pair stops as soon as the last `window` values of u are consistent
 with noise around 0: the root mean square over units of their window means is within `z` standard
@@ -44,6 +57,11 @@ from torch import Tensor
 
 # err(x_tilde [rows, T, K], pair_of_row [rows]) -> [rows] normalised squared error of each row.
 ErrorFn = Callable[[Tensor, Tensor], Tensor]
+# state(x_tilde [rows, T, K], pair_of_row [rows]) -> [rows, M] each row's hidden state divided by σ_S,
+# flattened, its pair's `elements` real numbers first (a layer's real tokens, then padding), zero on
+# padded tokens and on dimensions that never vary (σ_S = inf); M ≥ every row's elements.
+StateFn = Callable[[Tensor, Tensor], Tensor]
+STARTS = ("linearised", "fixed")
 
 
 class Cancelled(Exception):
@@ -66,7 +84,11 @@ class Settings:
         z: the stopping test's width in standard errors of the window means of log(g/r).
         tol: slack of the stopping test in log(g/r) (0.03: g within 3 % of r on average).
         max_step: largest change of log σ in one step.
-        init: starting σ as a fraction of scale.
+        start: 'linearised': each unit starts at its linearised optimum sqrt(r_i / (2 â_i)), â_i from
+            `probes` vector-Jacobian products (see `curvature`); 'fixed': every unit starts at
+            `init` × scale (the estimator before the linearised start).
+        probes: Hutchinson probes for the linearised start, one forward and backward pass each.
+        init: starting σ as a fraction of scale, for start='fixed'.
         damping: fraction of the Newton step taken after the first `warmup` steps; < 1 keeps the
             iteration stable where R grows faster than σ² and halves the Monte-Carlo jitter.
         warmup: full Newton steps at the start (from `init` straight to the optimum's neighbourhood).
@@ -83,6 +105,8 @@ class Settings:
     z: float = 0.75
     tol: float = 0.03
     max_step: float = 3.0
+    start: str = "fixed"
+    probes: int = 2
     init: float = 0.1
     damping: float = 0.5
     warmup: int = 2
@@ -121,6 +145,9 @@ class Settings:
             raise ValueError(f"damping is a fraction in (0, 1], got {self.damping!r}.")
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ValueError(f"warmup must be a whole number ≥ 0, got {self.warmup!r}.")
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(map(repr, STARTS))}, got {self.start!r}.")
+        positive("probes", self.probes, int)
         if not 0 < self.init <= 1:
             raise ValueError(f"init is a fraction of scale in (0, 1], got {self.init!r}.")
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
@@ -163,12 +190,14 @@ class PairFit:
         loss_curve: objective (noisy estimate) at each step.
         steps: steps taken.
         converged: stopped by the rule, not by the cap.
+        passes: forward and backward passes of Φ spent on the pair (the start's probes included).
     """
 
     sigma: Tensor
     loss_curve: list[float] = field(default_factory=list)
     steps: int = 0
     converged: bool = False
+    passes: int = 0
 
 
 @dataclass
@@ -180,6 +209,7 @@ class Problem:
         unit_of_token: per pair, [T_p] the unit (word) each token belongs to.
         seeds: per pair, the seed of its own noise stream.
         error: normalised squared error of perturbed rows (see ErrorFn).
+        state: the normalised hidden state of rows (see StateFn), for the linearised start.
         elements: per pair, how many numbers the hidden state s has (sets the default samples).
         row_bytes: estimated activation memory of one row of T tokens, for chunking.
     """
@@ -190,6 +220,7 @@ class Problem:
     error: ErrorFn
     elements: list[int]
     row_bytes: Callable[[int], float] = lambda tokens: 64.0 * tokens * 1024
+    state: StateFn | None = None
 
     @property
     def n_pairs(self) -> int:
@@ -288,6 +319,49 @@ def reconstruction(
     return total
 
 
+def curvature(
+    problem: Problem, packed: _Packed, probes: int, generators: Sequence[torch.Generator], chunk_rows: int
+) -> Tensor:
+    """[P, U] â_i: the curvature of R in σ_i² at σ → 0, R ≈ Σ_i â_i σ_i², from Hutchinson probes.
+
+    For Φ linearised at x, R(σ) = Σ_t σ_t² ‖J_t‖²_F / M with J_t = ∂(s/σ_S)/∂x_t [M, K] and M the
+    elements of s (the loss's mean), so â_i = Σ_{t ∈ i} ‖J_t‖²_F / M. Each probe is one vector-
+    Jacobian product (one forward and backward pass of the clean x): for v ~ N(0, I_M),
+    E‖(vᵀJ)_t‖² = ‖J_t‖²_F, without the cross terms between words that make a noise draw's gradient
+    a poor estimate of a weakly used word's curvature. The directions come from each pair's own stream.
+    """
+    if problem.state is None:
+        raise ValueError("the linearised start needs the problem's `state` function; use start='fixed' without it.")
+    P, T, K = packed.x.shape
+    device, dtype = packed.x.device, packed.x.dtype
+    directions = [torch.randn(probes, problem.elements[p], generator=generators[p], dtype=dtype) for p in range(P)]
+    pair_of_row = torch.arange(P, device=device).repeat_interleave(probes)
+    per_token = torch.zeros(P, T, dtype=dtype, device=device)
+    for start in range(0, len(pair_of_row), chunk_rows):
+        rows = pair_of_row[start : start + chunk_rows]
+        x = packed.x[rows].detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            state = problem.state(x, rows)
+        if not state.requires_grad:  # Φ does not depend on x at all: zero curvature
+            continue
+        v = torch.zeros_like(state)
+        for j, p in enumerate(rows.tolist()):
+            v[j, : problem.elements[p]] = directions[p][(start + j) % probes].to(device)
+        (grad,) = torch.autograd.grad((state * v).sum(), x)
+        per_token.index_add_(0, rows, grad.detach().pow(2).sum(-1))
+    elements = torch.tensor(problem.elements, dtype=dtype, device=device)
+    per_token = per_token * packed.token_mask / (probes * elements[:, None])
+    return torch.zeros(packed.unit_mask.shape, dtype=dtype, device=device).scatter_add_(1, packed.unit, per_token)
+
+
+def linearised_start(packed: _Packed, a: Tensor, log_scale: float) -> Tensor:
+    """[P, U] log σ⁰ = ½ log(r_i / (2 â_i)), the optimum of R ≈ Σ â_i σ_i² minus the entropy term,
+    clipped to (0, scale]; a unit Φ does not use (â_i = 0) starts at scale."""
+    used = packed.unit_mask & (a > 0)
+    log_sigma = 0.5 * (torch.log(torch.where(used, packed.r, 1.0)) - torch.log(torch.where(used, 2 * a, 1.0)))
+    return torch.where(used, log_sigma, torch.full_like(log_sigma, log_scale)).clamp(log_scale - 40.0, log_scale)
+
+
 def _rows_per_chunk(problem: Problem, tokens: int, budget_mb: float) -> int:
     return max(int(budget_mb * 2**20 // max(problem.row_bytes(tokens), 1.0)), 1)
 
@@ -311,13 +385,19 @@ def optimise(
     P, T, K = packed.x.shape
     device = packed.x.device
     log_scale = math.log(scale)
-    log_sigma = torch.full(
-        packed.unit_mask.shape, log_scale + math.log(settings.init), dtype=packed.x.dtype, device=device
-    )
     samples = torch.tensor([settings.samples_for(e) for e in problem.elements], device=device)
     generators = [torch.Generator().manual_seed(int(seed)) for seed in problem.seeds]
     chunk_rows = _rows_per_chunk(problem, T, settings.memory_budget_mb)
     fits = [PairFit(sigma=torch.empty(0)) for _ in range(P)]
+    if settings.start == "linearised":
+        a = curvature(problem, packed, settings.probes, generators, chunk_rows)
+        log_sigma = linearised_start(packed, a, log_scale)
+        for fit in fits:
+            fit.passes = settings.probes
+    else:
+        log_sigma = torch.full(
+            packed.unit_mask.shape, log_scale + math.log(settings.init), dtype=packed.x.dtype, device=device
+        )
     targets: list[list[Tensor]] = [[] for _ in range(P)]  # damped Newton iterates log σ − damping·½u, per step
     drifts: list[list[Tensor]] = [[] for _ in range(P)]  # u = log(g / r), per step
     active = list(range(P))
@@ -343,6 +423,7 @@ def optimise(
         for i, p in enumerate(active):
             fits[p].loss_curve.append(float(loss[i]))
             fits[p].steps = step + 1
+            fits[p].passes += int(samples[p])
             targets[p].append(target[i].detach())
             if step >= settings.warmup:
                 # Beyond ±2·max_step, u moves the iterate no further: a word the state barely uses,

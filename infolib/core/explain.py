@@ -76,10 +76,16 @@ def explain_phi(
         out = torch.stack([_call_phi(phi, row) for row in x_tilde])
         return ((out - s) ** 2 * inv_var).reshape(len(out), -1).mean(1)
 
-    problem = Problem([x], [torch.arange(len(x))], [pair_seed(random_state, "phi")], error, [s.numel()])
+    inv_sigma_s = inv_var.sqrt()
+
+    def state(x_tilde: Tensor, pairs: Tensor) -> Tensor:
+        return torch.stack([(_call_phi(phi, row) * inv_sigma_s).flatten() for row in x_tilde])
+
+    seeds = [pair_seed(random_state, "phi")]
+    problem = Problem([x], [torch.arange(len(x))], seeds, error, [s.numel()], state=state)
     fit = optimise(problem, config, scale)[0]
     return PhiExplanation(
-        fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged
+        fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged, fit.passes
     )
 
 
@@ -178,6 +184,7 @@ def explain(
                     "loss_curve": fit.loss_curve,
                     "steps": fit.steps,
                     "converged": fit.converged,
+                    "passes": fit.passes,
                 }
                 if pair in keys:
                     store.put(keys[pair], fitted[pair])
@@ -200,7 +207,8 @@ def explain(
         word_of_token=batch.word_of_token(),
         sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
         diagnostics={
-            pair: {k: r[k] for k in ("loss_curve", "steps", "converged")} | {"cached": pair not in fitted}
+            pair: {k: r[k] for k in ("loss_curve", "steps", "converged")}
+            | {"passes": r.get("passes"), "cached": pair not in fitted}
             for pair, r in results.items()
         },
         scale=scale,
@@ -282,6 +290,20 @@ def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int
                 err[rows] = normalised_change(state, clean, batch.inv_var[name])
         return err
 
+    def scaled_state(x_tilde: Tensor, pair_of_row: Tensor) -> Tensor:
+        width = x_tilde.shape[1]
+        mask = (torch.arange(width, device=device)[None, :] < pair_len[pair_of_row][:, None]).long()
+        row_targets = [targets[p] for p in pair_of_row.tolist()]
+        flat = [None] * len(row_targets)
+        for name, state in model.run(x_tilde, mask, row_targets).items():
+            rows = [r for r, t in enumerate(row_targets) if t == name]
+            scaled = state * batch.inv_sigma_s[name]
+            if model.is_token_level(name):  # padded tokens are not part of s
+                scaled = scaled * mask[rows][:, : scaled.shape[1], None].to(scaled.dtype)
+            for j, r in enumerate(rows):
+                flat[r] = scaled[j].flatten()
+        return torch.nn.utils.rnn.pad_sequence(flat, batch_first=True)
+
     read = sorted(set(targets))
     width = max(state.shape[-1] for state in batch.clean.values())
 
@@ -289,7 +311,7 @@ def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int
         return model.row_bytes(tokens, read, width)
 
     elements = [(lengths[i] if model.is_token_level(name) else 1) * batch.clean[name].shape[-1] for i, name in pairs]
-    return Problem(x, units, seeds, error, elements, row_bytes)
+    return Problem(x, units, seeds, error, elements, row_bytes, scaled_state)
 
 
 class _Bar:
