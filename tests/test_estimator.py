@@ -309,7 +309,7 @@ def test_bad_start_and_probes_are_named():
 
 
 def test_linearised_start_solves_the_hard_case_in_fewer_passes():
-    """METHOD.md §4's six words from the linearised start: the closed form within 5 %, in fewer passes."""
+    """docs/method.md §4's six words from the linearised start: the closed form within 5 %, in fewer passes."""
     w = torch.tensor([3.0, -7.0, 0.5, 12.0, 1.5, -2.0])
     x = 0.01 * torch.randn(6, 64, generator=torch.Generator().manual_seed(0))
     closed = closed_form(w, 0.1, torch.ones(64))
