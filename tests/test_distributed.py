@@ -14,6 +14,7 @@ import time
 import pytest
 import torch
 
+import infolib
 from infolib import distributed
 from infolib.api import explain_corpus
 from infolib.core.store import ResultCache
@@ -253,12 +254,15 @@ def test_a_killed_driver_resumes_from_the_cache(serial, pool, ray_instance, tmp_
 
 
 def test_a_worker_that_loads_other_weights_says_so(ray_instance):
-    from infolib.distributed import Batch, WorkerError, WorkerPool
+    from infolib.distributed import CorpusBatch, WorkerError, WorkerPool
+    from infolib.methods import get_method
+    from infolib.methods.runner import _Task
 
     other = WorkerPool(SPEC, LinearToyModel(random_state=1).fingerprint(), workers=1)
+    task = _Task(get_method("information"), {"sigma_s": spread(), "settings": infolib.Settings()})
     try:
         with pytest.raises(WorkerError, match="other weights than the driver's"):
-            other.run([Batch([0], SENTENCES[:1], {}, 1)], NAMES[:1], {"sigma_s": spread()}, lambda *_: None)
+            other.run([CorpusBatch([0], SENTENCES[:1], {}, 1)], NAMES[:1], task, lambda *_: None)
     finally:
         other.close()
 

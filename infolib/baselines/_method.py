@@ -90,6 +90,7 @@ def attribution_method(
 
         method.__signature__ = signature
         method.method_name = name
+        method.score_meaning, method.aggregation = meaning, aggregation  # what `infolib.methods` lists
         return method
 
     return wrap
