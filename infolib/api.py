@@ -10,7 +10,7 @@ from __future__ import annotations
 from .core.explain import explain_phi
 from .core.hooks import HookedModel
 from .core.results import WordScores
-from .methods import get_method, list_methods, register_method, run_corpus
+from .methods import DEFAULT_METHOD, get_method, list_methods, register_method, run_corpus
 from .models.registry import available_models, load_model, resolve_model
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-def explain(model: HookedModel | str, sentences, layers="all", *, method: str = "information", **kwargs) -> WordScores:
+def explain(model: HookedModel | str, sentences, layers="all", *, method: str = DEFAULT_METHOD, **kwargs) -> WordScores:
     """Explain `sentences` at `layers` with `method` (a name of `infolib.list_methods()`, default 'information').
 
     model: a HookedModel or a registry name ('minilm', 'bert-sst2', a folder). For 'information', the
@@ -39,7 +39,7 @@ def explain(model: HookedModel | str, sentences, layers="all", *, method: str = 
 
 
 def explain_corpus(
-    model: HookedModel | str, dataset, layers="all", *, method: str = "information", engine: str = "serial", **kwargs
+    model: HookedModel | str, dataset, layers="all", *, method: str = DEFAULT_METHOD, engine: str = "serial", **kwargs
 ) -> WordScores:
     """`method` on a whole data set, resumably, in this process (engine='serial') or on Ray workers ('ray').
 

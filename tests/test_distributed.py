@@ -150,6 +150,38 @@ def test_ray_run_equals_the_serial_run_and_shares_its_cache(serial, pool, tmp_pa
     assert_close(resumed, reference)
 
 
+def test_a_baseline_on_ray_equals_its_serial_run(pool, tmp_path):
+    """Integrated gradients through the one runner: Ray workers give the serial scores. Same code on the same
+    CPU type, so equal up to float rounding: rtol 1e-5, atol 1e-7 (another machine may round the last digit)."""
+    kwargs = dict(method="integrated_gradients", sigma_s=spread(), batch_size=4, n_steps=8, progress=False)
+    serial = explain_corpus(LinearToyModel(), SENTENCES, NAMES, cache=ResultCache(tmp_path / "serial"), **kwargs)
+    store = ResultCache(tmp_path / "ray")
+    on_ray = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, cache=store, **kwargs)
+    assert isinstance(on_ray, infolib.Attribution) and on_ray.method == "integrated_gradients"
+    assert on_ray.sentences == serial.sentences and on_ray.words == serial.words and on_ray.layers == serial.layers
+    assert on_ray.scores.keys() == serial.scores.keys() and on_ray.settings == serial.settings
+    for pair, score in serial.scores.items():
+        torch.testing.assert_close(on_ray.scores[pair], score, rtol=1e-5, atol=1e-7)
+    assert len(store) == PAIRS  # the driver wrote every pair the workers computed
+    # The Ray run's store serves the serial engine: same keys, nothing recomputed, the same numbers.
+    again = explain_corpus(LinearToyModel(), SENTENCES, NAMES, cache=store, **kwargs)
+    assert all(torch.equal(again.scores[pair], score) for pair, score in on_ray.scores.items())
+    assert again.to_frame().equals(on_ray.to_frame())
+
+
+def test_ray_takes_a_settings_object_like_the_serial_run(pool):
+    settings = infolib.Settings(samples=8, max_steps=10, z=0, tol=1e-9)
+    common = dict(sigma_s=spread(), batch_size=2, cache=False, progress=False)
+    on_ray = explain_corpus(SPEC, SENTENCES[:4], NAMES, engine="ray", pool=pool, settings=settings, **common)
+    by_keywords = explain_corpus(
+        LinearToyModel(), SENTENCES[:4], NAMES, samples=8, max_steps=10, z=0, tol=1e-9, **common
+    )
+    assert_same(on_ray, by_keywords)
+    assert on_ray.settings == by_keywords.settings
+    with pytest.raises(ValueError, match=r"disagree: max_steps=11 \(settings has 10\)"):
+        explain_corpus(SPEC, SENTENCES[:4], NAMES, engine="ray", pool=pool, settings=settings, max_steps=11, **common)
+
+
 def test_a_worker_killed_mid_run_is_restarted_and_the_result_is_unchanged(serial, pool, tmp_path):
     reference, _ = serial
     store = ResultCache(tmp_path / "killed-worker")

@@ -6,7 +6,7 @@ with any of them, serially or on Ray.
 """
 
 from ..baselines import METHODS as _BASELINES
-from .information import INFORMATION, Information
+from .information import Information
 from .registry import (
     REGISTRY,
     AttributionMethod,
@@ -31,8 +31,10 @@ _LABELS = {
 for _function in _BASELINES.values():
     add_method(AttributionMethod(_function, label=_LABELS.get(_function.method_name)))
 
+DEFAULT_METHOD = Information.name  # what `explain`, the tables and the widgets use unless told otherwise
+
 __all__ = [
-    "INFORMATION",
+    "DEFAULT_METHOD",
     "Information",
     "Method",
     "AttributionMethod",

@@ -11,8 +11,6 @@ from ..core.results import Explanation
 from ..core.sigma_s import sigma_s as estimate_sigma_s
 from .registry import OPTIONS, Method, add_method
 
-NAME = "information"
-
 
 class Information(Method):
     """σ_i of each word (Guan et al., 2019): how much noise the hidden state tolerates on word i.
@@ -21,12 +19,13 @@ class Information(Method):
     `Settings` (as `settings=` and/or keywords). The cache key holds every setting and the scale.
     """
 
-    name = NAME
+    name = "information"
     label = "information −log(σ/scale)"
     computes = "H(X_i|s) through σ_i: the noise on word i the hidden state tolerates (larger σ = forgotten)"
     sign = "larger −log(σ/scale) = more of the word kept = more important"
     result_type = Explanation
     baseline = False
+    takes_estimator_settings = True
 
     def options(self, settings, options: dict) -> dict:
         own = {key: options.pop(key) for key in (*OPTIONS, "corpus") if key in options}
@@ -56,4 +55,4 @@ class Information(Method):
         return options["settings"].max_steps
 
 
-INFORMATION = add_method(Information())
+add_method(Information())

@@ -42,6 +42,8 @@ class Method:
             (information: more of the word kept).
         result_type: the `WordScores` subclass `run` returns (`Explanation` or `Attribution`).
         baseline: True for a method the paper compares its own with.
+        takes_estimator_settings: its settings are the estimator's `Settings` (rate, samples, max_steps, ...),
+            so a tool holding estimator settings (the what-if tool, `analysis.explain_methods`) gives them to it.
     """
 
     name: str = ""
@@ -50,6 +52,7 @@ class Method:
     sign: str = "larger = more important"
     result_type: type[WordScores] = WordScores
     baseline: bool = True
+    takes_estimator_settings: bool = False
 
     # -- what a subclass states ---------------------------------------------------------------
     def options(self, settings, options: dict) -> dict:
@@ -79,8 +82,12 @@ class Method:
         raise NotImplementedError
 
     def steps(self, options: dict) -> int:
-        """At most how many `callback` steps one run takes (for a progress bar)."""
+        """At most how many `callback` steps one run with these (checked) options takes (for a progress bar)."""
         return 1
+
+    def max_steps(self, settings=None) -> int:
+        """`steps` for `settings` (what `explain(..., settings=settings)` would run)."""
+        return self.steps(self.options(settings, {}))
 
     def log_run(self, model: HookedModel, result: WordScores, seconds: float, pairs: int, computed: int) -> None:
         """Record a data-set run in the run log (`core.runlog`)."""
