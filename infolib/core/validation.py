@@ -66,7 +66,7 @@ class Interval(Constraint):
         return True
 
     def __str__(self) -> str:
-        what = "a whole number" if self.kind is Integral else "a number"
+        what = "a whole number" if self.kind is Integral else "a finite number"
         low = {True: "≥", False: ">"}[self.closed in ("both", "left")]
         high = {True: "≤", False: "<"}[self.closed in ("both", "right")]
         if self.left is not None and self.right is not None:
@@ -195,6 +195,8 @@ def validate_params(constraints: Mapping[str, Sequence[Any]]) -> _Callable:
 
 # The constraints public entry points share.
 COUNT = Interval(Integral, 1, None)  # a whole number ≥ 1
+SEED = Interval(Integral, None, None)  # a random_state: any whole number
+POSITIVE = Interval(Real, 0, None, closed="right")  # a finite number > 0
 LEVEL = StrOptions(["word", "token"])
 ENGINE = StrOptions(["serial", "ray"])
 
@@ -225,6 +227,8 @@ __all__ = [
     "validate_params",
     "check_cache",
     "COUNT",
+    "SEED",
+    "POSITIVE",
     "LEVEL",
     "ENGINE",
 ]
