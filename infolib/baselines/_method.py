@@ -15,7 +15,7 @@ which checks the arguments (unknown options, and values outside the constraints 
 `core.validation.validate_params`, fail before any work), runs the method inside
 `frozen(model.module)` on `core.inputs.prepare`'s batch, and builds the `Attribution`. Its
 signature (`inspect.signature`) lists every option with its default, which is what
-`attribute_corpus` puts in its cache keys.
+`infolib.methods` puts in its cache keys.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def integrated_gradients(
         max_steps: bounds the refinement: no interval is shorter than 1/G, G the largest
             n_steps · 2^j ≤ max_steps (≥ n_steps; max_steps = n_steps turns refinement off).
         rule: the quadrature, 'adaptive' (the only one, module doc). In the settings and so in
-            `attribute_corpus`' cache keys, so results of another rule are never read back.
+            the result cache's keys (`infolib.methods`), so results of another rule are never read back.
     Returns:
         Attribution; `extra[(i, layer)]` = {'delta': Σ scores − (f(x) − f(b)) (Captum's sign),
         'relative_delta': |δ| / |f(x) − f(b)|, 'n_steps': intervals used, 'converged': bool}.
