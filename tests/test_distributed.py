@@ -325,6 +325,8 @@ def test_infolib_imports_without_ray():
     [
         (dict(engine="spark"), ValueError, "engine must be 'serial' or 'ray'"),
         (dict(workers=2), ValueError, "only apply to engine='ray'"),
+        (dict(threads_per_worker=2), ValueError, "threads_per_worker only apply to engine='ray'"),
+        (dict(cache="yes"), TypeError, r"cache must be True \(the default result cache\), False"),
         (dict(engine="ray", workers=0), ValueError, "workers must be a whole number"),
         (dict(engine="ray", batch_size=0), ValueError, "batch_size"),
     ],

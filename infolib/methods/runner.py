@@ -94,6 +94,7 @@ def run_corpus(
     ray_options = {"address": address, "workers": workers, "gpus_per_worker": gpus_per_worker, "pool": pool}
     if engine == "serial":
         given = [name for name, value in ray_options.items() if value not in (None, 0)]
+        given += ["threads_per_worker"] if threads_per_worker != 1 else []
         if given:
             raise ValueError(f"{', '.join(given)} only apply to engine='ray'; pass engine='ray' or leave them out.")
         model = check_model(model)
