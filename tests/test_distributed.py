@@ -314,6 +314,37 @@ def test_without_ray_the_engine_names_the_extra(monkeypatch, capsys):
     assert "infolib[distributed]" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("name", ["information", "integrated_gradients"])
+def test_the_worker_runs_any_method_as_shipped_and_returns_its_new_entries(name):
+    """A Ray worker's body without Ray: the runner's task survives pickling (Ray ships it so), runs the method
+    on the worker's own copy of the model, and hands back every entry it computed; given them back, it
+    computes nothing and returns the same numbers."""
+    import pickle
+
+    from infolib.distributed import ExplainWorker
+    from infolib.methods import get_method
+    from infolib.methods.runner import _Task
+
+    method = get_method(name)
+    options = method.options(None, {"sigma_s": spread(), **({"max_steps": 5} if name == "information" else {})})
+    threads = torch.get_num_threads()
+    try:
+        worker = ExplainWorker(SPEC, "cpu", 1, LinearToyModel().fingerprint())
+    finally:
+        torch.set_num_threads(threads)
+    task = pickle.loads(pickle.dumps(_Task(method, options)))
+    part, new, _ = worker.run(task, SENTENCES[:3], NAMES, {})
+    here = method.run(LinearToyModel(), SENTENCES[:3], NAMES, **options)
+    assert type(part) is type(here) and len(new) == 3 * len(NAMES)
+    assert (
+        part.to_frame()
+        .drop(columns=["steps"], errors="ignore")
+        .equals(here.to_frame().drop(columns=["steps"], errors="ignore"))
+    )
+    again, none, _ = worker.run(task, SENTENCES[:3], NAMES, new)
+    assert none == {} and again.to_frame().equals(part.to_frame())
+
+
 def test_infolib_imports_without_ray():
     code = "import sys; sys.modules['ray'] = None; import infolib, infolib.cli, infolib.distributed; print('ok')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
