@@ -144,3 +144,17 @@ def test_one_rule_for_cache_everywhere(toy, spread, cache, entry):
     }[entry]
     with pytest.raises(TypeError, match=r"cache must be True \(the default result cache\), False \(none\) or a store"):
         call()
+
+
+def test_tools_take_settings_as_an_object_or_a_dict():
+    from infolib import analysis
+    from infolib.core.validation import settings_keywords
+
+    assert settings_keywords(infolib.Settings(max_steps=7))["max_steps"] == 7
+    assert settings_keywords({"max_steps": 7}) == {"max_steps": 7} and settings_keywords(None) == {}
+    with pytest.raises(TypeError, match=r"settings must be an infolib.Settings\(...\), a dict of its fields or None"):
+        settings_keywords(7)
+    model, corpus = LinearToyModel(), SENTENCES
+    by_object = analysis.explain_methods(model, ["w1 w2"], NAMES, corpus=corpus, settings=infolib.Settings(**FAST))
+    by_dict = analysis.explain_methods(model, ["w1 w2"], NAMES, corpus=corpus, settings=FAST)
+    assert by_object.equals(by_dict)

@@ -7,6 +7,8 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from ..core.estimator import Settings
+from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from .metrics import importance_column
 
@@ -19,7 +21,7 @@ def explain_methods(
     methods: Sequence[str] = (DEFAULT_METHOD,),
     *,
     corpus: Sequence[str] | None = None,
-    settings: Mapping | None = None,
+    settings: Settings | Mapping | None = None,
     baseline_settings: Mapping[str, Mapping] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -36,8 +38,8 @@ def explain_methods(
         layers: hidden states ('all', names, ...).
         methods: names of `infolib.list_methods()` ('information', baselines, your own).
         corpus: sentences for σ_S (default: 512 SST-2 train sentences).
-        settings: estimator settings (max_steps, samples, ...), for the methods that take them
-            (`Method.takes_estimator_settings`).
+        settings: estimator settings (an `infolib.Settings` or a dict: max_steps, samples, ...), for the
+            methods that take them (`Method.takes_estimator_settings`).
         baseline_settings: method -> keyword arguments (its own options).
     Returns:
         DataFrame with the columns of `to_frame()` plus `importance` (≥ 0, larger = more important).
@@ -52,7 +54,7 @@ def explain_methods(
     spread = estimate(model, names, corpus)
     frames = []
     for method in chosen:
-        estimator = dict(settings or {}) if method.takes_estimator_settings else {}
+        estimator = settings_keywords(settings) if method.takes_estimator_settings else {}
         options = {"sigma_s": spread, **estimator, **dict((baseline_settings or {}).get(method.name, {}))}
         result = explain_corpus(model, list(sentences), names, method=method, progress=progress, **options)
         frames.append(result.to_frame())

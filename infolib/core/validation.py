@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from dataclasses import asdict
 from numbers import Integral, Real
 from typing import Any, Callable as _Callable, Iterable, Mapping, Sequence
 
+from .estimator import Settings
 from .store import ResultCache, Store
 
 
@@ -201,6 +203,20 @@ LEVEL = StrOptions(["word", "token"])
 ENGINE = StrOptions(["serial", "ray"])
 
 
+def settings_keywords(settings, name: str = "settings") -> dict:
+    """Estimator settings as keywords from None, a dict of them, or an `infolib.Settings`: the one rule for the
+    tools that keep their settings as a dict (the what-if tool, the explorers, `analysis.explain_methods`)."""
+    if settings is None:
+        return {}
+    if isinstance(settings, Settings):
+        return asdict(settings)
+    if isinstance(settings, Mapping):
+        return dict(settings)
+    raise InvalidParameterError(
+        f"{name} must be an infolib.Settings(...), a dict of its fields or None, got {type(settings).__name__}."
+    )
+
+
 def check_cache(cache) -> Store | None:
     """The one rule for `cache`: True = the default `ResultCache`, False/None = no store, or any `Store`."""
     if cache is True:
@@ -226,6 +242,7 @@ __all__ = [
     "check_params",
     "validate_params",
     "check_cache",
+    "settings_keywords",
     "COUNT",
     "SEED",
     "POSITIVE",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..core.estimator import Settings
+from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..viz.export import escape, to_png
 from ..viz.maps import SCALES, result_heatmap
@@ -48,7 +49,7 @@ class SentenceExplorer:
         sentences: Sequence[str],
         layers: Sequence[str] | str = ALL,
         methods: Sequence[str] = (DEFAULT_METHOD,),
-        settings: Mapping | None = None,
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         smoke: bool = False,
         sentence_limit: int = 50,
@@ -57,7 +58,7 @@ class SentenceExplorer:
 
         if not sentences:
             raise ValueError("give at least one sentence to choose from.")
-        self.settings = dict(settings or {})
+        self.settings = settings_keywords(settings)
         self.corpus = list(corpus) if corpus is not None else None
         self.smoke = smoke
         self._models: dict[str, object] = {}
@@ -152,12 +153,12 @@ class LinearToyExplorer:
         rate, scale: FloatLogSliders; image: the figure; figure, renders: as `SentenceExplorer`.
     """
 
-    def __init__(self, weights: Sequence[float], K: int = 16, settings: Mapping | None = None):
+    def __init__(self, weights: Sequence[float], K: int = 16, settings: Settings | Mapping | None = None):
         import ipywidgets as w
 
         self.weights = list(weights)
         self.K = K
-        self.settings = dict(settings or {})
+        self.settings = settings_keywords(settings)
         self.rate = w.FloatLogSlider(
             value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False
         )

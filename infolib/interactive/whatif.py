@@ -29,6 +29,7 @@ from ..core.estimator import Cancelled, Settings
 from ..core.hooks import HookedModel
 from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
+from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..viz.compare import diff_figure, side_by_side
 from ..viz.export import to_png
@@ -122,7 +123,7 @@ class WhatIf:
     def __init__(
         self,
         models: Sequence[str | HookedModel],
-        settings: Mapping | None = None,
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         train: bool = False,
         max_words: int = MAX_WORDS,
@@ -140,7 +141,7 @@ class WhatIf:
             if isinstance(m, HookedModel):
                 self.loaded[name] = m
             self.names.append(name)
-        self.settings = dict(WHATIF_SETTINGS if settings is None else settings)
+        self.settings = dict(WHATIF_SETTINGS) if settings is None else settings_keywords(settings)
         Settings(**self.settings).check()
         self.corpus, self.train, self.max_words = corpus, train, max_words
         self.spreads: dict[str, dict[str, Tensor]] = {}

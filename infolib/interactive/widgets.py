@@ -21,6 +21,7 @@ import base64
 import threading
 from typing import Mapping, Sequence
 
+from ..core.estimator import Settings
 from ..core.hooks import HookedModel
 from ..methods import get_method, list_methods
 from ..viz.export import escape, to_png
@@ -72,7 +73,7 @@ class Probe:
         sentence: str = "",
         layers: tuple[int, int] | None = None,
         methods: Sequence[str] | None = None,
-        settings: Mapping | None = None,
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         compare: bool = False,
         background: bool = True,
