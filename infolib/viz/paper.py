@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..analysis.tables import importance_map
+from ..analysis.tables import importance_map, sigma_rows
 from ..core.names import is_layer, layer_index
 from ..methods import find_method, method_label
 from .maps import SCALES, word_map
@@ -170,9 +170,7 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     from ..analysis.kinds import KINDS, word_kind
 
     plt = _plt()
-    # σ rows: those with a log(σ/scale) value (a baseline's rows have none)
-    sigma_rows = frame["log_sigma_ratio"].notna() if "log_sigma_ratio" in frame else False
-    rows = frame[sigma_rows & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
+    rows = frame[sigma_rows(frame) & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
     rows = rows[rows["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError(f"no estimator rows for {model!r}, sentence {sentence_id}.")
