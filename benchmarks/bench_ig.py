@@ -30,7 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 import infolib  # noqa: E402
-from infolib.baselines.corpus import attribute_corpus  # noqa: E402
+from infolib.api import attribute_corpus  # noqa: E402
 from infolib.baselines.scalar import HiddenStateScalar  # noqa: E402
 from infolib.core.data import load_sst2  # noqa: E402
 from infolib.core.sigma_s import sigma_s  # noqa: E402

@@ -3,18 +3,27 @@
 Per-word H(X_i|s) in any hidden state s, by the σ-optimisation of Guan et al. (ICML 2019).
 Larger σ / higher entropy = the hidden state has forgotten more of that word.
 
-Layers (imports point one way): core ← baselines, models, training ← api ← analysis ← viz ←
+Layers (imports point one way): core ← baselines, models, training ← distributed, methods ← api ← analysis ← viz ←
 interactive ← cli. See docs/architecture.md.
 """
 
 from . import baselines
 from .analysis import metrics
 from .analysis.faithfulness import faithfulness
-from .api import available_models, explain, explain_corpus, explain_phi, load_model
+from .api import (
+    attribute_corpus,
+    available_models,
+    explain,
+    explain_corpus,
+    explain_phi,
+    list_methods,
+    load_model,
+    register_method,
+)
 from .core.estimator import Settings, rate_for_lambda
 from .core.hooks import Encoding, HookedModel, frozen
 from .core.paths import DataNotFoundError
-from .core.results import Explanation, PhiExplanation
+from .core.results import Attribution, Explanation, PhiExplanation
 from .core.store import ResultCache
 from .core.version import __version__
 from .models.export import export_model
@@ -25,10 +34,14 @@ __all__ = [
     "explain_phi",
     "explain_corpus",
     "faithfulness",
+    "attribute_corpus",
     "load_model",
     "export_model",
     "available_models",
+    "list_methods",
+    "register_method",
     "Explanation",
+    "Attribution",
     "PhiExplanation",
     "ResultCache",
     "HookedModel",

@@ -1,17 +1,16 @@
-"""The package face: model names are resolved here, then core does the work.
+"""The package face: model and method names are resolved here, then the method registry does the work.
 
-This is the one module that knows both the model registry (`infolib.models`) and the core
-(`infolib.core`): core functions take a loaded `HookedModel`; these take a model or a name.
+This is the one module that knows the model registry (`infolib.models`), the method registry
+(`infolib.methods`) and the core: core functions take a loaded `HookedModel`; these take a model or
+a name, and any method of `list_methods()` ('information', the default, or a baseline).
 """
 
 from __future__ import annotations
 
-from .baselines.corpus import attribute_corpus as _attribute_corpus
-from .core.corpus import explain_corpus as _explain_corpus
-from .core.explain import explain as _explain
 from .core.explain import explain_phi
 from .core.hooks import HookedModel
-from .core.results import Explanation
+from .core.results import WordScores
+from .methods import DEFAULT_METHOD, get_method, list_methods, register_method, run_corpus
 from .models.registry import available_models, load_model, resolve_model
 
 __all__ = [
@@ -22,55 +21,38 @@ __all__ = [
     "load_model",
     "available_models",
     "resolve_model",
+    "list_methods",
+    "register_method",
 ]
 
 
-def explain(model: HookedModel | str, sentences, layers="all", **kwargs) -> Explanation:
-    """`infolib.core.explain.explain` for a model or a registry name ('minilm', 'bert-sst2', a folder)."""
-    return _explain(resolve_model(model), sentences, layers, **kwargs)
+def explain(model: HookedModel | str, sentences, layers="all", *, method: str = DEFAULT_METHOD, **kwargs) -> WordScores:
+    """Explain `sentences` at `layers` with `method` (a name of `infolib.list_methods()`, default 'information').
+
+    model: a HookedModel or a registry name ('minilm', 'bert-sst2', a folder). For 'information', the
+    keywords are those of `infolib.core.explain.explain` (level, sigma_s, corpus, truncate, progress,
+    cache, callback, settings and the estimator settings) and the result an `Explanation`; for a
+    baseline, its options (level, sigma_s, n_steps, ...; `settings` may be a dict of them), `cache`,
+    and the result an `Attribution`.
+    """
+    return get_method(method).explain(resolve_model(model), sentences, layers, **kwargs)
 
 
 def explain_corpus(
-    model: HookedModel | str,
-    dataset,
-    layers="all",
-    *,
-    engine: str = "serial",
-    address: str | None = None,
-    workers: int | None = None,
-    gpus_per_worker: float = 0,
-    **kwargs,
-) -> Explanation:
-    """`infolib.core.corpus.explain_corpus` for a model or a registry name, in this process or on Ray workers.
+    model: HookedModel | str, dataset, layers="all", *, method: str = DEFAULT_METHOD, engine: str = "serial", **kwargs
+) -> WordScores:
+    """`method` on a whole data set, resumably, in this process (engine='serial') or on Ray workers ('ray').
 
-    engine='serial' (default) explains the batches here. engine='ray' (needs `pip install 'infolib[distributed]'`)
-    hands them to Ray worker actors, each holding the model: address=None starts a local Ray sized to this
-    machine, 'auto' or 'ray://host:port' joins a cluster; workers (None: as many as fit), gpus_per_worker (0: CPU).
-    Both engines use the same result cache and return the same numbers; see `infolib.distributed`.
+    engine='ray' (needs `pip install 'infolib[distributed]'`) hands the batches to Ray worker actors, each
+    holding the model: address=None starts a local Ray sized to this machine, 'auto' or 'ray://host:port'
+    joins a cluster; workers (None: as many as fit), gpus_per_worker (0: CPU). Both engines use the same
+    result cache and return the same numbers; see `infolib.methods.runner.run_corpus` for every argument.
     """
-    if engine == "ray":
-        from .distributed import explain_corpus as explain_corpus_on_ray
-
-        return explain_corpus_on_ray(
-            model, dataset, layers, address=address, workers=workers, gpus_per_worker=gpus_per_worker, **kwargs
-        )
-    if engine != "serial":
-        raise ValueError(f"engine must be 'serial' or 'ray', got {engine!r}.")
-    given = [
-        name
-        for name, value in (("address", address), ("workers", workers), ("gpus_per_worker", gpus_per_worker))
-        if value not in (None, 0)
-    ]
-    if given:
-        raise ValueError(f"{', '.join(given)} only apply to engine='ray'; pass engine='ray' or leave them out.")
-    return _explain_corpus(resolve_model(model), dataset, layers, **kwargs)
+    if engine == "serial":
+        model = resolve_model(model)
+    return run_corpus(method, model, dataset, layers, engine=engine, **kwargs)
 
 
 def attribute_corpus(model: HookedModel | str, dataset, layers="all", method: str = "gradient_saliency", **kwargs):
-    """`infolib.baselines.attribute_corpus` for a model or a registry name."""
-    return _attribute_corpus(resolve_model(model), dataset, layers, method, **kwargs)
-
-
-explain.__doc__ = _explain.__doc__
-explain_corpus.__doc__ = f"{explain_corpus.__doc__}\n{_explain_corpus.__doc__}"
-attribute_corpus.__doc__ = _attribute_corpus.__doc__
+    """`explain_corpus` with a baseline (default 'gradient_saliency'): one `Attribution` over the data set."""
+    return explain_corpus(model, dataset, layers, method=method, **kwargs)

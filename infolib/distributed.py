@@ -1,17 +1,16 @@
-"""Corpus runs on Ray: `explain_corpus(model, dataset, layers, engine="ray")`, on one machine or a cluster.
+"""Ray as an executor for data-set runs: `explain_corpus(model, dataset, layers, engine="ray")`, on one machine
+or a cluster. The runner (`infolib.methods.runner`) plans, looks up the store and assembles; this module
+only runs batches.
 
-The driver (the process you run) plans the batches exactly as the serial path does (sentences sorted
-by length, `batch_size` at a time), so each batch is the same `explain` call it would be serially and
-the merged result equals a serial run within float32 rounding (same device, same per-pair seeds). Each
-Ray worker is an actor that loads the model once, by registry name, folder or 'package.module:factory', and
-explains whole batches (all layers of a batch together).
-
-The driver alone reads and writes the result cache; workers never touch disk. Before a batch is sent,
-the driver looks its pairs up (with the keys `explain` uses, `core.explain.pair_keys`): a batch that
-is fully stored is read back locally, a partly stored one travels with its stored entries, and the
-entries a worker computes come back with its result and are written by the driver at once. So a
-cluster needs no shared folder, there is one writer, nothing crosses the network twice (results
-come to the driver anyway, to be merged), and a killed driver loses only the batches in flight.
+Each Ray worker is an actor that loads the model once, by registry name, folder or
+'package.module:factory', and runs whole batches (all layers of a batch together) with any registered
+method. The driver alone reads and writes the result cache; workers never touch disk. A partly
+stored batch travels with its stored entries (a `Ledger`), and the entries a worker computes come
+back with its result and are written by the driver at once. So a cluster needs no shared folder,
+there is one writer, nothing crosses the network twice (results come to the driver anyway, to be
+merged), and a killed driver loses only the batches in flight. Each batch is the same call it would
+be serially, so the merged result equals a serial run within float32 rounding (same device, same
+per-pair seeds).
 
 Faults: a worker killed mid-batch is restarted by Ray, which re-runs its batch (`max_restarts`,
 `max_task_retries`); a worker that keeps dying is dropped and its batch given to another.
@@ -24,24 +23,18 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from .core.corpus import _write_csv_atomically, load_dataset, merge
-from .core.data import Split
-from .core.estimator import Settings
-from .core.explain import explain, pair_keys
 from .core.hooks import HookedModel
-from .core.inputs import check_sentences, fit_length
-from .core.results import Explanation
-from .core.store import ResultCache
+from .core.validation import COUNT, Interval, check_param
 
 EXTRA = "pip install 'infolib[distributed]'"
 MAX_RESTARTS = 3  # per worker: Ray restarts a killed actor this often, re-running its batch each time
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_EXPLAIN_OPTIONS = ("level", "sigma_s", "corpus", "truncate")  # explain's own keywords; the rest are Settings
 
 
 class RayNotInstalled(ImportError):
@@ -105,11 +98,12 @@ def model_spec(model: HookedModel | str | os.PathLike) -> str:
     )
 
 
-class _Ledger(ResultCache):
-    """The result cache as a worker sees it: entries sent by the driver; what `explain` stores goes back to it."""
+class Ledger:
+    """A `Store` as a batch sees it: the entries the driver found; what the method stores is kept in `new`,
+    for the driver to write (so workers never touch disk, and there is one writer)."""
 
     def __init__(self, entries: dict[str, dict]):
-        self.entries, self.new, self.corrupted = entries, {}, 0
+        self.entries, self.new = entries, {}
 
     def get(self, key: str) -> dict | None:
         return self.entries.get(key)
@@ -122,7 +116,7 @@ class _Ledger(ResultCache):
 
 
 class ExplainWorker:
-    """A Ray actor's body: holds one model, explains batches of sentences (all layers each).
+    """A Ray actor's body: holds one model, runs batches of sentences (all layers each) with any method.
 
     Loading errors are kept and raised by the first `explain` call, so the driver shows them plainly
     (an actor whose constructor raises is reported by Ray as a crash, not as the error).
@@ -146,20 +140,22 @@ class ExplainWorker:
     def pid(self) -> int:
         return os.getpid()
 
-    def explain(self, sentences: list[str], names: list[str], entries: dict[str, dict], options: dict):
-        """(Explanation of `sentences`, the cache entries computed, seconds spent)."""
+    def run(self, task, sentences: list[str], names: list[str], entries: dict[str, dict]):
+        """(the result of `task(model, sentences, names, store)`, the store entries it computed, seconds spent)."""
         if self.error:
             raise WorkerError(self.error)
         started = time.perf_counter()
-        ledger = _Ledger(entries)
-        part = explain(self.model, sentences, names, cache=ledger, progress=False, **options)
+        ledger = Ledger(entries)
+        part = task(self.model, sentences, names, ledger)
         return part, ledger.new, time.perf_counter() - started
 
 
 @dataclass
-class Batch:
+class CorpusBatch:
+    """One batch of a data-set run (`infolib.methods.runner`)."""
+
     indices: list[int]  # positions in the dataset
-    sentences: list[str]  # fitted to the model's length, as explain explains them
+    sentences: list[str]  # fitted to the model's length, as the method explains them
     entries: dict[str, dict]  # the stored cache entries of its pairs
     pairs: int
     failures: int = 0
@@ -183,16 +179,9 @@ class WorkerPool:
 
     def __post_init__(self):
         ray = import_ray()
-        _check_count("workers", self.workers)
-        _check_count("threads_per_worker", self.threads_per_worker)
-        if (
-            isinstance(self.gpus_per_worker, bool)
-            or not isinstance(self.gpus_per_worker, (int, float))
-            or not 0 <= self.gpus_per_worker
-        ):
-            raise ValueError(
-                f"gpus_per_worker must be a number ≥ 0 (a fraction shares a GPU), got {self.gpus_per_worker!r}."
-            )
+        check_param("workers", self.workers, [COUNT])
+        check_param("threads_per_worker", self.threads_per_worker, [COUNT])
+        check_param("gpus_per_worker", self.gpus_per_worker, [Interval(Real, 0, None)], "(a fraction shares a GPU)")
         _check_resources(ray, self.workers, self.threads_per_worker, self.gpus_per_worker)
         actor = ray.remote(ExplainWorker).options(
             num_cpus=self.threads_per_worker,
@@ -218,8 +207,9 @@ class WorkerPool:
             ray.kill(a, no_restart=True)
         self.actors = []
 
-    def run(self, batches: Sequence[Batch], names: list[str], options: dict, done, between=None) -> None:
-        """Explain `batches` on the workers, one in flight per worker; `done(batch, part, new_entries)` as each ends.
+    def run(self, batches: Sequence[CorpusBatch], names: list[str], task, done, between=None) -> None:
+        """Run `task` on `batches` on the workers, one in flight per worker; `done(batch, part, new_entries)` as each
+        ends. `task(model, sentences, names, store)` must pickle (the runner's `_Task` of a registered method does).
 
         `between()` is called once, after the first batches are sent (the driver's own work while workers compute).
         """
@@ -228,13 +218,13 @@ class WorkerPool:
 
         if not self.actors:
             raise RuntimeError("this WorkerPool is closed.")
-        shared = ray.put(options)
+        shared = ray.put(task)
         todo, idle, running = deque(batches), list(self.actors), {}
 
         def fill():
             while todo and idle:
                 actor, batch = idle.pop(), todo.popleft()
-                ref = actor.explain.remote(batch.sentences, names, batch.entries, shared)
+                ref = actor.run.remote(shared, batch.sentences, names, batch.entries)
                 running[ref] = (actor, batch, time.perf_counter())
 
         fill()
@@ -245,7 +235,7 @@ class WorkerPool:
             actor, batch, sent = running.pop(ref)
             try:
                 part, new, seconds = ray.get(ref)
-            except RayTaskError as error:  # explain raised: show that error, not Ray's wrapping
+            except RayTaskError as error:  # the method raised: show that error, not Ray's wrapping
                 cause = getattr(error, "cause", None)
                 if isinstance(cause, Exception):
                     raise cause from None
@@ -266,11 +256,6 @@ class WorkerPool:
             idle.append(actor)
             fill()
             done(batch, part, new)
-
-
-def _check_count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number ≥ 1, got {value!r}.")
 
 
 def _check_resources(ray, workers: int, threads: int, gpus: float) -> None:
@@ -324,127 +309,3 @@ def connect(address: str | None):
                 f"Ray."
             ) from None
     return ray, True
-
-
-def explain_corpus(
-    model: HookedModel | str,
-    dataset: str | Split | Sequence[str],
-    layers="all",
-    *,
-    address: str | None = None,
-    workers: int | None = None,
-    gpus_per_worker: float = 0,
-    threads_per_worker: int = 1,
-    batch_size: int = 8,
-    limit: int | None = None,
-    out: str | os.PathLike | None = None,
-    cache: bool | ResultCache = True,
-    progress: bool = True,
-    pool: WorkerPool | None = None,
-    **kwargs,
-) -> Explanation:
-    """`infolib.core.corpus.explain_corpus` with the batches explained by Ray workers; the same result.
-
-    Args:
-        model: a registry name, a Hugging Face folder, 'package.module:factory', or a loaded registry
-            model (its name is used; workers check they load the same weights).
-        address: None starts a local Ray sized to the machine (unless $RAY_ADDRESS names a cluster); 'auto',
-            'host:port' or 'ray://host:port' joins a cluster. An already initialised Ray is used as it is.
-        workers: number of worker actors (None: as many as the cluster's CPUs, or GPUs, allow).
-        gpus_per_worker: GPUs per worker (0: CPU workers; 0.5: two workers share a GPU).
-        threads_per_worker: torch threads (and Ray CPUs) of each worker.
-        pool: a running `WorkerPool` for this model (then address/workers/... are not used).
-        batch_size, limit, out, cache, progress, **kwargs: as in the serial `explain_corpus`.
-    Returns:
-        one Explanation over all sentences, in dataset order.
-    """
-    from .models.registry import load_model
-
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}.")
-    if cache is not True and not isinstance(cache, ResultCache):
-        raise ValueError("explain_corpus needs a result cache to be resumable: pass cache=True or a ResultCache.")
-    if workers is not None:
-        _check_count("workers", workers)
-    import_ray()  # before any model is loaded: a missing extra is the first thing to say
-    spec = model_spec(model)
-    if not isinstance(model, HookedModel):
-        model = load_spec(spec) if _FACTORY.match(spec) and not Path(spec).exists() else load_model(spec)
-    store = ResultCache() if cache is True else cache
-    sentences = check_sentences(load_dataset(dataset, limit))
-    names = model.resolve_layers(layers)
-    options = {k: kwargs.pop(k) for k in _EXPLAIN_OPTIONS if k in kwargs}
-    level, truncate = options.get("level", "word"), options.get("truncate", False)
-    if level not in ("word", "token"):
-        raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
-    config = Settings(**kwargs)
-    config.check()
-    if options.get("sigma_s") is None:  # once, on the driver; workers get it (estimating it is not their job)
-        from .core.sigma_s import sigma_s
-
-        options["sigma_s"] = sigma_s(model, names, options.pop("corpus", None))
-    options.pop("corpus", None)
-    options = {**options, **kwargs}
-
-    order = sorted(range(len(sentences)), key=lambda i: (len(sentences[i].split()), i))
-    stored, todo = [], []
-    for start in range(0, len(order), batch_size):
-        indices = order[start : start + batch_size]
-        fitted = fit_length(model, [sentences[i] for i in indices], truncate)
-        keys = pair_keys(model, fitted, names, level, config, options["sigma_s"])
-        entries = {key: entry for key in keys.values() if (entry := store.get(key)) is not None}
-        (stored if len(entries) == len(keys) else todo).append(Batch(indices, fitted, entries, len(keys)))
-
-    parts = []
-    bar = _bar(len(sentences) * len(names), progress)
-
-    def done(batch: Batch, part: Explanation, new: dict[str, dict]) -> None:
-        for key, entry in new.items():
-            store.put(key, entry)
-        parts.append((batch.indices, part))
-        if bar:
-            bar.update(batch.pairs)
-
-    def read_stored() -> None:  # the driver's share while the workers compute: batches already in the cache
-        for batch in stored:
-            done(batch, explain(model, batch.sentences, names, cache=store, progress=False, **options), {})
-
-    started = None
-    try:
-        if todo:
-            if pool is None:
-                ray, started = connect(address)
-                count = workers or default_workers(ray, threads_per_worker, gpus_per_worker)
-                pool = own = WorkerPool(spec, model.fingerprint(), count, threads_per_worker, gpus_per_worker)
-            elif pool.fingerprint not in (None, model.fingerprint()):
-                raise ValueError(
-                    f"the pool's workers hold another model ({pool.spec}) than the one explained ({spec})."
-                )
-            else:
-                own = None
-            if bar:
-                bar.set_description(f"explain-corpus ({len(pool.actors)} Ray workers)")
-            try:
-                pool.run(todo, names, options, done, between=read_stored)
-            finally:
-                if own is not None:
-                    own.close()
-        else:
-            read_stored()
-    finally:
-        if bar:
-            bar.close()
-        if started:
-            import_ray().shutdown()
-    result = merge(parts, len(sentences))
-    if out is not None:
-        _write_csv_atomically(result, Path(out))
-    return result
-
-
-def _bar(total_pairs: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total_pairs, desc="explain-corpus (Ray)", unit="pair")

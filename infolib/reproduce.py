@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import runlog
+from .core.validation import COUNT, check_param
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
@@ -174,8 +175,7 @@ def run_notebooks(
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     cores = os.cpu_count() or 1
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
-        raise ValueError(f"jobs must be a whole number ≥ 1 (notebooks side by side), got {jobs!r}.")
+    check_param("jobs", jobs, [COUNT, None], "(notebooks side by side)")
     jobs = min(jobs or (DEEP_JOBS if deep else JOBS), len(notebooks))
     threads = str(max(1, cores // jobs))
     status, work, running = {}, {}, {}

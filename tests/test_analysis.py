@@ -16,6 +16,7 @@ from infolib import analysis
 from infolib.viz import paper as figures
 from infolib.core.data import Tree
 from infolib.testing import LinearToyModel
+from infolib.methods import method_label
 
 
 def _frame(method, model, matrices, words, layers, kind="score"):
@@ -234,7 +235,7 @@ def test_explain_methods_on_a_toy_model():
         assert ax.images[0].get_clim() == (0.0, 1.0) and ax.images[0].get_cmap().name == "magma"
         assert [t.get_text() for t in ax.get_xticklabels()] == words == ["w1", "w2", "w3"]
         assert [t.get_text() for t in ax.get_yticklabels()] == layers == ["layer.1", "layer.2"]
-        assert ax.get_title() == figures.METHOD_LABELS[method]
+        assert ax.get_title() == method_label(method)
     magnitudes = analysis.layer_magnitudes(frame)
     coherence = analysis.coherence_table(frame)
     fig = figures.coherence_figure(magnitudes, coherence)

@@ -265,16 +265,16 @@ def test_integrated_gradients_steps_capped_at_max_steps(curved_toy):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"tolerance": 0}, "tolerance must be a positive finite number"),
-        ({"tolerance": -0.05}, "tolerance must be a positive finite number"),
-        ({"tolerance": float("nan")}, "tolerance must be a positive finite number"),
-        ({"tolerance": float("inf")}, "tolerance must be a positive finite number"),
-        ({"tolerance": "5%"}, "tolerance must be a positive finite number"),
-        ({"tolerance": True}, "tolerance must be a positive finite number"),
-        ({"max_steps": 0}, "max_steps must be a positive int"),
-        ({"max_steps": 2.5}, "max_steps must be a positive int"),
+        ({"tolerance": 0}, "tolerance must be a finite number > 0"),
+        ({"tolerance": -0.05}, "tolerance must be a finite number > 0"),
+        ({"tolerance": float("nan")}, "tolerance must be a finite number > 0"),
+        ({"tolerance": float("inf")}, "tolerance must be a finite number > 0"),
+        ({"tolerance": "5%"}, "tolerance must be a finite number > 0"),
+        ({"tolerance": True}, "tolerance must be a finite number > 0"),
+        ({"max_steps": 0}, "max_steps must be a whole number ≥ 1, got 0"),
+        ({"max_steps": 2.5}, "max_steps must be a whole number ≥ 1, got 2.5"),
         ({"n_steps": 64, "max_steps": 32}, "max_steps must be ≥ n_steps"),
-        ({"rule": "gauss-legendre"}, "rule must be one of 'adaptive'"),
+        ({"rule": "gauss-legendre"}, "rule must be 'adaptive', got 'gauss-legendre'"),
     ],
 )
 def test_integrated_gradients_bad_tolerance_or_max_steps(toy, kwargs, match):

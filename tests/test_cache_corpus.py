@@ -221,7 +221,7 @@ def test_explain_corpus_writes_a_table_in_dataset_order(toy, tmp_path):
     "kwargs, message",
     [
         (dict(batch_size=0), "batch_size"),
-        (dict(cache=False), "needs a result cache"),
+        (dict(cache="yes"), "cache must be True .*, got str"),
         (dict(limit=0), "limit"),
     ],
 )
@@ -259,7 +259,7 @@ def test_baselines_are_stored_and_read_back_like_information(toy, tmp_path, monk
 def test_attribute_corpus_unknown_method(toy):
     from infolib.api import attribute_corpus
 
-    with pytest.raises(ValueError, match="unknown baseline 'shap'"):
+    with pytest.raises(ValueError, match="unknown method 'shap': choose one of 'information', "):
         attribute_corpus(toy, SENTENCES[:2], "layer.1", "shap", progress=False)
 
 

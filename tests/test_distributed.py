@@ -14,6 +14,7 @@ import time
 import pytest
 import torch
 
+import infolib
 from infolib import distributed
 from infolib.api import explain_corpus
 from infolib.core.store import ResultCache
@@ -149,6 +150,38 @@ def test_ray_run_equals_the_serial_run_and_shares_its_cache(serial, pool, tmp_pa
     assert_close(resumed, reference)
 
 
+def test_a_baseline_on_ray_equals_its_serial_run(pool, tmp_path):
+    """Integrated gradients through the one runner: Ray workers give the serial scores. Same code on the same
+    CPU type, so equal up to float rounding: rtol 1e-5, atol 1e-7 (another machine may round the last digit)."""
+    kwargs = dict(method="integrated_gradients", sigma_s=spread(), batch_size=4, n_steps=8, progress=False)
+    serial = explain_corpus(LinearToyModel(), SENTENCES, NAMES, cache=ResultCache(tmp_path / "serial"), **kwargs)
+    store = ResultCache(tmp_path / "ray")
+    on_ray = explain_corpus(SPEC, SENTENCES, NAMES, engine="ray", pool=pool, cache=store, **kwargs)
+    assert isinstance(on_ray, infolib.Attribution) and on_ray.method == "integrated_gradients"
+    assert on_ray.sentences == serial.sentences and on_ray.words == serial.words and on_ray.layers == serial.layers
+    assert on_ray.scores.keys() == serial.scores.keys() and on_ray.settings == serial.settings
+    for pair, score in serial.scores.items():
+        torch.testing.assert_close(on_ray.scores[pair], score, rtol=1e-5, atol=1e-7)
+    assert len(store) == PAIRS  # the driver wrote every pair the workers computed
+    # The Ray run's store serves the serial engine: same keys, nothing recomputed, the same numbers.
+    again = explain_corpus(LinearToyModel(), SENTENCES, NAMES, cache=store, **kwargs)
+    assert all(torch.equal(again.scores[pair], score) for pair, score in on_ray.scores.items())
+    assert again.to_frame().equals(on_ray.to_frame())
+
+
+def test_ray_takes_a_settings_object_like_the_serial_run(pool):
+    settings = infolib.Settings(samples=8, max_steps=10, z=0, tol=1e-9)
+    common = dict(sigma_s=spread(), batch_size=2, cache=False, progress=False)
+    on_ray = explain_corpus(SPEC, SENTENCES[:4], NAMES, engine="ray", pool=pool, settings=settings, **common)
+    by_keywords = explain_corpus(
+        LinearToyModel(), SENTENCES[:4], NAMES, samples=8, max_steps=10, z=0, tol=1e-9, **common
+    )
+    assert_same(on_ray, by_keywords)
+    assert on_ray.settings == by_keywords.settings
+    with pytest.raises(ValueError, match=r"disagree: max_steps=11 \(settings has 10\)"):
+        explain_corpus(SPEC, SENTENCES[:4], NAMES, engine="ray", pool=pool, settings=settings, max_steps=11, **common)
+
+
 def test_a_worker_killed_mid_run_is_restarted_and_the_result_is_unchanged(serial, pool, tmp_path):
     reference, _ = serial
     store = ResultCache(tmp_path / "killed-worker")
@@ -253,12 +286,15 @@ def test_a_killed_driver_resumes_from_the_cache(serial, pool, ray_instance, tmp_
 
 
 def test_a_worker_that_loads_other_weights_says_so(ray_instance):
-    from infolib.distributed import Batch, WorkerError, WorkerPool
+    from infolib.distributed import CorpusBatch, WorkerError, WorkerPool
+    from infolib.methods import get_method
+    from infolib.methods.runner import _Task
 
     other = WorkerPool(SPEC, LinearToyModel(random_state=1).fingerprint(), workers=1)
+    task = _Task(get_method("information"), {"sigma_s": spread(), "settings": infolib.Settings()})
     try:
         with pytest.raises(WorkerError, match="other weights than the driver's"):
-            other.run([Batch([0], SENTENCES[:1], {}, 1)], NAMES[:1], {"sigma_s": spread()}, lambda *_: None)
+            other.run([CorpusBatch([0], SENTENCES[:1], {}, 1)], NAMES[:1], task, lambda *_: None)
     finally:
         other.close()
 
@@ -278,6 +314,37 @@ def test_without_ray_the_engine_names_the_extra(monkeypatch, capsys):
     assert "infolib[distributed]" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("name", ["information", "integrated_gradients"])
+def test_the_worker_runs_any_method_as_shipped_and_returns_its_new_entries(name):
+    """A Ray worker's body without Ray: the runner's task survives pickling (Ray ships it so), runs the method
+    on the worker's own copy of the model, and hands back every entry it computed; given them back, it
+    computes nothing and returns the same numbers."""
+    import pickle
+
+    from infolib.distributed import ExplainWorker
+    from infolib.methods import get_method
+    from infolib.methods.runner import _Task
+
+    method = get_method(name)
+    options = method.options(None, {"sigma_s": spread(), **({"max_steps": 5} if name == "information" else {})})
+    threads = torch.get_num_threads()
+    try:
+        worker = ExplainWorker(SPEC, "cpu", 1, LinearToyModel().fingerprint())
+    finally:
+        torch.set_num_threads(threads)
+    task = pickle.loads(pickle.dumps(_Task(method, options)))
+    part, new, _ = worker.run(task, SENTENCES[:3], NAMES, {})
+    here = method.run(LinearToyModel(), SENTENCES[:3], NAMES, **options)
+    assert type(part) is type(here) and len(new) == 3 * len(NAMES)
+    assert (
+        part.to_frame()
+        .drop(columns=["steps"], errors="ignore")
+        .equals(here.to_frame().drop(columns=["steps"], errors="ignore"))
+    )
+    again, none, _ = worker.run(task, SENTENCES[:3], NAMES, new)
+    assert none == {} and again.to_frame().equals(part.to_frame())
+
+
 def test_infolib_imports_without_ray():
     code = "import sys; sys.modules['ray'] = None; import infolib, infolib.cli, infolib.distributed; print('ok')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -289,6 +356,8 @@ def test_infolib_imports_without_ray():
     [
         (dict(engine="spark"), ValueError, "engine must be 'serial' or 'ray'"),
         (dict(workers=2), ValueError, "only apply to engine='ray'"),
+        (dict(threads_per_worker=2), ValueError, "threads_per_worker only apply to engine='ray'"),
+        (dict(cache="yes"), TypeError, r"cache must be True \(the default result cache\), False"),
         (dict(engine="ray", workers=0), ValueError, "workers must be a whole number"),
         (dict(engine="ray", batch_size=0), ValueError, "batch_size"),
     ],

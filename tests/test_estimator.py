@@ -138,7 +138,7 @@ def test_callback_runs_once_per_step_and_can_cancel(tmp_path):
 
 # -- a Settings object as well as keywords --------------------------------------------------------
 def test_settings_object_equals_keywords_and_conflicts_are_named(tmp_path):
-    from infolib.core.corpus import explain_corpus
+    from infolib.api import explain_corpus
     from infolib.core.store import ResultCache
     from infolib.testing import LinearToyModel
 

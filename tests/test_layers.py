@@ -1,8 +1,9 @@
 """The package's layers: imports point one way, and no module imports itself round a cycle.
 
-core ← baselines, models, training ← api ← analysis ← viz ← interactive ← cli/reproduce/notebooks.
-`models` may import `training`, never the reverse. Imports inside functions count too: a lazy
-import that points upward is still an upward dependency.
+core ← baselines, models, training ← distributed, methods ← api ← analysis ← viz ← interactive
+← cli/reproduce/notebooks. `models` may import `training` and `methods` may import `distributed`
+(Ray is its executor), never the reverse. Imports inside functions count too: a lazy import that
+points upward is still an upward dependency.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ RANK = {
     "training": 1,
     "testing": 1,
     "distributed": 2,
+    "methods": 2,
     "api": 3,
     "analysis": 4,
     "viz": 5,
@@ -30,7 +32,7 @@ RANK = {
     "__main__": 10,
     "__init__": 11,
 }
-SIDEWAYS = {("models", "training")}  # allowed between equal ranks
+SIDEWAYS = {("models", "training"), ("methods", "distributed")}  # allowed between equal ranks
 
 
 def modules() -> dict[str, Path]:

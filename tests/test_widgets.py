@@ -330,7 +330,7 @@ def test_memory_store_serves_explain_without_being_a_disk_cache(tiny, tiny_sprea
     assert all(d["cached"] for d in again.diagnostics.values())
     for pair in first.sigma:
         assert torch.equal(first.sigma[pair], again.sigma[pair])
-    with pytest.raises(ValueError, match="max_entries must be a positive int"):
+    with pytest.raises(ValueError, match="max_entries must be a whole number ≥ 1, got 0"):
         MemoryStore(max_entries=0)
 
 

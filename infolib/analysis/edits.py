@@ -14,18 +14,12 @@ from typing import Sequence
 
 import numpy as np
 
-INFORMATION = "information"
-
 
 def value_matrix(result, sentence: int = 0) -> tuple[np.ndarray, str, str]:
-    """[layers, words] signed values of one sentence of a result, their label and what they mean.
-
-    For σ (an Explanation): log(σ/scale) (0 = forgotten, lower = kept). For a baseline (an
-    Attribution): its score (larger |score| = more important).
-    """
-    if getattr(result, "method", None) == INFORMATION:
-        return result.log_sigma_ratio(sentence), "log(σ / scale)", "0 = forgotten, lower = kept"
-    return result.score_matrix(sentence), f"{result.method} score", "larger |score| = more important"
+    """[layers, words] signed values of one sentence of a result, their label and what they mean, as the
+    result states them: log(σ/scale) for an Explanation (0 = forgotten, lower = kept), the score for an
+    Attribution (larger |score| = more important)."""
+    return result.value_matrix(sentence), result.value_label, result.value_meaning
 
 
 @dataclass

@@ -7,6 +7,9 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from ..core.estimator import Settings
+from ..core.validation import settings_keywords
+from ..methods import DEFAULT_METHOD, get_method
 from .metrics import importance_column
 
 
@@ -15,48 +18,45 @@ def explain_methods(
     model,
     sentences: Sequence[str],
     layers,
-    methods: Sequence[str] = ("information",),
+    methods: Sequence[str] = (DEFAULT_METHOD,),
     *,
     corpus: Sequence[str] | None = None,
-    settings: Mapping | None = None,
+    settings: Settings | Mapping | None = None,
     baseline_settings: Mapping[str, Mapping] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """One tidy table of several methods on the same sentences and hidden states.
 
-    Every method goes through the result cache (`explain_corpus` for 'information',
-    `attribute_corpus` for the baselines of `infolib.baselines.METHODS`), so a pair computed once,
-    by any notebook, is read back everywhere. Baselines get the same σ_S as the estimator (so both
-    see the state in the same normalised units) unless `baseline_settings[method]['sigma_s']` is
-    given (None = raw).
+    Every method of `infolib.list_methods()` runs through the one data-set runner and the result cache
+    (`explain_corpus(..., method=...)`), so a pair computed once, by any notebook, is read back
+    everywhere. Every method gets the same σ_S (so all see the state in the same normalised units)
+    unless `baseline_settings[method]['sigma_s']` is given (None = raw).
 
     Args:
         model: a HookedModel or registry name.
         sentences: [n] sentences.
         layers: hidden states ('all', names, ...).
-        methods: 'information' and/or baseline names.
+        methods: names of `infolib.list_methods()` ('information', baselines, your own).
         corpus: sentences for σ_S (default: 512 SST-2 train sentences).
-        settings: estimator settings (max_steps, samples, ...).
-        baseline_settings: method -> keyword arguments.
+        settings: estimator settings (an `infolib.Settings` or a dict: max_steps, samples, ...), for the
+            methods that take them (`Method.takes_estimator_settings`).
+        baseline_settings: method -> keyword arguments (its own options).
     Returns:
         DataFrame with the columns of `to_frame()` plus `importance` (≥ 0, larger = more important).
     """
-    from ..api import attribute_corpus, explain_corpus, load_model
+    from ..api import explain_corpus, load_model
     from ..core.sigma_s import sigma_s as estimate
 
     if isinstance(model, str):
         model = load_model(model)
+    chosen = [get_method(method) for method in methods]  # an unknown name fails before any work
     names = model.resolve_layers(layers)
     spread = estimate(model, names, corpus)
     frames = []
-    for method in methods:
-        if method == "information":
-            result = explain_corpus(
-                model, list(sentences), names, sigma_s=spread, progress=progress, **dict(settings or {})
-            )
-        else:
-            kwargs = {"sigma_s": spread, **dict((baseline_settings or {}).get(method, {}))}
-            result = attribute_corpus(model, list(sentences), names, method, progress=progress, **kwargs)
+    for method in chosen:
+        estimator = settings_keywords(settings) if method.takes_estimator_settings else {}
+        options = {"sigma_s": spread, **estimator, **dict((baseline_settings or {}).get(method.name, {}))}
+        result = explain_corpus(model, list(sentences), names, method=method, progress=progress, **options)
         frames.append(result.to_frame())
     frame = pd.concat(frames, ignore_index=True)
     return frame.assign(importance=importance_column(frame))
@@ -66,7 +66,7 @@ def explain_reversal(
     models,
     lengths: Sequence[int],
     per_length: int,
-    methods: Sequence[str] = ("information",),
+    methods: Sequence[str] = (DEFAULT_METHOD,),
     *,
     settings: Mapping | None = None,
     seed: int = 1,

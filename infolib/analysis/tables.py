@@ -328,12 +328,12 @@ def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, f
     table), and `retention` = I_L / I_first (1 = nothing lost).
 
     Args:
-        frame: estimator rows ('information' method, `log_sigma_ratio` column).
+        frame: a tidy table; its σ rows (those with a `log_sigma_ratio` value) are used.
     Returns:
         DataFrame: model, sentence_id, word_id, word, kind, forgotten_layer, forgotten_depth,
         half_layer, half_depth, retention, information_first, information_last.
     """
-    rows = frame[(frame["method"] == "information") & frame["layer"].map(is_layer)]
+    rows = frame[sigma_rows(frame) & frame["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError("no estimator rows on 'layer.N' hidden states.")
     out = []
@@ -388,13 +388,20 @@ def forgetting_by_kind(trajectories: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def sigma_rows(frame: pd.DataFrame) -> pd.Series:
+    """[rows] True where a row holds σ (a `log_sigma_ratio` value): the rows of a method whose result is σ."""
+    if "log_sigma_ratio" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["log_sigma_ratio"].notna()
+
+
 def information_by_kind(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None) -> pd.DataFrame:
     """Mean retained information I per (model, layer, kind) of the estimator's 'layer.N' rows.
 
     Returns:
         DataFrame: model, layer, depth, relative_depth, kind, information, n.
     """
-    rows = frame[(frame["method"] == "information") & frame["layer"].map(is_layer)]
+    rows = frame[sigma_rows(frame) & frame["layer"].map(is_layer)]
     rows = add_word_kinds(rows, lexicon).assign(information=lambda f: np.maximum(-f["log_sigma_ratio"], 0.0))
     rows["depth"] = rows["layer"].map(layer_index)
     out = (

@@ -5,11 +5,11 @@ Every method explains `embed` (the output of the embedding module, like the esti
 covers all requested layers for a batch of sentences, and the result converts to the same tidy
 table as the estimator (`Attribution.to_frame()`, with a `score` column). Unlike σ, a larger
 |score| means a more important word. Each method module documents its score and how word pieces
-are combined into words.
+are combined into words. Every one is also registered in `infolib.methods` (with 'information'), which runs
+them over a data set (`infolib.explain_corpus(..., method=name)`).
 """
 
 from ..core.results import Attribution
-from .corpus import attribute_corpus
 from .input_x_gradient import input_x_gradient
 from .integrated_gradients import integrated_gradients
 from .lrp import lrp
@@ -20,7 +20,6 @@ from .saliency import gradient_saliency
 __all__ = [
     "Attribution",
     "METHODS",
-    "attribute_corpus",
     "gradient_saliency",
     "input_x_gradient",
     "integrated_gradients",

@@ -11,10 +11,11 @@ and `attribution_method` turns it into the public function
     occlusion(model, sentences, layers="all", *, level="word", sigma_s=None, baseline="zero",
               max_rows=128, truncate=False) -> Attribution
 
-which checks the arguments (unknown options fail before any work), runs the method inside
+which checks the arguments (unknown options, and values outside the constraints a body states with
+`core.validation.validate_params`, fail before any work), runs the method inside
 `frozen(model.module)` on `core.inputs.prepare`'s batch, and builds the `Attribution`. Its
 signature (`inspect.signature`) lists every option with its default, which is what
-`attribute_corpus` puts in its cache keys.
+`infolib.methods` puts in its cache keys.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from torch import Tensor
 from ..core.hooks import frozen
 from ..core.inputs import Batch, check_model, prepare
 from ..core.results import Attribution
+from ..core.validation import check_params
 
 SHARED = ("model", "sentences", "layers", "level", "sigma_s", "truncate")
 _P = inspect.Parameter
@@ -79,6 +81,7 @@ def attribution_method(
             arguments = signature.bind(*args, **kwargs)  # a wrong or unknown argument fails here, before any work
             arguments.apply_defaults()
             given = dict(arguments.arguments)
+            check_params(given, getattr(body, "parameter_constraints", {}))  # bad option values fail before any work
             model = check_model(given.pop("model"))
             shared = {key: given.pop(key) for key in SHARED[1:]}
             with frozen(model.module):
@@ -90,6 +93,7 @@ def attribution_method(
 
         method.__signature__ = signature
         method.method_name = name
+        method.score_meaning, method.aggregation = meaning, aggregation  # what `infolib.methods` lists
         return method
 
     return wrap

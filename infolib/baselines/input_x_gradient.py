@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
-from .inputs import check_random_state
+from ..core.validation import SEED, validate_params
 from .scalar import HiddenStateScalar
 
 MEANING = (
@@ -23,6 +23,7 @@ AGGREGATION = "signed sum over the word's pieces and K dims"
 
 
 @attribution_method("input_x_gradient", MEANING, AGGREGATION)
+@validate_params({"random_state": [SEED]})
 def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     """Gradient × input of f = ⟨u, s/σ_S⟩ for every sentence, hidden state s and word.
 
@@ -34,7 +35,6 @@ def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     """
     from captum.attr import InputXGradient
 
-    random_state = check_random_state(random_state)
     scores = {}
     for name in batch.names:
         f = HiddenStateScalar(batch, name, "projection")

@@ -43,15 +43,3 @@ def neutral_embed(model: HookedModel, encoding: Encoding, embed: Tensor, baselin
         with torch.no_grad():
             return model.embed(swapped).detach()
     raise ValueError(f"baseline must be 'zero', 'mask', 'pad' or a tensor, got {baseline!r}.")
-
-
-def check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return value
-
-
-def check_random_state(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"random_state must be an int, got {value!r}.")
-    return value

@@ -48,15 +48,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from numbers import Real
 
 import torch
 from torch import Tensor
 
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
-from .inputs import check_positive_int, check_random_state, neutral_embed
-from .scalar import HiddenStateScalar, check_target
+from ..core.validation import COUNT, POSITIVE, SEED, StrOptions, check_param, validate_params
+from .inputs import neutral_embed
+from .scalar import TARGETS, HiddenStateScalar
 
 MEANING = {
     "change": (
@@ -73,6 +73,16 @@ RULES = ("adaptive",)
 
 
 @attribution_method("integrated_gradients", None, AGGREGATION)
+@validate_params(
+    {
+        "target": [StrOptions(TARGETS)],
+        "n_steps": [COUNT],
+        "max_rows": [COUNT],
+        "random_state": [SEED],
+        "max_steps": [COUNT],
+        "rule": [StrOptions(RULES)],
+    }
+)
 def integrated_gradients(
     batch: Batch,
     *,
@@ -100,24 +110,18 @@ def integrated_gradients(
         max_steps: bounds the refinement: no interval is shorter than 1/G, G the largest
             n_steps · 2^j ≤ max_steps (≥ n_steps; max_steps = n_steps turns refinement off).
         rule: the quadrature, 'adaptive' (the only one, module doc). In the settings and so in
-            `attribute_corpus`' cache keys, so results of another rule are never read back.
+            the result cache's keys (`infolib.methods`), so results of another rule are never read back.
     Returns:
         Attribution; `extra[(i, layer)]` = {'delta': Σ scores − (f(x) − f(b)) (Captum's sign),
         'relative_delta': |δ| / |f(x) − f(b)|, 'n_steps': intervals used, 'converged': bool}.
     Warns:
         UserWarning once, when some pairs still exceed `tolerance` at the most intervals.
     """
-    check_target(target)
-    n_steps, max_rows = check_positive_int("n_steps", n_steps), check_positive_int("max_rows", max_rows)
-    tolerance = _check_tolerance(tolerance)
-    max_steps = check_positive_int("max_steps", max_steps)
+    tolerance = float(check_param("tolerance", tolerance, [POSITIVE], "(a fraction of f(x) − f(baseline), e.g. 0.05)"))
     if max_steps < n_steps:
         raise ValueError(
             f"max_steps must be ≥ n_steps (the starting intervals), got max_steps={max_steps} < n_steps={n_steps}."
         )
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, got {rule!r}.")
-    random_state = check_random_state(random_state)
     scores, extra = {}, {}
     base = neutral_embed(batch.model, batch.encoding, batch.embed, baseline)
     grid = _most(n_steps, max_steps)
@@ -255,11 +259,3 @@ def _completeness(attr: Tensor, total: float, steps: int, tolerance: float) -> d
     else:
         relative = 0.0 if delta == 0 else math.inf
     return {"delta": delta, "relative_delta": relative, "n_steps": steps, "converged": relative <= tolerance}
-
-
-def _check_tolerance(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"tolerance must be a positive finite number (a fraction of f(x) − f(baseline), e.g. 0.05), got {value!r}."
-        )
-    return float(value)

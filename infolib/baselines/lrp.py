@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
-from .inputs import check_random_state
+from ..core.validation import POSITIVE, SEED, validate_params
 from .scalar import HiddenStateScalar
 
 MEANING = (
@@ -86,6 +86,7 @@ def _leaves_run(batch: Batch, name: str) -> list[nn.Module]:
 
 
 @attribution_method("lrp", MEANING, AGGREGATION)
+@validate_params({"random_state": [SEED], "conservation_tol": [POSITIVE]})
 def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) -> Scores:
     """LRP relevance of f = ⟨u, s/σ_S⟩ per sentence, hidden state and word (supported models only).
 
@@ -101,7 +102,6 @@ def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) 
     """
     from captum.attr import LRP
 
-    random_state = check_random_state(random_state)
     model = batch.model
     supported = supported_module_types()
     scores, extra = {}, {}

@@ -19,7 +19,8 @@ from torch import Tensor
 
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
-from .inputs import check_positive_int, neutral_embed
+from ..core.validation import COUNT, validate_params
+from .inputs import neutral_embed
 
 MEANING = (
     "RMS over the hidden state's elements of the change of s/σ_S when the word's embedding is "
@@ -29,6 +30,7 @@ AGGREGATION = "all the word's pieces occluded together"
 
 
 @attribution_method("occlusion", MEANING, AGGREGATION)
+@validate_params({"max_rows": [COUNT]})
 def occlusion(batch: Batch, *, baseline: str | Tensor = "zero", max_rows: int = 128) -> Scores:
     """RMS normalised change of each hidden state when each word is occluded.
 
@@ -40,7 +42,6 @@ def occlusion(batch: Batch, *, baseline: str | Tensor = "zero", max_rows: int = 
     Returns:
         Attribution with scores ≥ 0 [n_words] per (sentence, layer).
     """
-    max_rows = check_positive_int("max_rows", max_rows)
     model = batch.model
     with torch.no_grad():
         base = neutral_embed(model, batch.encoding, batch.embed, baseline)

@@ -25,7 +25,7 @@ from torch import Tensor
 
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
-from .inputs import check_positive_int, check_random_state
+from ..core.validation import COUNT, SEED, StrOptions, validate_params
 
 MEANING = (
     "‖∂(s/σ_S)/∂x_i‖_F: Frobenius norm of the Jacobian of the whole hidden state (divided by "
@@ -35,6 +35,15 @@ AGGREGATION = "Frobenius norm over all the word's pieces and K dims: sqrt(Σ_pie
 
 
 @attribution_method("gradient_saliency", MEANING, AGGREGATION)
+@validate_params(
+    {
+        "mode": [StrOptions(["auto", "exact", "hutchinson"])],
+        "probes": [COUNT],
+        "exact_max": [COUNT],
+        "max_rows": [COUNT],
+        "random_state": [SEED],
+    }
+)
 def gradient_saliency(
     batch: Batch,
     *,
@@ -61,12 +70,6 @@ def gradient_saliency(
         Attribution with scores [n_words] per (sentence, layer); `extra[(i, layer)]` holds
         'mode', 'probes' and, for Hutchinson, 'se_squared_norm' [n_words].
     """
-    if mode not in ("auto", "exact", "hutchinson"):
-        raise ValueError(f"mode must be 'auto', 'exact' or 'hutchinson', got {mode!r}.")
-    probes, exact_max, max_rows = (
-        check_positive_int(n, v) for n, v in (("probes", probes), ("exact_max", exact_max), ("max_rows", max_rows))
-    )
-    random_state = check_random_state(random_state)
     groups: dict[tuple[str, int], list[str]] = {}
     for name in batch.names:
         largest = max(batch.elements(name, b) for b in range(len(batch.sentences)))

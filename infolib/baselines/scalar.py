@@ -18,21 +18,16 @@ import torch
 from torch import Tensor
 
 from ..core.inputs import Batch, normalised_change
+from ..core.validation import StrOptions, check_param
 
 TARGETS = ("projection", "change")
-
-
-def check_target(target: str, allowed: tuple[str, ...] = TARGETS) -> str:
-    if target not in allowed:
-        raise ValueError(f"target must be one of {', '.join(map(repr, allowed))}, got {target!r}.")
-    return target
 
 
 class HiddenStateScalar:
     """f(embed) [rows] for one hidden state, in the form Captum calls: f(embed, mask, direction, reference)."""
 
     def __init__(self, batch: Batch, name: str, target: str):
-        self.batch, self.name, self.target = batch, name, check_target(target)
+        self.batch, self.name, self.target = batch, name, check_param("target", target, [StrOptions(TARGETS)])
 
     def scaled_state(self, embed: Tensor, mask: Tensor) -> Tensor:
         """[rows, tokens, D] or [rows, D] ŝ = s / σ_S with padding zeroed."""

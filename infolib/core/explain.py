@@ -12,6 +12,7 @@ from torch import Tensor
 
 from . import runlog
 from .store import ResultCache, Store, tensor_digest
+from .validation import check_cache
 from .estimator import Problem, Settings, optimise, resolve_settings
 from .hooks import HookedModel, frozen
 from .inputs import Batch, check_inputs, encode_batch, normalised_change, pair_seed
@@ -141,8 +142,9 @@ def explain(
             model fingerprint.
         truncate: cut sentences longer than the model's maximum (with a warning) instead of failing.
         progress: show a progress bar.
-        cache: reuse and store results (True: the default on-disk `ResultCache`, or any `Store`);
-            only pairs not found are optimised. Keyed by everything that changes the answer.
+        cache: reuse and store results: True (the default on-disk `ResultCache`), False (none), or any
+            `Store`; anything else is a TypeError. Only pairs not found are optimised. Keyed by everything
+            that changes the answer.
         callback: called with the step number (1, 2, …) after each optimisation step; it may raise
             (e.g. `infolib.core.estimator.Cancelled`) to stop: nothing is returned or cached then.
         settings: estimator settings as a `Settings`; and/or
@@ -153,6 +155,7 @@ def explain(
     """
     started = time.perf_counter()
     model, sentences, names = check_inputs(model, sentences, layers, level, truncate)
+    check_cache(cache)  # before any work: a wrong `cache` fails at once
     config = resolve_settings(settings, **kwargs)
     config.check()
     scale = effective_scale(model, config)
@@ -163,7 +166,7 @@ def explain(
 
             sigma_s = estimate_sigma_s(model, names, corpus)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
-        store = ResultCache() if cache is True else cache if isinstance(cache, Store) else None
+        store = check_cache(cache)
         keys = _keys(store, model, sentences, names, level, config, sigma_s)
         found = {pair: store.get(key) for pair, key in keys.items()}
         todo = [pair for pair in pairs if found.get(pair) is None]

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from .hooks import Encoding, HookedModel
+from .validation import LEVEL, check_param
 
 
 def check_model(model) -> HookedModel:
@@ -91,9 +92,7 @@ def fit_length(model: HookedModel, sentences: list[str], truncate: bool) -> list
 
 
 def check_level(level) -> str:
-    if level not in ("word", "token"):
-        raise ValueError(f"level must be 'word' or 'token', got {level!r}.")
-    return level
+    return check_param("level", level, [LEVEL])
 
 
 def check_sigma_s(sigma_s, dims: Mapping[str, int], like: Tensor) -> dict[str, Tensor]:

@@ -138,6 +138,13 @@ class WordScores(_Stored):
     _shared: ClassVar[tuple[str, ...]] = ("method", "layers", "model", "fingerprint", "level")
     display_label: ClassVar[str] = ""
     display_meaning: ClassVar[str] = ""
+    # What the maps and the what-if difference show today, stated by the result (not by its method's name):
+    # `value_matrix` signed, with `value_label`/`value_meaning`; `map_matrix` (`map_label`) coloured by
+    # `viz.maps.SCALES[map_scale]`.
+    value_label: ClassVar[str] = ""
+    value_meaning: ClassVar[str] = ""
+    map_label: ClassVar[str] = ""
+    map_scale: ClassVar[str] = ""
 
     def pieces(self, sentence: int) -> Tensor:
         """[n_words] word pieces per word of a sentence."""
@@ -146,6 +153,14 @@ class WordScores(_Stored):
     def display_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] the value to plot, larger = more of the word in the state (`display_meaning`)."""
         raise NotImplementedError
+
+    def value_matrix(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] the result's own signed value (`value_label`, `value_meaning`)."""
+        raise NotImplementedError
+
+    def map_matrix(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] what a layers × words map colours, on the scale `map_scale`."""
+        return self.value_matrix(sentence)
 
     def _columns(self, sentence: int, layer: str, pieces: list[int]) -> dict[str, list]:
         """The subclass's own to_frame columns for one pair: column -> one value per word."""
@@ -263,6 +278,10 @@ class Explanation(WordScores):
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("scale", "K", "settings")
     display_label: ClassVar[str] = "−log(σ / scale)"
     display_meaning: ClassVar[str] = "retained information: 0 = forgotten, larger = kept"
+    value_label: ClassVar[str] = "log(σ / scale)"
+    value_meaning: ClassVar[str] = "0 = forgotten, lower = kept"
+    map_label: ClassVar[str] = "log(σ / scale)"
+    map_scale: ClassVar[str] = "log_sigma_ratio"
 
     def sigma_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] σ of one sentence."""
@@ -271,6 +290,10 @@ class Explanation(WordScores):
     def log_sigma_ratio(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] log(σ / scale): 0 = forgotten, more negative = kept."""
         return np.log(self.sigma_matrix(sentence) / self.scale)
+
+    def value_matrix(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] log(σ / scale)."""
+        return self.log_sigma_ratio(sentence)
 
     def display_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] −log(σ / scale) ≥ 0, the information the state retains: 0 = forgotten, larger = kept."""
@@ -330,10 +353,28 @@ class Attribution(WordScores):
     _per_pair: ClassVar[tuple[str, ...]] = ("scores", "extra")
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("score_meaning", "aggregation")
     display_meaning: ClassVar[str] = "larger |score| = more important"
+    value_meaning: ClassVar[str] = "larger |score| = more important"
+    map_scale: ClassVar[str] = "importance"
 
     @property
     def display_label(self) -> str:
         return f"{self.method} score"
+
+    @property
+    def value_label(self) -> str:
+        return f"{self.method} score"
+
+    @property
+    def map_label(self) -> str:
+        return f"|{self.method} score|"
+
+    def value_matrix(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] the scores."""
+        return self.score_matrix(sentence)
+
+    def map_matrix(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] |score|."""
+        return np.abs(self.score_matrix(sentence))
 
     def score_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] scores of one sentence."""

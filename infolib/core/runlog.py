@@ -1,6 +1,6 @@
 """A record of the work a run did: pairs explained, steps taken, pairs read from the cache.
 
-When `$INFOLIB_RUN_LOG` names a file, every `explain` and `attribute_corpus` call appends one JSON
+When `$INFOLIB_RUN_LOG` names a file, every `explain` call and every data-set run of a baseline appends one JSON
 line to it. `make reproduce` points it at one file per notebook (the kernel inherits the variable)
 and summarises each with `summary`, so REPORT.md states the work each notebook measured, not a
 wall time alone (a busy machine changes the time, never the work).

@@ -6,15 +6,20 @@
 Plain ipywidgets (Dropdowns, a Text box) and a matplotlib figure shown as a PNG in an
 `ipywidgets.Image`, so it works in any Jupyter front end without extensions. Every change
 recomputes synchronously (the figure notebooks use small settings); `figure` holds the last
-matplotlib Figure, so the same view can be saved with `viz.export.save_figure`. Methods: 'information'
-(σ; dark = kept) or a baseline name from `infolib.baselines.METHODS` (bright = important).
+matplotlib Figure, so the same view can be saved with `viz.export.save_figure`. Methods: any of
+`infolib.list_methods()`, each drawn in its result's own colours ('information': dark = kept;
+a baseline: bright = important).
 """
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from ..core.estimator import Settings
+from ..core.validation import settings_keywords
+from ..methods import DEFAULT_METHOD, get_method
 from ..viz.export import escape, to_png
+from ..viz.maps import SCALES, result_heatmap
 
 ALL = "all"
 
@@ -27,7 +32,7 @@ class SentenceExplorer:
         sentences: sentences offered in the sentence menu (e.g. SST-2 dev); typing in the text box
             and pressing Enter explains the typed sentence instead (clear it to go back).
         layers: hidden-state names offered; 'all' shows every one of them as rows.
-        methods: 'information' and/or baseline names.
+        methods: names of `infolib.list_methods()` (default: 'information').
         settings: estimator settings (max_steps, ...), passed to `infolib.core.explain`.
         corpus: sentences for σ_S (None = 512 SST-2 train sentences; reversal models need their own).
         smoke: load the SMOKE variants of registry models.
@@ -43,8 +48,8 @@ class SentenceExplorer:
         models: Sequence,
         sentences: Sequence[str],
         layers: Sequence[str] | str = ALL,
-        methods: Sequence[str] = ("information",),
-        settings: Mapping | None = None,
+        methods: Sequence[str] = (DEFAULT_METHOD,),
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         smoke: bool = False,
         sentence_limit: int = 50,
@@ -53,7 +58,7 @@ class SentenceExplorer:
 
         if not sentences:
             raise ValueError("give at least one sentence to choose from.")
-        self.settings = dict(settings or {})
+        self.settings = settings_keywords(settings)
         self.corpus = list(corpus) if corpus is not None else None
         self.smoke = smoke
         self._models: dict[str, object] = {}
@@ -111,8 +116,6 @@ class SentenceExplorer:
 
     def make_figure(self):
         """The matplotlib Figure of the current selection."""
-        from ..core.explain import explain
-        from ..viz.maps import information_heatmap
         from ..core.sigma_s import sigma_s
 
         model = self.load(self.model.value)
@@ -121,16 +124,11 @@ class SentenceExplorer:
             names = [self.layer.value]
         sentence = self.current_sentence
         spread = sigma_s(model, names, self.corpus)
-        method = self.method.value
-        title = f"{model.name}: {sentence[:60]}"
-        if method == "information":
-            result = explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, **self.settings)
-            return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
-        from ..baselines.corpus import attribute_corpus
-        from ..viz.paper import method_maps
-
-        frame = attribute_corpus(model, [sentence], names, method, sigma_s=spread, progress=False).to_frame()
-        return method_maps(frame, [method], [model.name], 0, names, title=title)
+        method = get_method(self.method.value)
+        settings = Settings(**self.settings) if method.takes_estimator_settings else None
+        result = method.explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, settings=settings)
+        title = f"{model.name}: {sentence[:60]}\n{result.map_label}: {SCALES[result.map_scale].meaning}"
+        return result_heatmap(result, 0, title=title)
 
     def update(self) -> None:
         """Recompute the figure for the current selection (errors are shown, not raised)."""
@@ -155,12 +153,12 @@ class LinearToyExplorer:
         rate, scale: FloatLogSliders; image: the figure; figure, renders: as `SentenceExplorer`.
     """
 
-    def __init__(self, weights: Sequence[float], K: int = 16, settings: Mapping | None = None):
+    def __init__(self, weights: Sequence[float], K: int = 16, settings: Settings | Mapping | None = None):
         import ipywidgets as w
 
         self.weights = list(weights)
         self.K = K
-        self.settings = dict(settings or {})
+        self.settings = settings_keywords(settings)
         self.rate = w.FloatLogSlider(
             value=0.1, base=10, min=-3, max=1, step=0.25, description="rate", continuous_update=False
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from ..core.store import ResultCache
+from ..core.validation import COUNT, check_param
 
 
 class MemoryStore:
@@ -22,8 +23,7 @@ class MemoryStore:
     key = staticmethod(ResultCache.key)  # one key for memory and disk: a hash of everything that changes the answer
 
     def __init__(self, max_entries: int = 4096):
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise ValueError(f"max_entries must be a positive int, got {max_entries!r}.")
+        check_param("max_entries", max_entries, [COUNT])
         self.entries: dict[str, dict] = {}
         self.max_entries = max_entries
         self._lock = threading.Lock()

@@ -29,6 +29,8 @@ from ..core.estimator import Cancelled, Settings
 from ..core.hooks import HookedModel
 from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
+from ..core.validation import settings_keywords
+from ..methods import DEFAULT_METHOD, get_method
 from ..viz.compare import diff_figure, side_by_side
 from ..viz.export import to_png
 from .memory import MemoryCache, MemoryStore
@@ -40,7 +42,6 @@ from .prediction import LABELS, Prediction, class_labels, predict
 WHATIF_SETTINGS: dict = {"samples": 2, "max_steps": 5, "window": 2, "damping": 1.0}
 PROBE_SETTINGS = WHATIF_SETTINGS  # its name before the what-if tool was renamed
 MAX_WORDS = 40
-INFORMATION = "information"
 
 
 # -- sentence checks ----------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class WhatIf:
     def __init__(
         self,
         models: Sequence[str | HookedModel],
-        settings: Mapping | None = None,
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         train: bool = False,
         max_words: int = MAX_WORDS,
@@ -140,7 +141,7 @@ class WhatIf:
             if isinstance(m, HookedModel):
                 self.loaded[name] = m
             self.names.append(name)
-        self.settings = dict(WHATIF_SETTINGS if settings is None else settings)
+        self.settings = dict(WHATIF_SETTINGS) if settings is None else settings_keywords(settings)
         Settings(**self.settings).check()
         self.corpus, self.train, self.max_words = corpus, train, max_words
         self.spreads: dict[str, dict[str, Tensor]] = {}
@@ -216,20 +217,16 @@ class WhatIf:
         name: str,
         sentence: str,
         layers: tuple[int, int] | str,
-        method: str = INFORMATION,
+        method: str = DEFAULT_METHOD,
         check: Callable[[], None] | None = None,
         on_step: Callable[[int], None] | None = None,
     ) -> ModelView:
-        """One model's view of `sentence` on `layers` by `method` ('information' or a baseline name).
+        """One model's view of `sentence` on `layers` by `method` (a name of `infolib.list_methods()`).
 
-        `check()` runs before the work and after every optimisation step (it may raise `Cancelled`);
-        `on_step(n)` reports step n. A baseline is one pass: it is checked before and after.
+        `check()` runs before the work and after every step (it may raise `Cancelled`); `on_step(n)`
+        reports step n. A one-pass method (a baseline) is checked before and after.
         """
-        from ..baselines import METHODS
-        from ..core.explain import explain
-
-        if method != INFORMATION and method not in METHODS:
-            raise ValueError(f"unknown method '{method}': choose '{INFORMATION}' or one of {', '.join(METHODS)}.")
+        chosen = get_method(method)
         model = self.model(name)
         sentence = check_sentence(sentence, self.max_words)
         fit_length(model, [sentence], truncate=False)
@@ -244,21 +241,33 @@ class WhatIf:
             if on_step is not None:
                 on_step(n)
 
-        if method == INFORMATION:
-            result = explain(
-                model, sentence, names, sigma_s=spread, progress=False, cache=self.cache, callback=step, **self.settings
-            )
-        else:
-            result = METHODS[method](model, sentence, names, sigma_s=spread)
-            step(1)
+        result = chosen.explain(
+            model,
+            sentence,
+            names,
+            sigma_s=spread,
+            progress=False,
+            cache=self.cache,
+            callback=step,
+            settings=self.settings_for(chosen),
+        )
         return ModelView(name, result, predict(model, sentence))
+
+    def settings_for(self, method) -> Settings | None:
+        """The tool's estimator settings for a method that takes them (`Method.takes_estimator_settings`)."""
+        return Settings(**self.settings) if get_method(method).takes_estimator_settings else None
+
+    def steps(self, method: str) -> int:
+        """At most how many steps one explanation by `method` takes (for progress displays)."""
+        chosen = get_method(method)
+        return chosen.max_steps(self.settings_for(chosen))
 
     def compute(
         self,
         sentence: str,
         models: Sequence[str],
         layers: tuple[int, int] | str = "all",
-        method: str = INFORMATION,
+        method: str = DEFAULT_METHOD,
         check: Callable[[], None] | None = None,
         on_step: Callable[[str, int], None] | None = None,
     ) -> WhatIfState:
@@ -325,7 +334,6 @@ figure_png = to_png  # the figure as PNG bytes
 
 
 __all__ = [
-    "INFORMATION",
     "LABELS",
     "MAX_WORDS",
     "PROBE_SETTINGS",

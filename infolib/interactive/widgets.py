@@ -21,9 +21,11 @@ import base64
 import threading
 from typing import Mapping, Sequence
 
+from ..core.estimator import Settings
 from ..core.hooks import HookedModel
+from ..methods import get_method, list_methods
 from ..viz.export import escape, to_png
-from .whatif import INFORMATION, Cancelled, WhatIf, WhatIfState, diff_figure, diffs_between, whatif_figure
+from .whatif import Cancelled, WhatIf, WhatIfState, diff_figure, diffs_between, whatif_figure
 
 NONE = "(none)"
 
@@ -46,7 +48,8 @@ class Probe:
         sentence: the sentence explained first ('' = wait for input).
         layers: (first, last) block range selected at the start; None = layer 1 to the deepest
             selected model's last layer (the slider's end follows the selected models).
-        methods: methods offered: 'information' (default) and any of `infolib.baselines.METHODS`.
+        methods: methods offered (names of `infolib.list_methods()`; default: every registered method,
+            'information' first, your own `register_method` ones included).
         settings: estimator settings for the information method (default `whatif.WHATIF_SETTINGS`).
         corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
         compare: show the second model side by side from the start.
@@ -69,8 +72,8 @@ class Probe:
         models: Sequence[str | HookedModel],
         sentence: str = "",
         layers: tuple[int, int] | None = None,
-        methods: Sequence[str] = (INFORMATION, "gradient_saliency", "input_x_gradient"),
-        settings: Mapping | None = None,
+        methods: Sequence[str] | None = None,
+        settings: Settings | Mapping | None = None,
         corpus: Sequence[str] | None = None,
         compare: bool = False,
         background: bool = True,
@@ -117,7 +120,8 @@ class Probe:
         self.layers = w.IntRangeSlider(
             value=(lo, hi), min=0, max=depth, step=1, description="Layers", continuous_update=False
         )
-        self.method = w.Dropdown(options=list(methods), value=methods[0], description="Method")
+        methods = list_methods() if methods is None else [get_method(m).name for m in methods]  # unknown: fail now
+        self.method = w.Dropdown(options=methods, value=methods[0], description="Method")
         self.status = w.HTML(value="")
         self.progress = w.IntProgress(
             value=0, min=0, max=1, bar_style="info", layout=w.Layout(width="30%", visibility="hidden")
@@ -248,7 +252,7 @@ class Probe:
             if self._stale(generation):
                 raise Cancelled()
 
-        steps = self.whatif.max_steps if method == INFORMATION else 1
+        steps = self.whatif.steps(method)
 
         def on_step(model: str, n: int) -> None:
             if not self._stale(generation):

@@ -39,7 +39,7 @@ def side_by_side(results: Sequence, titles: Sequence[str], fig=None):
     fig, axes = _panels([w for w, _ in sizes], max(h for _, h in sizes), fig)
     for ax, result, title in zip(axes, results, titles):
         matrix, scale = result_map(result)
-        label = None if scale != "importance" else f"|{result.method} score|\n{SCALES[scale].meaning}"
+        label = f"{result.map_label}\n{SCALES[scale].meaning}"
         word_map(ax, matrix, result.words[0], result.layers, scale, label=label)
         ax.set_title(title, fontsize=9)
     fig.tight_layout()

@@ -21,8 +21,6 @@ import numpy as np
 from ..core.results import Explanation
 from .export import save_figure  # noqa: F401  (its old home: `from infolib.viz.maps import save_figure`)
 
-INFORMATION = "information"
-
 
 @dataclass(frozen=True)
 class Scale:
@@ -113,14 +111,33 @@ def word_map(
 
 
 def result_map(result, sentence: int = 0) -> tuple[np.ndarray, str]:
-    """What a map of one sentence of a result shows: ([layers, words] values, the key of their scale).
+    """What a map of one sentence of a result shows: ([layers, words] values, the key of their scale),
+    as the result states them (`map_matrix`, `map_scale`): log(σ/scale) for an Explanation, |score| for
+    an Attribution."""
+    return result.map_matrix(sentence), result.map_scale
 
-    An Explanation gives log(σ/scale) ('log_sigma_ratio'); a baseline Attribution gives |score|
-    ('importance').
+
+def result_heatmap(result, sentence: int = 0, title: str | None = None, ax=None):
+    """Layers × words map of one sentence of any method's result, in its own colour convention.
+
+    Returns:
+        the matplotlib Figure.
     """
-    if getattr(result, "method", None) == INFORMATION:
-        return result.log_sigma_ratio(sentence), "log_sigma_ratio"
-    return np.abs(result.score_matrix(sentence)), "importance"
+    import matplotlib.pyplot as plt
+
+    if not 0 <= sentence < len(result.sentences):
+        raise IndexError(f"sentence {sentence} is out of range: the result has {len(result.sentences)}.")
+    matrix, scale = result_map(result, sentence)
+    words = result.words[sentence]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=map_size(len(words), len(result.layers)))
+    else:
+        fig = ax.figure
+    label = f"{result.map_label}\n{SCALES[scale].meaning}"
+    word_map(ax, matrix, words, result.layers, scale, label=label, fontsize=9, xlabel="word", ylabel="hidden state")
+    ax.set_title(title or f"{result.model}: {result.method}", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _values(explanation: Explanation, sentence: int, value: str) -> np.ndarray:
@@ -160,4 +177,14 @@ def information_heatmap(
     return fig
 
 
-__all__ = ["SCALES", "Scale", "VALUES", "information_heatmap", "map_size", "result_map", "save_figure", "word_map"]
+__all__ = [
+    "SCALES",
+    "Scale",
+    "VALUES",
+    "information_heatmap",
+    "map_size",
+    "result_heatmap",
+    "result_map",
+    "save_figure",
+    "word_map",
+]

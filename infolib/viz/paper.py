@@ -12,18 +12,16 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..analysis.tables import importance_map
+from ..analysis.tables import importance_map, sigma_rows
 from ..core.names import is_layer, layer_index
+from ..methods import find_method, method_label
 from .maps import SCALES, word_map
 
-METHOD_LABELS = {
-    "information": "information −log(σ/scale)",
-    "gradient_saliency": "gradient ‖∂s/∂x‖",
-    "input_x_gradient": "gradient × input",
-    "integrated_gradients": "integrated gradients",
-    "occlusion": "occlusion",
-    "lrp": "LRP",
-}
+
+def _is_baseline(name: str) -> bool:
+    """A method the paper compares its own with (an unregistered name counts as one)."""
+    method = find_method(name)
+    return method is None or method.baseline
 
 
 def _plt():
@@ -57,7 +55,7 @@ def method_maps(
             matrix, rows, words = importance_map(frame, method, model, sentence_id, layers)
             image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=7)
             if r == 0:
-                ax.set_title(METHOD_LABELS.get(method, method), fontsize=9)
+                ax.set_title(method_label(method), fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"{model}\n{ylabel}", fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8, label=SCALES["relative_importance"].colorbar_label)
@@ -72,13 +70,13 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for (method, model), group in magnitudes.groupby(["method", "model"], sort=False):
         total = group["total"].to_numpy()
-        style = "-" if method == "information" else "--"
+        style = "--" if _is_baseline(method) else "-"  # the paper's own method solid, its baselines dashed
         left.plot(
             group["relative_depth"],
             total / total[0],
             style,
             marker="o",
-            label=f"{model} · {METHOD_LABELS.get(method, method)}",
+            label=f"{model} · {method_label(method)}",
         )
     left.set_yscale("log")
     left.set_xlabel("relative depth (layer / L)")
@@ -172,7 +170,7 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     from ..analysis.kinds import KINDS, word_kind
 
     plt = _plt()
-    rows = frame[(frame["method"] == "information") & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
+    rows = frame[sigma_rows(frame) & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
     rows = rows[rows["layer"].map(is_layer)]
     if rows.empty:
         raise ValueError(f"no estimator rows for {model!r}, sentence {sentence_id}.")
