@@ -26,7 +26,7 @@ from .core.paths import DataNotFoundError
 from .core.results import Attribution, Explanation, PhiExplanation
 from .core.store import ResultCache
 from .core.version import __version__
-from .models.export import export_model
+from .export import export_model
 from .models.hf import HFEncoder, HFModel
 
 __all__ = [

@@ -50,7 +50,7 @@ def add_commands(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "export":
-        from .models.export import export_model
+        from .export import export_model
 
         folder = export_model(args.name, args.folder)
         print(f"wrote {args.name} to {folder}: load it with transformers' AutoModelForSequenceClassification")

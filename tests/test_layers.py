@@ -23,16 +23,19 @@ RANK = {
     "distributed": 2,
     "methods": 2,
     "api": 3,
+    "export": 4,
     "analysis": 4,
     "viz": 5,
     "interactive": 6,
     "notebooks": 7,
+    "course": 8,
     "reproduce": 8,
     "cli": 9,
+    "cli_faithfulness": 9,
     "__main__": 10,
     "__init__": 11,
 }
-SIDEWAYS = {("models", "training"), ("methods", "distributed")}  # allowed between equal ranks
+SIDEWAYS = {("models", "training"), ("methods", "distributed"), ("testing", "models")}  # allowed between equal ranks
 
 
 def modules() -> dict[str, Path]:

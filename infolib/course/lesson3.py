@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.hooks import frozen
 from .exercise import Exercise, Mistake, call, close, tensor
 
 # -- reference solutions (the notebook's solution cells hold exactly this code) --------------------
@@ -16,11 +17,9 @@ from .exercise import Exercise, Mistake, call, close, tensor
 
 def hidden_states(model, sentence):
     """[L + 1, tokens, D]: layer.0 (the embedding output) to layer.L of one sentence, read through the hooks."""
-    import infolib
-
     encoding = model.encode([sentence])
     names = [f"layer.{layer}" for layer in range(model.num_layers + 1)]
-    with infolib.frozen(model.module), torch.no_grad():  # eval mode, no gradients: the model stays as it is
+    with frozen(model.module), torch.no_grad():  # eval mode, no gradients: the model stays as it is
         states = model.states(model.embed(encoding), encoding.attention_mask, names)
     return torch.stack([states[name][0] for name in names])  # row 0: our one sentence
 
@@ -57,7 +56,6 @@ def _model(context):
 
 
 def _check_hidden_states(answer, **context) -> str:
-    from ..core.hooks import frozen
 
     model = _model(context)
     fingerprint, training = model.fingerprint(), model.module.training

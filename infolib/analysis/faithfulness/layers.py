@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ...api import resolve_model
 from .aopc import ERASER_THRESHOLDS, check_thresholds, k_of, ranking
 from .removal import BATCH, LEVELS, REMOVALS, check_choice, check_classifier, prepare, replacement_id, run_rows
+from .scores import feature_scores
 
 RANDOM = "random"
 LAYER_METRICS = ("output_aopc", "state_degradation")
@@ -66,9 +68,6 @@ def layer_faithfulness(
     Returns:
         DataFrame: model, sentence_id, method, layer, metric ('output_aopc', 'state_degradation'), value.
     """
-    from ...api import resolve_model
-    from . import feature_scores
-
     model = resolve_model(model)
     check_classifier(model)
     check_choice(removal, REMOVALS, "removal")
