@@ -8,15 +8,20 @@ Two kinds add their numbers:
   without changing the hidden state. Large σ (close to `scale`) = the hidden state has forgotten
   that word; small σ = it keeps the word's information. H(X̃_i) = m_i·K·(½·log 2πe + log σ_i) nats
   is the entropy of the perturbed word (m_i word pieces of K dimensions each); it grows with σ, so
-  higher entropy = more forgotten. For comparisons across layers and models use `log_sigma_ratio`
-  = log(σ_i / scale), which does not depend on K: 0 = forgotten entirely, more negative = kept more.
+  higher entropy = more forgotten. The one quantity every map, figure, table and widget shows is the
+  information the state keeps about the word, `information(i)` = I_i = −log(σ_i / scale) in nats
+  per dimension: ≥ 0, 0 = forgotten, larger = kept; it does not depend on K, so layers and models
+  compare. σ, `log_sigma_ratio` = log(σ_i / scale) = −I_i and the entropies stay as raw accessors.
 - `Attribution` (a baseline: saliency, gradient × input, integrated gradients, occlusion, LRP):
   unlike σ, a score grows with importance: larger |score| = the hidden state depends more on that
   word. Saliency and occlusion scores are ≥ 0; the others are signed (relative to the attributed
   scalar, see each method) and their magnitude is the importance. `score_meaning` says which.
 
 `display_matrix(i)` gives both in one direction, larger = more of the word in the state: the
-retained information −log(σ/scale) ≥ 0 for an Explanation, the score for an Attribution.
+information kept −log(σ/scale) ≥ 0 for an Explanation, the score for an Attribution;
+`display_label` / `display_meaning` say what it is and which way is "more", and `display_kind`
+('information' or 'importance') names its colour convention (`infolib.viz.maps.SCALES`). Maps,
+edits, metrics, widgets and the command line ask the result for these instead of re-deriving them.
 `PhiExplanation` is the answer of `explain_phi` for one Φ on a tensor (no sentences).
 """
 
@@ -36,6 +41,9 @@ from torch import Tensor
 from .version import __version__
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
+# The one public quantity for "information kept by the layer", and how every figure and table names it.
+INFORMATION_LABEL = "information kept −log(σ/scale) [nats/dim]"
+INFORMATION_MEANING = "0 = forgotten, larger = kept"
 NATS_PER_BIT = math.log(2)
 FORMAT = "infolib-result/1"
 
@@ -43,6 +51,13 @@ FORMAT = "infolib-result/1"
 def entropy_nats(sigma: Tensor, dims: Tensor | int) -> Tensor:
     """H(X̃_i) = dims_i · (½·log 2πe + log σ_i) in nats, dims_i = word pieces × K."""
     return torch.as_tensor(dims, dtype=sigma.dtype) * (HALF_LOG_2PI_E + torch.log(sigma))
+
+
+def information_kept(sigma, scale: float) -> np.ndarray:
+    """[...] I = −log(σ / scale) ≥ 0 in nats per dimension (σ ≤ scale; 0 = forgotten, never −0)."""
+    sigma = np.asarray(sigma)
+    sigma = sigma if np.issubdtype(sigma.dtype, np.floating) else sigma.astype(float)
+    return np.maximum(-np.log(sigma / scale), 0.0) + 0.0
 
 
 def _plain(value):
@@ -138,6 +153,7 @@ class WordScores(_Stored):
     _shared: ClassVar[tuple[str, ...]] = ("method", "layers", "model", "fingerprint", "level")
     display_label: ClassVar[str] = ""
     display_meaning: ClassVar[str] = ""
+    display_kind: ClassVar[str] = ""
 
     def pieces(self, sentence: int) -> Tensor:
         """[n_words] word pieces per word of a sentence."""
@@ -260,20 +276,25 @@ class Explanation(WordScores):
 
     _per_pair: ClassVar[tuple[str, ...]] = ("sigma", "diagnostics")
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("scale", "K", "settings")
-    display_label: ClassVar[str] = "−log(σ / scale)"
-    display_meaning: ClassVar[str] = "retained information: 0 = forgotten, larger = kept"
+    display_label: ClassVar[str] = INFORMATION_LABEL
+    display_meaning: ClassVar[str] = INFORMATION_MEANING
+    display_kind: ClassVar[str] = "information"
 
     def sigma_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] σ of one sentence."""
         return torch.stack([self.sigma[sentence, layer] for layer in self.layers]).numpy()
 
     def log_sigma_ratio(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] log(σ / scale): 0 = forgotten, more negative = kept."""
+        """[layers, n_words] log(σ / scale) = −`information` (raw accessor): 0 = forgotten, more negative = kept."""
         return np.log(self.sigma_matrix(sentence) / self.scale)
 
+    def information(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] information kept I = −log(σ / scale) ≥ 0, nats per dimension (0 = forgotten, ↑ = kept)."""
+        return information_kept(self.sigma_matrix(sentence), self.scale)
+
     def display_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] −log(σ / scale) ≥ 0, the information the state retains: 0 = forgotten, larger = kept."""
-        return np.negative(self.log_sigma_ratio(sentence)) + 0.0  # + 0.0: no −0 for a forgotten word
+        """[layers, n_words] what a map shows: `information` (0 = forgotten, larger = kept)."""
+        return self.information(sentence)
 
     def entropy_nats(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] H(X̃_i) in nats (word pieces × K dimensions per word)."""
@@ -296,6 +317,7 @@ class Explanation(WordScores):
         return {
             "sigma": values,
             "log_sigma_ratio": [math.log(s / self.scale) for s in values],
+            "information": information_kept(np.asarray(values, dtype=float), self.scale).tolist(),
             "entropy_nats": entropy,
             "entropy_bits": [h / NATS_PER_BIT for h in entropy],
             "steps": [diag["steps"]] * len(values),
@@ -329,6 +351,7 @@ class Attribution(WordScores):
     _per_pair: ClassVar[tuple[str, ...]] = ("scores", "extra")
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("score_meaning", "aggregation")
     display_meaning: ClassVar[str] = "larger |score| = more important"
+    display_kind: ClassVar[str] = "importance"
 
     @property
     def display_label(self) -> str:
@@ -371,9 +394,13 @@ class PhiExplanation(_Stored):
     def entropy_bits(self) -> Tensor:
         return self.entropy_nats / NATS_PER_BIT
 
+    display_label: ClassVar[str] = INFORMATION_LABEL
+    display_meaning: ClassVar[str] = INFORMATION_MEANING
+    display_kind: ClassVar[str] = "information"
+
     def display_matrix(self) -> np.ndarray:
-        """[1, n_words] −log(σ / scale): the information Φ retains, 0 = forgotten, larger = kept."""
-        return np.negative(np.log(self.sigma.numpy() / self.scale))[None] + 0.0
+        """[1, n_words] −log(σ / scale): the information Φ keeps, 0 = forgotten, larger = kept."""
+        return information_kept(self.sigma.numpy(), self.scale)[None]
 
     def __repr__(self) -> str:
         return (

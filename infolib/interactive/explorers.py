@@ -125,7 +125,7 @@ class SentenceExplorer:
         title = f"{model.name}: {sentence[:60]}"
         if method == "information":
             result = explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, **self.settings)
-            return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
+            return information_heatmap(result, 0, title=f"{title}\ninformation kept: dark = kept, 0 = forgotten")
         from ..baselines.corpus import attribute_corpus
         from ..viz.paper import method_maps
 
