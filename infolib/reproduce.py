@@ -50,7 +50,7 @@ SECTIONS = {
     "04_sentiment_methods": ("Figure 3 · methods on SST-2", ["04_sentiment_maps"], []),
     "05_model_comparison": ("Figures 4, 5, 8 · model comparison", ["05_model_comparison"], ["05_accuracy.csv"]),
     "06_layerwise_forgetting": ("Figure 6 · layer-wise forgetting", ["06_forgetting"], ["06_forgetting_by_kind.csv"]),
-    "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_information_by_kind"], []),
+    "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_retention"], []),
 }
 
 
