@@ -44,7 +44,8 @@ def _figure(width: float, height: float, **kwargs):
 
 
 def _models(frame: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(frame["model"]))
+    """The table's models in one order for every figure (`theme.model_order`: bert, mpnet, transformer, lstm, cnn)."""
+    return th.model_order(frame["model"])
 
 
 def _errorbars(values: pd.Series, low: pd.Series, high: pd.Series) -> np.ndarray:
@@ -75,7 +76,7 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
                     one["relative_depth"],
                     total / total[0],
                     th.method_style(method),
-                    marker="o",
+                    marker=th.method_marker(method),
                     color=th.method_colour(method),
                     label=th.method_label(method),
                 )
@@ -139,7 +140,7 @@ def _dodged_points(ax, table: pd.DataFrame, metric: str, models: Sequence[str], 
             x,
             rows[metric],
             yerr=_errorbars(rows[metric], rows[f"{metric}_low"], rows[f"{metric}_high"]),
-            fmt="o",
+            fmt=th.method_marker(method),
             color=th.method_colour(method),
             capsize=3,
             label=th.method_label(method),
@@ -154,7 +155,7 @@ def method_maps(
     models: Sequence[str],
     sentence_id: int = 0,
     layers: Sequence[str] | None = None,
-    ylabel: str = "hidden state",
+    ylabel: str = "layer (↓ deeper)",
     title: str | None = None,
 ):
     """Grid of importance maps: rows = models, columns = methods; each map [hidden states, words].
@@ -169,12 +170,11 @@ def method_maps(
         for method in methods
     }
     n_words = max(len(words) for _, _, words in cells.values())
-    n_layers = max(len(rows) for _, rows, _ in cells.values())
     panel_w = max(2.2, 0.3 * n_words + 0.6)
-    panel_h = max(1.3, 0.22 * n_layers + 0.5)
     with th.theme():
-        fig = _figure(panel_w * len(methods) + 1.6, panel_h * len(models) + 1.3 + 0.5 * len(models))
-        axes = fig.subplots(len(models), len(methods), squeeze=False)
+        rows_per_model = [max(len(cells[model, methods[0]][1]), 4) for model in models]  # room for the row's label
+        fig = _figure(panel_w * len(methods) + 1.6, sum(0.22 * n + 0.55 for n in rows_per_model) + 1.3)
+        axes = fig.subplots(len(models), len(methods), squeeze=False, height_ratios=rows_per_model)
         image = None
         for r, model in enumerate(models):
             for c, method in enumerate(methods):
@@ -190,8 +190,8 @@ def method_maps(
                 if r == 0:
                     ax.set_title(th.method_label(method), color=th.method_colour(method))
                 if c == 0:
-                    ax.set_ylabel(f"{model}\n{ylabel} ↓ deeper", color=th.model_colour(model))
-        fig.colorbar(image, ax=axes, shrink=0.8, label=SCALES["relative_importance"].colorbar_label)
+                    ax.set_ylabel(f"{model}\n{ylabel}", color=th.model_colour(model))
+        fig.colorbar(image, ax=axes, shrink=0.6, aspect=30, label=SCALES["relative_importance"].colorbar_label)
         fig.suptitle(title or "Importance of each word per hidden state, by method")
     return fig
 
@@ -216,7 +216,7 @@ def metric_bars(
             rows = summary[summary["metric"] == metric]
             _model_points(ax, rows[by], rows["mean"], rows["low"], rows["high"])
             ax.set_title((labels or {}).get(metric, metric))
-            ax.set_ylabel("mean over sentences (95 % interval)")
+            ax.set_ylabel("mean over sentences\n(95 % interval)")
         if accuracy is not None:
             ax = axes[-1]
             low = accuracy.get("accuracy_low", accuracy["accuracy"])
@@ -277,7 +277,7 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
                 marker = th.KIND_MARKERS.get(kind, "o")
                 ax.plot(one["relative_depth"], one["information"], marker=marker, color=colour, label=kind)
             layers = int(rows["depth"].max()) if len(rows) else 0
-            ax.set_title(f"{model} ({layers} layers)", color=th.model_colour(model))
+            ax.set_title(f"{model}\n{layers} layers", color=th.model_colour(model))
             ax.set_xlabel("depth, layer / L →")
             ax.set_xlim(0, 1.05)
             if th.family(model) in BERT_LIKE:
@@ -409,7 +409,8 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
         ax.set_xlabel("layer (deeper →)")
         ax.set_ylabel(INFORMATION_AXIS)
         ax.set_title(f"{model}: each word's information across layers")
-        present = dict.fromkeys(word_kind(w, lexicon) for w in names)
+        found = {word_kind(w, lexicon) for w in names}
+        present = [k for k in th.KIND_ORDER if k in found] + sorted(found - set(th.KIND_ORDER))
         handles = [
             _plt().Line2D([], [], color=th.kind_colour(k), marker=th.KIND_MARKERS.get(k, "o"), label=k) for k in present
         ]

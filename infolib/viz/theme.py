@@ -36,16 +36,26 @@ MODEL_COLOURS = {
     "transformer": OKABE_ITO["bluish green"],
     "lstm": OKABE_ITO["vermillion"],
     "cnn": OKABE_ITO["orange"],
-    "tiny": OKABE_ITO["reddish purple"],
+    "tiny": OKABE_ITO["black"],
 }
-# One colour (and one line style: solid for the information measure, dashed for the baselines) per method.
+# One colour, marker and line style (solid for the information measure, dashed for the baselines) per
+# method. Methods take the colours the SST-2 models leave free (and seaborn 'colorblind''s brown and
+# grey), so a figure with both never uses one colour for a model and a method.
 METHOD_COLOURS = {
     "information": OKABE_ITO["black"],
-    "gradient_saliency": OKABE_ITO["vermillion"],
-    "input_x_gradient": OKABE_ITO["orange"],
-    "integrated_gradients": OKABE_ITO["reddish purple"],
-    "occlusion": OKABE_ITO["sky blue"],
-    "lrp": OKABE_ITO["bluish green"],
+    "gradient_saliency": OKABE_ITO["reddish purple"],
+    "input_x_gradient": "#CA9161",  # seaborn 'colorblind' brown
+    "integrated_gradients": OKABE_ITO["sky blue"],
+    "occlusion": "#949494",  # seaborn 'colorblind' grey
+    "lrp": OKABE_ITO["yellow"],
+}
+METHOD_MARKERS = {
+    "information": "o",
+    "gradient_saliency": "s",
+    "input_x_gradient": "^",
+    "integrated_gradients": "D",
+    "occlusion": "v",
+    "lrp": "P",
 }
 METHOD_LINESTYLES = {"information": "-"}
 METHOD_LABELS = {
@@ -101,6 +111,17 @@ def family(model: str) -> str:
 def model_colour(model: str) -> str:
     """The colour of a model (by family; grey for an unknown family)."""
     return MODEL_COLOURS.get(family(model), GREY)
+
+
+def model_order(models) -> list[str]:
+    """The models, each once, in the order of `MODEL_COLOURS`' families (unknown families last, as given)."""
+    families = list(MODEL_COLOURS)
+    unique = list(dict.fromkeys(models))
+    return sorted(unique, key=lambda m: families.index(family(m)) if family(m) in families else len(families))
+
+
+def method_marker(method: str) -> str:
+    return METHOD_MARKERS.get(method, "o")
 
 
 def method_colour(method: str) -> str:
