@@ -312,3 +312,32 @@ def test_coherence_points_are_claim_one():
             checked += 1
     assert checked == len(METHODS) * len(MODELS)
     plt.close(fig)
+
+
+def test_every_report_figure_has_one_caption_in_the_report_and_the_gallery(tmp_path):
+    from infolib import reproduce
+    from infolib.viz import gallery
+
+    stems = [f for _, figures_, _ in reproduce.SECTIONS.values() for f in figures_]
+    assert all(gallery.caption(s.replace("*", "bert-sst2")) for s in stems)  # every figure has a caption
+    with pytest.raises(KeyError, match="has no caption"):
+        gallery.caption("99_unknown")
+    out = tmp_path / "reports"
+    (out / "figures").mkdir(parents=True)
+    fig = figures.toy_figure(np.array([1.0, 0.5]), np.array([1.1, 0.5]), [1.0, 2.0])
+    for stem in ("06_forgetting", "07_words_bert-sst2"):
+        save_figure(fig, out / "figures" / stem, formats=("png",), dpi=400)
+    plt.close(fig)
+    results = {"smoke": True, "seconds": {}, "total_seconds": 0, "notebooks": {}, "work": {}, "models": []}
+    results["notebooks"] = {"06_layerwise_forgetting": "ok", "07_fine_grained_forgetting": "ok"}
+    reproduce.write_report(out, pd.DataFrame(columns=["claim", "text", "verdict"]), results)
+    report = (out / "REPORT.md").read_text()
+    page = gallery.write_gallery(out, tmp_path / "docs").read_text()
+    for stem in ("06_forgetting", "07_words_bert-sst2"):
+        assert f"![{stem}](figures/{stem}.png)\n\n{gallery.caption(stem)}" in report  # under its figure
+        assert gallery.caption(stem) in page and f"figures/gallery/{stem}.png" in page
+    shrunk = plt.imread(tmp_path / "docs" / "figures" / "gallery" / "06_forgetting.png")
+    assert shrunk.shape[1] <= gallery.GALLERY_WIDTH  # small files in the docs
+    assert gallery.caption("07_words_bert-sst2") in (out / "REPORT.html").read_text().replace("<em>", "*").replace(
+        "</em>", "*"
+    )
