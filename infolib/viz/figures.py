@@ -157,12 +157,14 @@ def method_maps(
     layers: Sequence[str] | None = None,
     ylabel: str = "layer (↓ deeper)",
     title: str | None = None,
+    anti_diagonal: bool = False,
 ):
     """Grid of importance maps: rows = models, columns = methods; each map [hidden states, words].
 
     Each row of each map is divided by its maximum (1 = the layer's most important word), so the methods
     share one colour scale (`maps.SCALES['relative_importance']`, dark = important). A panel is as wide
     as its words need; a row's words are written under it only when they differ from the next row's.
+    `anti_diagonal` outlines the cells the reversal task expects (output step t holds word n − t + 1).
     """
     cells = {
         (model, method): importance_map(frame, method, model, sentence_id, layers)
@@ -181,6 +183,11 @@ def method_maps(
                 ax = axes[r][c]
                 matrix, rows, words = cells[model, method]
                 image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=7)
+                if anti_diagonal:
+                    steps = np.arange(min(len(rows), len(words)))
+                    ax.scatter(
+                        len(words) - 1 - steps, steps, s=60, marker="s", facecolors="none", edgecolors="#56B4E9", lw=1.2
+                    )
                 ax.tick_params(axis="y", labelsize=7)
                 below = cells.get((models[r + 1], method)) if r + 1 < len(models) else None
                 if below is not None and below[2] == words:
@@ -253,14 +260,15 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
             words over layers 5-12.
     """
     models = _models(information)
-    top = float(np.nanmax(information[["information", "information_high"]].to_numpy(dtype=float)))
     shown = [k for k in kinds if half_depths is not None and k in set(half_depths["kind"])]
-    step = 0.075 * top
     with th.theme():
         fig = _figure(max(6.5, 2.5 * len(models)), 3.8)
-        axes = fig.subplots(1, len(models), sharey=True, squeeze=False)[0]
+        axes = fig.subplots(1, len(models), squeeze=False)[0]  # each model its own scale: compare kinds within it
         for ax, model in zip(axes, models):
             rows = information[information["model"] == model]
+            top = float(np.nanmax(rows[["information", "information_high"]].to_numpy(dtype=float), initial=0.0))
+            top = top if top > 0 else 1.0
+            step, marks = 0.075 * top, []
             for kind in kinds:
                 one = rows[rows["kind"] == kind].sort_values("relative_depth")
                 if one.empty:
@@ -286,8 +294,9 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
                     *PAPER_IRRELEVANT, ymax=0.04, color=th.GREY, alpha=0.35, lw=0, label="paper: irrelevant words fade"
                 )
                 if half_depths is not None:
+                    marks = shown
                     _half_depth_marks(ax, half_depths[half_depths["model"] == model], shown, top * 1.1, step)
-        axes[0].set_ylim(0, top * 1.1 + step * (len(shown) + 1) if shown else top * 1.05)
+            ax.set_ylim(0, top * 1.1 + step * (len(marks) + 1) if marks else top * 1.05)
         axes[0].set_ylabel(INFORMATION_AXIS)
         handles = {}
         for ax in axes:
