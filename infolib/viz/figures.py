@@ -262,7 +262,7 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
     models = _models(information)
     shown = [k for k in kinds if half_depths is not None and k in set(half_depths["kind"])]
     with th.theme():
-        fig = _figure(max(6.5, 2.5 * len(models)), 3.8)
+        fig = _figure(max(6.5, 2.5 * len(models)), 4.6)
         axes = fig.subplots(1, len(models), squeeze=False)[0]  # each model its own scale: compare kinds within it
         for ax, model in zip(axes, models):
             rows = information[information["model"] == model]
@@ -302,8 +302,10 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
         for ax in axes:
             for h, label in zip(*ax.get_legend_handles_labels()):
                 handles.setdefault(label, h)
-        fig.legend(list(handles.values()), list(handles.keys()), loc="outside right upper", title="kind of word")
-        fig.suptitle("Information kept per kind of word, by depth (mean over sentences, 95 % band)", x=0.45)
+        fig.legend(
+            list(handles.values()), list(handles.keys()), loc="outside lower center", ncol=4, title="kind of word"
+        )
+        fig.suptitle("Information kept per kind of word, by depth (mean over sentences, 95 % band)")
     return fig
 
 
