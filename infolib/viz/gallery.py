@@ -82,7 +82,7 @@ CAPTIONS: dict[str, tuple[str, str]] = {
         "claim 7 (fine-grained information), one sentence",
     ),
 }
-GALLERY_WIDTH = 1400  # pixels: the gallery's PNGs are shrunk to at most this width
+GALLERY_WIDTH = 1200  # pixels: the gallery's PNGs are shrunk to at most this width (and to 256 colours)
 
 
 def caption_parts(stem: str) -> tuple[str, str]:
@@ -107,14 +107,14 @@ def figure_stems(figures: Path) -> list[str]:
 
 
 def shrink_png(source: Path, target: Path, width: int = GALLERY_WIDTH) -> Path:
-    """Copy a PNG, scaled down to at most `width` pixels wide (optimised), for the docs."""
+    """Copy a PNG, scaled down to at most `width` pixels wide and to 256 colours (optimised), for the docs."""
     from PIL import Image
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(source) as image:
         if image.width > width:
             image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
-        image.save(target, optimize=True)
+        image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(target, optimize=True)  # keeps hues
     return target
 
 
