@@ -77,7 +77,18 @@ def test_coherence_constant_information_vs_changing_gradient():
             importance=lambda f: np.nan_to_num(f["score"].abs()) + np.nan_to_num(-f["log_sigma_ratio"])
         )
     )
-    assert list(magnitudes.columns) == ["method", "model", "layer", "depth", "total", "relative_depth"]
+    assert list(magnitudes.columns) == [
+        "method",
+        "model",
+        "layer",
+        "depth",
+        "total",
+        "relative",
+        "relative_low",
+        "relative_high",
+        "n_sentences",
+        "relative_depth",
+    ]
     assert {"log_magnitude_spread_low", "log_magnitude_spread_high", "adjacent_spearman_low", "n_sentences"} <= set(
         table.columns
     )
@@ -244,7 +255,8 @@ def test_explain_methods_on_a_toy_model():
     for line, method in zip(lines, coherence["method"]):
         group = magnitudes[magnitudes["method"] == method]
         np.testing.assert_allclose(line.get_xdata(), group["relative_depth"])
-        np.testing.assert_allclose(line.get_ydata(), group["total"] / group["total"].iloc[0])
+        np.testing.assert_allclose(line.get_ydata(), group["relative"])  # per sentence ÷ its first layer, mean
+        assert (group["relative_low"] <= group["relative"] + 1e-12).all() and group["relative"].iloc[0] == 1
     points = sorted(float(c.lines[0].get_ydata()[0]) for c in stability.containers)
     np.testing.assert_allclose(points, sorted(coherence["adjacent_spearman"]))  # the table's means
     with pytest.raises(ValueError):

@@ -137,22 +137,41 @@ def _mean_table(
     return pd.DataFrame(rows, columns=names)
 
 
-def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
+def layer_magnitudes(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
     """Total importance Σ_i per (method, model, layer), mean over sentences, and relative depth.
 
+    `relative` is each sentence's total at that layer divided by its total at the first layer, averaged
+    over sentences, with its seeded 95 % bootstrap interval (`metrics.bootstrap_mean`, as the claims
+    table); 1 = the same scale as the first layer.
+
     Returns:
-        DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences).
+        DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences), relative,
+        relative_low, relative_high, n_sentences.
     """
     layered = frame[frame["layer"].map(is_layer)].copy()
+    if "importance" not in layered:
+        layered["importance"] = importance_column(layered)
     layered["depth"] = layered["layer"].map(layer_index)
-    totals = (
-        layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"]
-        .sum()
-        .reset_index()
-    )
-    out = (
-        totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
-    )
+    keys = ["method", "model", "layer", "depth"]
+    totals = layered.groupby(keys + ["sentence_id"], sort=False)["importance"].sum().reset_index()
+    first = totals.loc[totals.groupby(["method", "model", "sentence_id"])["depth"].transform("min") == totals["depth"]]
+    first = first.set_index(["method", "model", "sentence_id"])["importance"].rename("first")
+    totals = totals.join(first, on=["method", "model", "sentence_id"])
+    totals["relative"] = totals["importance"] / totals["first"].where(totals["first"] > 0)
+    rows = []
+    for key, group in totals.groupby(keys, sort=False):
+        relative, low, high, n = metrics.bootstrap_mean(group["relative"], n_boot, random_state)
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "total": float(group["importance"].mean()),
+                "relative": relative,
+                "relative_low": low,
+                "relative_high": high,
+                "n_sentences": n,
+            }
+        )
+    out = pd.DataFrame(rows, columns=keys + ["total", "relative", "relative_low", "relative_high", "n_sentences"])
     out["relative_depth"] = out["depth"] / out.groupby(["method", "model"])["depth"].transform("max")
     return out.sort_values(["method", "model", "depth"], ignore_index=True)
 

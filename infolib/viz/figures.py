@@ -71,13 +71,20 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
                 if one.empty:
                     continue
                 one = one.sort_values("relative_depth")
-                total = one["total"].to_numpy(dtype=float)
+                colour = th.method_colour(method)
+                if "relative" in one:  # each sentence relative to its first layer, mean with its 95 % interval
+                    y = one["relative"]
+                    ax.fill_between(
+                        one["relative_depth"], one["relative_low"], one["relative_high"], color=colour, alpha=0.15, lw=0
+                    )
+                else:
+                    y = one["total"] / one["total"].iloc[0]
                 ax.plot(
                     one["relative_depth"],
-                    total / total[0],
+                    y,
                     th.method_style(method),
                     marker=th.method_marker(method),
-                    color=th.method_colour(method),
+                    color=colour,
                     label=th.method_label(method),
                 )
             _plain_log_axis(ax)
@@ -85,7 +92,7 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
             ax.set_title(model, color=th.model_colour(model))
             ax.set_xlabel("relative depth →")
             ax.set_xlim(0, 1.05)
-        axes[0].set_ylabel("Σ importance ÷ first layer's\n(log; 1 = same scale)")
+        axes[0].set_ylabel("Σ importance ÷ first layer's\n(log; 1 = same scale; 95 % band)")
         top.suptitle("Scale of each method across layers (flat = comparable)")
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside right upper", title="method")
