@@ -179,7 +179,7 @@ def method_maps(
         for method in methods
     }
     n_words = max(len(words) for _, _, words in cells.values())
-    panel_w = max(2.2, 0.3 * n_words + 0.6)
+    panel_w = max(2.2, 0.33 * n_words + 0.6)
     with th.theme():
         rows_per_model = [max(len(cells[model, methods[0]][1]), 4) for model in models]  # room for the row's label
         fig = _figure(panel_w * len(methods) + 1.6, sum(0.22 * n + 0.55 for n in rows_per_model) + 1.3)
@@ -189,13 +189,13 @@ def method_maps(
             for c, method in enumerate(methods):
                 ax = axes[r][c]
                 matrix, rows, words = cells[model, method]
-                image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=7)
+                image = word_map(ax, matrix, words, rows, "relative_importance", colorbar=False, fontsize=8)
                 if anti_diagonal:
                     steps = np.arange(min(len(rows), len(words)))
                     ax.scatter(
                         len(words) - 1 - steps, steps, s=60, marker="s", facecolors="none", edgecolors="#56B4E9", lw=1.2
                     )
-                ax.tick_params(axis="y", labelsize=7)
+                ax.tick_params(axis="y", labelsize=8)
                 below = cells.get((models[r + 1], method)) if r + 1 < len(models) else None
                 if below is not None and below[2] == words:
                     ax.tick_params(axis="x", labelbottom=False)

@@ -25,6 +25,7 @@ import numpy as np
 from ..core.results import INFORMATION_LABEL, INFORMATION_MEANING, Explanation
 from .export import save_figure  # noqa: F401  (its old home: `from infolib.viz.maps import save_figure`)
 from .labels import word_ticks
+from .theme import theme
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,14 @@ def information_heatmap(
         raise IndexError(f"sentence {sentence} is out of range: the explanation has {len(explanation.sentences)}.")
     matrix = _values(explanation, sentence, value)
     words = explanation.words[sentence]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=map_size(len(words), len(explanation.layers)))
-    else:
-        fig = ax.figure
-    word_map(ax, matrix, words, explanation.layers, value, fontsize=9, xlabel="word", ylabel="hidden state")
-    ax.set_title(title or f"{explanation.model}: information each layer keeps of each word", fontsize=10)
-    fig.tight_layout()
+    with theme():  # the figures' one look (viz.theme)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=map_size(len(words), len(explanation.layers)))
+        else:
+            fig = ax.figure
+        word_map(ax, matrix, words, explanation.layers, value, fontsize=9, xlabel="word", ylabel="hidden state")
+        ax.set_title(title or f"{explanation.model}: information each layer keeps of each word", fontsize=10)
+        fig.tight_layout()
     return fig
 
 
