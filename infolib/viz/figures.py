@@ -124,9 +124,13 @@ def _plain_log_axis(ax) -> None:
     from matplotlib.ticker import FuncFormatter
 
     ax.set_yscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+
+    def minor(value, _):  # only 2× and 5× a power of ten: the others crowd next to 1
+        lead = round(value / 10 ** np.floor(np.log10(value))) if value > 0 else 0
+        return f"{value:g}" if lead in (2, 5) else ""
+
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _model_ticks(ax, models: Sequence[str]) -> None:
