@@ -7,7 +7,7 @@ Plain ipywidgets (Dropdowns, a Text box) and a matplotlib figure shown as a PNG 
 `ipywidgets.Image`, so it works in any Jupyter front end without extensions. Every change
 recomputes synchronously (the figure notebooks use small settings); `figure` holds the last
 matplotlib Figure, so the same view can be saved with `viz.export.save_figure`. Methods: 'information'
-(σ; dark = kept) or a baseline name from `infolib.baselines.METHODS` (bright = important).
+(information kept; dark = kept) or a baseline name from `infolib.baselines.METHODS` (dark = important).
 """
 
 from __future__ import annotations
