@@ -13,8 +13,9 @@ Explain which words each layer keeps.
 For every word i and hidden state s, infolib finds σ_i, the largest Gaussian noise (std) the
 word's embedding can take without changing s, and the entropy H(X̃_i) of the perturbed word in
 nats. Larger σ / higher entropy = the layer has FORGOTTEN more of that word; small σ = the layer
-keeps the word's information. σ is at most `scale` (10 × the word-embedding std by default);
-log(σ/scale) near 0 means the word is entirely forgotten.
+keeps the word's information. σ is at most `scale` (10 × the word-embedding std by default).
+The table shows first the information kept, −log(σ/scale) in nats per dimension: 0 = the word is
+entirely forgotten, larger = kept; then σ and the entropy.
 """
 
 
@@ -172,9 +173,15 @@ def _table(explanation) -> str:
     ]
     for i, sentence in enumerate(explanation.sentences):
         sigma, entropy = explanation.sigma_matrix(i), explanation.entropy_nats(i)
+        kept = explanation.display_matrix(i)
         width = max(8, *(len(w) for w in explanation.words[i])) + 2
         header = f"{'word':<{width}}" + "".join(f"{layer:>10}" for layer in explanation.layers)
-        lines += ["", f"sentence {i}: {sentence}", "σ", header]
+        lines += ["", f"sentence {i}: {sentence}", f"{explanation.display_label} ({explanation.display_meaning})"]
+        lines += [header]
+        lines += [
+            f"{w:<{width}}" + "".join(f"{v:10.3f}" for v in kept[:, j]) for j, w in enumerate(explanation.words[i])
+        ]
+        lines += ["σ", header]
         lines += [
             f"{w:<{width}}" + "".join(f"{v:10.4f}" for v in sigma[:, j]) for j, w in enumerate(explanation.words[i])
         ]

@@ -28,6 +28,7 @@ import pandas as pd
 from .core import runlog
 from .core.validation import COUNT, check_param
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
+from .viz.gallery import caption
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
 # DEEP=1: the 12-layer MPNet (`make deep-model`) joins notebooks 06 and 07, which then compute its pairs in 06
@@ -51,7 +52,7 @@ SECTIONS = {
     "04_sentiment_methods": ("Figure 3 · methods on SST-2", ["04_sentiment_maps"], []),
     "05_model_comparison": ("Figures 4, 5, 8 · model comparison", ["05_model_comparison"], ["05_accuracy.csv"]),
     "06_layerwise_forgetting": ("Figure 6 · layer-wise forgetting", ["06_forgetting"], ["06_forgetting_by_kind.csv"]),
-    "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_information_by_kind"], []),
+    "07_fine_grained_forgetting": ("Figure 7 · fine-grained forgetting", ["07_retention", "07_words_*"], []),
     "09_faithfulness": (
         "infolib's extension · faithfulness per layer (not in the paper)",
         ["09_faithfulness"],
@@ -278,8 +279,11 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
             else "Full run."
         ),
         "",
-        "Reading the figures: σ-based maps show log(σ/scale), 0 = forgotten, dark = kept; method maps show "
-        "importance divided by each row's maximum, bright = important.",
+        "Reading the figures: maps are darker where the layer holds more of the word: the information kept "
+        "−log(σ/scale) in nats per dimension (0 = forgotten, larger = kept), or a method's importance divided by "
+        "each layer's maximum. A mean over sentences carries its 95 % bootstrap interval, the claims table's. "
+        "Each figure's caption (`infolib.viz.gallery.CAPTIONS`, also in docs/gallery.md) says what to see and "
+        "the claim it bears on.",
         "",
         "## Claims",
         "",
@@ -328,9 +332,9 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
             f"Notebook: [`{name}`](notebooks/{name}.ipynb) ({results['notebooks'][name]}).",
             "",
         ]
-        for figure in figures:
-            if (out / "figures" / f"{figure}.png").exists():
-                lines += [f"![{figure}](figures/{figure}.png)", ""]
+        for figure in figures:  # a name, or a pattern such as 07_words_*
+            for png in sorted((out / "figures").glob(f"{figure}.png")):
+                lines += [f"![{png.stem}](figures/{png.name})", "", caption(png.stem), ""]
         for table in tables:
             if (out / table).exists():
                 lines += [f"`{table}`:", "", markdown_table(pd.read_csv(out / table).head(40)), ""]

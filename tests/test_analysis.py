@@ -78,7 +78,18 @@ def test_coherence_constant_information_vs_changing_gradient():
             importance=lambda f: np.nan_to_num(f["score"].abs()) + np.nan_to_num(-f["log_sigma_ratio"])
         )
     )
-    assert list(magnitudes.columns) == ["method", "model", "layer", "depth", "total", "relative_depth"]
+    assert list(magnitudes.columns) == [
+        "method",
+        "model",
+        "layer",
+        "depth",
+        "total",
+        "relative",
+        "relative_low",
+        "relative_high",
+        "n_sentences",
+        "relative_depth",
+    ]
     assert {"log_magnitude_spread_low", "log_magnitude_spread_high", "adjacent_spearman_low", "n_sentences"} <= set(
         table.columns
     )
@@ -228,24 +239,27 @@ def test_explain_methods_on_a_toy_model():
     assert matrix.shape == (2, 3) and matrix.max() == pytest.approx(1) and words == ["w1", "w2", "w3"]
     fig = figures.method_maps(frame, ["information", "gradient_saliency"], [model.name], 0)
     maps, colorbar = fig.axes[:2], fig.axes[2:]
-    assert len(colorbar) == 1 and "bright = important" in colorbar[0].get_ylabel()  # one shared colour bar
+    assert len(colorbar) == 1 and "important word (dark)" in colorbar[0].get_ylabel()  # one shared colour bar
     for ax, method in zip(maps, ["information", "gradient_saliency"]):
         expected, layers, words = analysis.importance_map(frame, method, model.name, 0)
         np.testing.assert_allclose(ax.images[0].get_array(), expected)  # the map is the table's matrix
-        assert ax.images[0].get_clim() == (0.0, 1.0) and ax.images[0].get_cmap().name == "magma"
+        assert ax.images[0].get_clim() == (0.0, 1.0) and ax.images[0].get_cmap().name == "magma_r"
         assert [t.get_text() for t in ax.get_xticklabels()] == words == ["w1", "w2", "w3"]
         assert [t.get_text() for t in ax.get_yticklabels()] == layers == ["layer.1", "layer.2"]
         assert ax.get_title() == method_label(method)
     magnitudes = analysis.layer_magnitudes(frame)
     coherence = analysis.coherence_table(frame)
     fig = figures.coherence_figure(magnitudes, coherence)
-    left, right = fig.axes
-    assert len(left.lines) == 2  # one line per method and model
-    for line, (_, group) in zip(left.lines, magnitudes.groupby(["method", "model"], sort=False)):
+    scale, stability, spread = fig.axes  # one panel per model (one model here), then the two metrics
+    lines = [line for line in scale.lines if not line.get_label().startswith("_")]  # not the line at 1
+    assert len(lines) == 2  # one line per method
+    for line, method in zip(lines, coherence["method"]):
+        group = magnitudes[magnitudes["method"] == method]
         np.testing.assert_allclose(line.get_xdata(), group["relative_depth"])
-        np.testing.assert_allclose(line.get_ydata(), group["total"] / group["total"].iloc[0])
-    heights = sorted(bar.get_height() for bar in right.patches)
-    np.testing.assert_allclose(heights, sorted(coherence["adjacent_spearman"]))
+        np.testing.assert_allclose(line.get_ydata(), group["relative"])  # per sentence ÷ its first layer, mean
+        assert (group["relative_low"] <= group["relative"] + 1e-12).all() and group["relative"].iloc[0] == 1
+    points = sorted(float(c.lines[0].get_ydata()[0]) for c in stability.containers)
+    np.testing.assert_allclose(points, sorted(coherence["adjacent_spearman"]))  # the table's means
     with pytest.raises(ValueError):
         analysis.explain_methods(model, ["w1"], ["layer.1"], ["bogus"], corpus=corpus)
 
@@ -264,11 +278,21 @@ def test_figure_functions_return_figures():
         figures.metric_bars(summary, ["x"], accuracy=pd.DataFrame({"model": ["a", "b"], "accuracy": [0.8, 0.9]})),
         Figure,
     )
-    by_kind = pd.DataFrame({"model": ["m", "m"], "kind": ["[SEP]", "function"], "half_depth": [0.3, 0.6]})
-    assert isinstance(figures.forgetting_figure(by_kind), Figure)
     info = pd.DataFrame(
-        {"model": ["m"] * 2, "kind": ["function"] * 2, "relative_depth": [0.5, 1.0], "information": [1.0, 0.5]}
+        {
+            "model": ["m"] * 2,
+            "kind": ["function"] * 2,
+            "depth": [1, 2],
+            "relative_depth": [0.5, 1.0],
+            "information": [1.0, 0.5],
+            "information_low": [0.9, 0.4],
+            "information_high": [1.1, 0.6],
+        }
     )
+    half = pd.DataFrame(
+        {"model": ["m"], "kind": ["function"], "half_depth": [0.6], "half_depth_low": [0.5], "half_depth_high": [0.7]}
+    )
+    assert isinstance(figures.forgetting_figure(info, half), Figure)
     assert isinstance(figures.kind_trajectories(info), Figure)
 
 

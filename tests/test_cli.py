@@ -38,6 +38,7 @@ def test_table_and_csv(capsys):
     assert main(["explain", "a fine film", "--layers", "1", "--max-steps", "10"]) == 0
     table = capsys.readouterr().out
     assert "larger σ = more forgotten" in table and "layer.1" in table and "film" in table
+    assert "information kept −log(σ/scale) [nats/dim] (0 = forgotten, larger = kept)" in table  # the one sign
     assert (
         main(["explain", "a fine film", "--layers", "1", "--max-steps", "10", "--format", "csv", "--level", "token"])
         == 0

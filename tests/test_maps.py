@@ -41,6 +41,7 @@ SIGMA = [[2.0, 1.0, 0.5, 2.0], [2.0, 2.0, 0.25, 1.0]]
 @pytest.mark.parametrize(
     "value, expected",
     [
+        ("information", -np.log(np.array(SIGMA) / 2.0)),
         ("log_sigma_ratio", np.log(np.array(SIGMA) / 2.0)),
         ("sigma", np.array(SIGMA)),
     ],
@@ -53,15 +54,18 @@ def test_information_heatmap_draws_the_explanation(value, expected):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["layer.1", "layer.2"]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("word", "hidden state")
     assert colorbar.get_ylabel() == maps.SCALES[value].colorbar_label
-    assert ax.images[0].get_cmap().name == "viridis"  # σ-based: dark = kept
+    if value == "information":  # the default: 0 = forgotten is the light end, dark = kept
+        assert ax.images[0].get_cmap().name == "viridis_r" and ax.images[0].get_clim()[0] == 0.0
+    else:  # raw σ-based values: higher = more forgotten = bright
+        assert ax.images[0].get_cmap().name == "viridis"
     if value == "log_sigma_ratio":
-        assert ax.images[0].get_clim()[1] == 0.0  # 0 = forgotten is the bright end
+        assert ax.images[0].get_clim()[1] == 0.0
     plt.close(fig)
 
 
 def test_bad_requests_are_clear_errors():
     explanation = _explanation(SIGMA)
-    with pytest.raises(ValueError, match="value must be one of log_sigma_ratio, sigma"):
+    with pytest.raises(ValueError, match="value must be one of information, log_sigma_ratio, sigma"):
         maps.information_heatmap(explanation, value="score")
     with pytest.raises(IndexError, match="sentence 1 is out of range"):
         maps.information_heatmap(explanation, sentence=1)
@@ -86,8 +90,8 @@ def test_side_by_side_panels():
     fig = side_by_side([a, b], ["left", "right"])
     panels, colorbars = fig.axes[:2], fig.axes[2:]
     assert [ax.get_title() for ax in panels] == ["left", "right"] and len(colorbars) == 2
-    np.testing.assert_allclose(panels[0].images[0].get_array(), a.log_sigma_ratio(0))
-    np.testing.assert_allclose(panels[1].images[0].get_array(), b.log_sigma_ratio(0))
+    np.testing.assert_allclose(panels[0].images[0].get_array(), a.information(0))  # the one sign: larger = kept
+    np.testing.assert_allclose(panels[1].images[0].get_array(), b.information(0))
     assert [t.get_text() for t in panels[1].get_yticklabels()] == ["layer.3"]
     with pytest.raises(ValueError, match="2 results but 1 titles"):
         side_by_side([a, b], ["left"])
@@ -104,7 +108,7 @@ def test_to_png_closes_pyplot_figures_only(tmp_path):
     plain.subplots().plot([0, 1])
     assert export.to_png(plain).startswith(b"\x89PNG")
     files = maps.save_figure(shown, tmp_path / "sub" / "map")  # still saveable, from its old import path
-    assert [f.name for f in files] == ["map.png", "map.svg"] and all(f.stat().st_size > 0 for f in files)
+    assert [f.name for f in files] == ["map.png", "map.svg", "map.pdf"] and all(f.stat().st_size > 0 for f in files)
 
 
 def test_escape():

@@ -80,11 +80,11 @@ def test_every_notebook_saves_png_and_svg(smoke_reports):
         "04_sentiment_maps",
         "05_model_comparison",
         "06_forgetting",
-        "07_information_by_kind",
+        "07_retention",
         "09_faithfulness",
     ):
         assert (figures / f"{prefix}.png").stat().st_size > 1000, prefix
-        assert (figures / f"{prefix}.svg").exists(), prefix
+        assert (figures / f"{prefix}.svg").exists() and (figures / f"{prefix}.pdf").exists(), prefix
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ EXPLANATION_COLUMNS = [
     "pieces",
     "sigma",
     "log_sigma_ratio",
+    "information",
     "entropy_nats",
     "entropy_bits",
     "steps",
@@ -85,6 +86,7 @@ def test_tables_keep_their_columns_and_values(explanation, toy):
     sigma = float(explanation.sigma[1, "pooled"][1])
     assert row.word == "un+hap+py" and row.pieces == 3 and row.sigma == sigma
     assert row.log_sigma_ratio == math.log(sigma / explanation.scale)
+    assert row.information == pytest.approx(-row.log_sigma_ratio, abs=1e-12) and row.information >= 0
     assert row.entropy_nats == pytest.approx(3 * 8 * (0.5 * math.log(2 * math.pi * math.e) + math.log(sigma)), rel=1e-6)
     assert row.entropy_bits == row.entropy_nats / math.log(2)
     assert row.steps == explanation.diagnostics[1, "pooled"]["steps"] and row.method == "information"
@@ -102,7 +104,9 @@ def test_display_matrix_is_retained_information_or_the_score(explanation, toy):
     attribution = occlusion(toy, SENTENCES, LAYERS)
     np.testing.assert_array_equal(attribution.display_matrix(2), attribution.score_matrix(2))
     assert attribution.display_label == "occlusion score" and "larger" in attribution.display_meaning
-    assert "kept" in explanation.display_meaning
+    assert "kept" in explanation.display_meaning and "−log(σ/scale)" in explanation.display_label
+    np.testing.assert_array_equal(explanation.information(1), shown)  # the one public quantity
+    assert (explanation.display_kind, attribution.display_kind) == ("information", "importance")
 
 
 def test_repr_names_the_result(explanation, toy):

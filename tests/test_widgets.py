@@ -117,7 +117,7 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
     # the exported figures hold what the state holds: the map's cells, its words, its layers
     result = probe.state.views[0].result
     ax = probe.figure_now().axes[0]
-    np.testing.assert_allclose(ax.images[0].get_array(), result.log_sigma_ratio(0))
+    np.testing.assert_allclose(ax.images[0].get_array(), result.information(0))
     assert [t.get_text() for t in ax.get_xticklabels()] == "a bright and boring film".split()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["layer.1", "layer.2"]
     assert ax.get_title() == f"tiny-sst2: predicts {probe.state.views[0].prediction}"
@@ -312,7 +312,7 @@ def test_method_dropdown_runs_a_gradient_baseline(tiny, tiny_spread):
     assert result.method == "gradient_saliency"
     ax, colorbar = probe.figure_now().axes
     np.testing.assert_allclose(ax.images[0].get_array(), np.abs(result.score_matrix(0)))
-    assert ax.images[0].get_cmap().name == "magma" and ax.images[0].get_clim()[0] == 0  # bright = important
+    assert ax.images[0].get_cmap().name == "magma_r" and ax.images[0].get_clim()[0] == 0  # dark = important
     assert colorbar.get_ylabel() == "|gradient_saliency score|\nlarger = more important"
 
 
@@ -362,16 +362,16 @@ def _explanation(sentence: str, sigma_rows: list[list[float]], layers=("layer.1"
     )
 
 
-def test_information_diff_is_change_of_log_sigma_ratio():
+def test_information_diff_is_change_of_information_kept():
     old = _explanation("a dull film", [[1.0, 0.5, 0.1, 0.5, 1.0], [1.0, 1.0, 0.2, 0.5, 1.0]])
     new = _explanation("a bright film", [[1.0, 0.25, 0.1, 0.5, 1.0], [1.0, 1.0, 0.3, 1.0, 1.0]])
     diff = information_diff(old, new)
     assert diff.columns == ["[CLS]", "a", "dull", "bright", "film", "[SEP]"]
     assert diff.kinds == ["same", "same", "removed", "added", "same", "same"]
     assert np.isnan(diff.change[:, 2:4]).all()
-    np.testing.assert_allclose(diff.change[0, 1], np.log(0.25) - np.log(0.5))
-    np.testing.assert_allclose(diff.change[1, 4], np.log(1.0) - np.log(0.5))
-    assert ("layer.1", "a", pytest.approx(np.log(0.5))) in diff.gained()
+    np.testing.assert_allclose(diff.change[0, 1], -np.log(0.25) + np.log(0.5))  # −log(σ/scale), scale 1
+    np.testing.assert_allclose(diff.change[1, 4], -np.log(1.0) + np.log(0.5))
+    assert ("layer.1", "a", pytest.approx(-np.log(0.5))) in diff.gained()
     assert [(layer, w) for layer, w, _ in diff.lost()] == [("layer.2", "film")]
     fig = diff_figure(diff)
     ax, colorbar = fig.axes
@@ -379,12 +379,12 @@ def test_information_diff_is_change_of_log_sigma_ratio():
     np.testing.assert_array_equal(image.get_array().mask, np.isnan(diff.change))  # added/removed: no colour
     np.testing.assert_allclose(image.get_array().filled(np.nan), diff.change)
     limit = np.nanmax(np.abs(diff.change))
-    assert image.get_clim() == (-limit, limit) and image.get_cmap().name == "RdBu_r"  # centred on 0
+    assert image.get_clim() == (-limit, limit) and image.get_cmap().name == "RdBu"  # centred on 0, blue = kept more
     labels = ax.get_xticklabels()
     assert [t.get_text() for t in labels] == ["[CLS]", "a", "−dull", "+bright", "film", "[SEP]"]
     assert labels[3].get_color() == "tab:green" and labels[2].get_color() == "grey"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["layer.1", "layer.2"]
-    assert colorbar.get_ylabel().startswith("Δ log(σ / scale) (new − old)")
+    assert colorbar.get_ylabel().startswith("Δ information kept −log(σ/scale)")
 
 
 def test_predict_needs_logits(tiny, minilm):

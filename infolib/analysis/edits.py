@@ -1,9 +1,9 @@
 """How an edit of a sentence changes what each layer keeps of each word (the what-if tool's difference).
 
 `information_diff` aligns the words of two sentences (difflib) and gives, for the words present in
-both, the change of the method's value per layer; added and removed words are marked. For σ the
-value is log(σ/scale): a negative change (new − old) means the edited sentence's layer keeps *more*
-of that word.
+both, the change of the method's value per layer; added and removed words are marked. The value is
+the one the result displays (`display_matrix`): for σ the information kept −log(σ/scale), so a
+positive change (new − old) means the edited sentence's layer keeps *more* of that word.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import numpy as np
 
 
 def value_matrix(result, sentence: int = 0) -> tuple[np.ndarray, str, str]:
-    """[layers, words] signed values of one sentence of a result, their label and what they mean, as the
-    result states them: log(σ/scale) for an Explanation (0 = forgotten, lower = kept), the score for an
-    Attribution (larger |score| = more important)."""
-    return result.value_matrix(sentence), result.value_label, result.value_meaning
+    """[layers, words] values of one sentence of a result, their label and what they mean: as the result says.
+
+    For σ (an Explanation): the information kept −log(σ/scale) (0 = forgotten, larger = kept). For
+    a baseline (an Attribution): its score (larger |score| = more important).
+    """
+    return result.display_matrix(sentence), result.display_label, result.display_meaning
 
 
 @dataclass
@@ -53,17 +55,17 @@ class WordDiff:
         return [w for w, k in zip(self.columns, self.kinds) if k == "removed"]
 
     def gained(self, threshold: float = 0.0) -> list[tuple[str, str, float]]:
-        """(layer, word, change) where the word is kept more after the edit (change < −threshold)."""
-        return [
-            (self.layers[r], self.columns[c], float(self.change[r, c]))
-            for r, c in zip(*np.nonzero(self.change < -threshold))
-        ]
-
-    def lost(self, threshold: float = 0.0) -> list[tuple[str, str, float]]:
-        """(layer, word, change) where the word is forgotten more after the edit (change > threshold)."""
+        """(layer, word, change) where the word is kept more after the edit (change > threshold)."""
         return [
             (self.layers[r], self.columns[c], float(self.change[r, c]))
             for r, c in zip(*np.nonzero(self.change > threshold))
+        ]
+
+    def lost(self, threshold: float = 0.0) -> list[tuple[str, str, float]]:
+        """(layer, word, change) where the word is forgotten more after the edit (change < −threshold)."""
+        return [
+            (self.layers[r], self.columns[c], float(self.change[r, c]))
+            for r, c in zip(*np.nonzero(self.change < -threshold))
         ]
 
 
@@ -89,8 +91,8 @@ def information_diff(old, new) -> WordDiff:
     Args:
         old, new: results of the same method on one sentence each (sentence 0 is used).
     Returns:
-        WordDiff with change [layers in both, aligned words]; for σ the change of log(σ/scale):
-        negative = the layer keeps more of the word after the edit.
+        WordDiff with change [layers in both, aligned words]; for σ the change of the information
+        kept −log(σ/scale): positive = the layer keeps more of the word after the edit.
     """
     if getattr(old, "method", None) != getattr(new, "method", None):
         raise ValueError(f"cannot compare a {old.method} result with a {new.method} result.")

@@ -9,7 +9,7 @@ every baseline. Higher "information"/"score" always means more important here:
 σ_i ≤ scale, so I_i ≥ 0; I_i = 0 when the hidden state tolerates the largest noise (word
 forgotten), and it grows as the state keeps more of word i (σ_i → 0). For a tidy table,
 `importance_column` picks the column: `score` (baselines; signed scores are compared by
-magnitude) or, for the estimator, I = −log_sigma_ratio.
+magnitude) or, for the estimator, `information` (I, the column `Explanation.to_frame` writes).
 """
 
 from __future__ import annotations
@@ -78,17 +78,30 @@ def retained_information(sigma, scale: float) -> np.ndarray:
     return np.maximum(-np.log(sigma / scale), 0.0)
 
 
+def information_column(frame) -> np.ndarray:
+    """[rows] the information kept I = −log(σ/scale) ≥ 0 of each estimator row of a tidy table (NaN elsewhere).
+
+    The `information` column `Explanation.to_frame` writes; a table saved before that column existed
+    has only the raw `log_sigma_ratio`, whose negation it is.
+    """
+    n = len(frame)
+    if "information" in frame:
+        return frame["information"].to_numpy(dtype=float)
+    if "log_sigma_ratio" in frame:
+        return np.maximum(-frame["log_sigma_ratio"].to_numpy(dtype=float), 0.0)
+    return np.full(n, np.nan)
+
+
 def importance_column(frame) -> np.ndarray:
-    """[rows] importance of each row of a tidy table: |score|, or −log_sigma_ratio for σ (≥ 0)."""
-    if "score" not in frame and "log_sigma_ratio" not in frame:
-        raise ValueError("the table needs a 'score' column (baselines) or 'log_sigma_ratio' (estimator).")
+    """[rows] importance of each row of a tidy table: |score|, or the information kept I for σ (≥ 0)."""
+    if "score" not in frame and "information" not in frame and "log_sigma_ratio" not in frame:
+        raise ValueError("the table needs a 'score' column (baselines) or 'information' (estimator).")
     n = len(frame)
     score = frame["score"].to_numpy(dtype=float) if "score" in frame else np.full(n, np.nan)
-    log_ratio = frame["log_sigma_ratio"].to_numpy(dtype=float) if "log_sigma_ratio" in frame else np.full(n, np.nan)
     # Rows of a concatenated table have one or the other.
-    out = np.where(np.isnan(score), np.maximum(-log_ratio, 0.0), np.abs(score))
+    out = np.where(np.isnan(score), information_column(frame), np.abs(score))
     if np.isnan(out).any():
-        raise ValueError("some rows have neither a score nor a log_sigma_ratio.")
+        raise ValueError("some rows have neither a score nor an information value.")
     return out
 
 

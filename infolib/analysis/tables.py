@@ -137,22 +137,41 @@ def _mean_table(
     return pd.DataFrame(rows, columns=names)
 
 
-def layer_magnitudes(frame: pd.DataFrame) -> pd.DataFrame:
+def layer_magnitudes(frame: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
     """Total importance Σ_i per (method, model, layer), mean over sentences, and relative depth.
 
+    `relative` is each sentence's total at that layer divided by its total at the first layer, averaged
+    over sentences, with its seeded 95 % bootstrap interval (`metrics.bootstrap_mean`, as the claims
+    table); 1 = the same scale as the first layer.
+
     Returns:
-        DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences).
+        DataFrame: method, model, layer, depth, relative_depth, total (mean over sentences), relative,
+        relative_low, relative_high, n_sentences.
     """
     layered = frame[frame["layer"].map(is_layer)].copy()
+    if "importance" not in layered:
+        layered["importance"] = importance_column(layered)
     layered["depth"] = layered["layer"].map(layer_index)
-    totals = (
-        layered.groupby(["method", "model", "layer", "depth", "sentence_id"], sort=False)["importance"]
-        .sum()
-        .reset_index()
-    )
-    out = (
-        totals.groupby(["method", "model", "layer", "depth"], sort=False)["importance"].mean().reset_index(name="total")
-    )
+    keys = ["method", "model", "layer", "depth"]
+    totals = layered.groupby(keys + ["sentence_id"], sort=False)["importance"].sum().reset_index()
+    first = totals.loc[totals.groupby(["method", "model", "sentence_id"])["depth"].transform("min") == totals["depth"]]
+    first = first.set_index(["method", "model", "sentence_id"])["importance"].rename("first")
+    totals = totals.join(first, on=["method", "model", "sentence_id"])
+    totals["relative"] = totals["importance"] / totals["first"].where(totals["first"] > 0)
+    rows = []
+    for key, group in totals.groupby(keys, sort=False):
+        relative, low, high, n = metrics.bootstrap_mean(group["relative"], n_boot, random_state)
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "total": float(group["importance"].mean()),
+                "relative": relative,
+                "relative_low": low,
+                "relative_high": high,
+                "n_sentences": n,
+            }
+        )
+    out = pd.DataFrame(rows, columns=keys + ["total", "relative", "relative_low", "relative_high", "n_sentences"])
     out["relative_depth"] = out["depth"] / out.groupby(["method", "model"])["depth"].transform("max")
     return out.sort_values(["method", "model", "depth"], ignore_index=True)
 
@@ -328,7 +347,7 @@ def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, f
     table), and `retention` = I_L / I_first (1 = nothing lost).
 
     Args:
-        frame: a tidy table; its σ rows (those with a `log_sigma_ratio` value) are used.
+        frame: a tidy table; its σ rows (`sigma_rows`: the estimator's, with the `information` column) are used.
     Returns:
         DataFrame: model, sentence_id, word_id, word, kind, forgotten_layer, forgotten_depth,
         half_layer, half_depth, retention, information_first, information_last.
@@ -338,12 +357,13 @@ def word_trajectories(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, f
         raise ValueError("no estimator rows on 'layer.N' hidden states.")
     out = []
     for (model, sentence_id), group in rows.groupby(["model", "sentence_id"], sort=False):
-        table = group.pivot_table(index="layer", columns="word_id", values="log_sigma_ratio", aggfunc="first")
+        group = group.assign(information=metrics.information_column(group))
+        table = group.pivot_table(index="layer", columns="word_id", values="information", aggfunc="first")
         order = sorted(table.index, key=layer_index)
         depths = [layer_index(n) for n in order]
         L = max(depths)
-        log_ratio = table.loc[order].to_numpy(dtype=float)
-        forgotten = metrics.forgetting_layer(np.exp(log_ratio), 1.0, depths, L, fraction)
+        kept = table.loc[order].to_numpy(dtype=float)
+        forgotten = metrics.forgetting_layer(np.exp(-kept), 1.0, depths, L, fraction)  # σ/scale = exp(−I)
         info = forgotten["information"]
         words = group.drop_duplicates("word_id").sort_values("word_id")["word"].tolist()
         for w, word in enumerate(words):
@@ -395,18 +415,93 @@ def sigma_rows(frame: pd.DataFrame) -> pd.Series:
     return frame["log_sigma_ratio"].notna()
 
 
-def information_by_kind(frame: pd.DataFrame, lexicon: Mapping[str, bool] | None) -> pd.DataFrame:
-    """Mean retained information I per (model, layer, kind) of the estimator's 'layer.N' rows.
+def information_by_kind(
+    frame: pd.DataFrame, lexicon: Mapping[str, bool] | None, *, n_boot: int = 2000, random_state: int = 0
+) -> pd.DataFrame:
+    """Information kept I per (model, layer, kind of word) of the estimator's 'layer.N' rows, with intervals.
+
+    Per sentence, the mean I of its words of that kind; then the mean over sentences with its seeded
+    95 % percentile-bootstrap interval (`metrics.bootstrap_mean`, the claims table's function).
 
     Returns:
-        DataFrame: model, layer, depth, relative_depth, kind, information, n.
+        DataFrame: model, layer, depth, relative_depth, kind, information, information_low,
+        information_high, n (words), n_sentences.
     """
     rows = frame[sigma_rows(frame) & frame["layer"].map(is_layer)]
-    rows = add_word_kinds(rows, lexicon).assign(information=lambda f: np.maximum(-f["log_sigma_ratio"], 0.0))
-    rows["depth"] = rows["layer"].map(layer_index)
-    out = (
-        rows.groupby(["model", "layer", "depth", "kind"], sort=False)["information"].agg(["mean", "size"]).reset_index()
-    )
-    out = out.rename(columns={"mean": "information", "size": "n"})
+    rows = add_word_kinds(rows, lexicon)
+    rows = rows.assign(information=metrics.information_column(rows), depth=rows["layer"].map(layer_index))
+    keys = ["model", "layer", "depth", "kind"]
+    per_sentence = rows.groupby(keys + ["sentence_id"], sort=False)["information"].mean().reset_index()
+    out = []
+    for key, group in per_sentence.groupby(keys, sort=False):
+        mean, low, high, n_sentences = metrics.bootstrap_mean(group["information"], n_boot, random_state)
+        out.append(
+            {
+                **dict(zip(keys, key)),
+                "information": mean,
+                "information_low": low,
+                "information_high": high,
+                "n_sentences": n_sentences,
+            }
+        )
+    columns = keys + ["information", "information_low", "information_high", "n_sentences"]
+    out = pd.DataFrame(out, columns=columns)
+    words = rows.groupby(keys, sort=False).size().rename("n").reset_index()
+    out = out.merge(words, on=keys, how="left")
     out["relative_depth"] = out["depth"] / out.groupby("model")["depth"].transform("max")
     return out.sort_values(["model", "depth", "kind"], ignore_index=True)
+
+
+def half_depth_table(trajectories: pd.DataFrame, *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
+    """Per model and kind of word: mean relative depth where a word keeps ≤ half its first-layer information.
+
+    The numbers of the claims table's claim 6: a word still above half at the last layer counts as
+    depth 1 (a lower bound); per sentence the mean over its words of that kind; then the mean over
+    sentences with its seeded 95 % bootstrap interval (`metrics.bootstrap_mean`).
+
+    Returns:
+        DataFrame: model, kind, half_depth, half_depth_low, half_depth_high, n_sentences, never_halved (words).
+    """
+    rows = trajectories.assign(
+        never_halved=trajectories["half_depth"].isna(), half_depth=trajectories["half_depth"].fillna(1.0)
+    )
+    out = []
+    for (model, kind), group in rows.groupby(["model", "kind"], sort=False):
+        per_sentence = group.groupby("sentence_id")["half_depth"].mean()
+        mean, low, high, n = metrics.bootstrap_mean(per_sentence, n_boot, random_state)
+        out.append(
+            {
+                "model": model,
+                "kind": kind,
+                "half_depth": mean,
+                "half_depth_low": low,
+                "half_depth_high": high,
+                "n_sentences": n,
+                "never_halved": int(group["never_halved"].sum()),
+            }
+        )
+    columns = ["model", "kind", "half_depth", "half_depth_low", "half_depth_high", "n_sentences", "never_halved"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def retention_table(
+    trajectories: pd.DataFrame, by_kind: bool = False, *, n_boot: int = 2000, random_state: int = 0
+) -> pd.DataFrame:
+    """Per model (and kind of word): retention I_last / I_first, per-sentence mean, with a 95 % bootstrap interval.
+
+    Without `by_kind` these are the claims table's claim-7 numbers (`metrics.bootstrap_mean` of each
+    sentence's mean retention over its words).
+
+    Returns:
+        DataFrame: model, [kind,] retention, retention_low, retention_high, n_sentences.
+    """
+    keys = ["model", "kind"] if by_kind else ["model"]
+    out = []
+    for key, group in trajectories.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        per_sentence = group.groupby("sentence_id")["retention"].mean()
+        mean, low, high, n = metrics.bootstrap_mean(per_sentence, n_boot, random_state)
+        out.append(
+            {**dict(zip(keys, key)), "retention": mean, "retention_low": low, "retention_high": high, "n_sentences": n}
+        )
+    return pd.DataFrame(out, columns=keys + ["retention", "retention_low", "retention_high", "n_sentences"])

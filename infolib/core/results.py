@@ -8,15 +8,20 @@ Two kinds add their numbers:
   without changing the hidden state. Large σ (close to `scale`) = the hidden state has forgotten
   that word; small σ = it keeps the word's information. H(X̃_i) = m_i·K·(½·log 2πe + log σ_i) nats
   is the entropy of the perturbed word (m_i word pieces of K dimensions each); it grows with σ, so
-  higher entropy = more forgotten. For comparisons across layers and models use `log_sigma_ratio`
-  = log(σ_i / scale), which does not depend on K: 0 = forgotten entirely, more negative = kept more.
+  higher entropy = more forgotten. The one quantity every map, figure, table and widget shows is the
+  information the state keeps about the word, `information(i)` = I_i = −log(σ_i / scale) in nats
+  per dimension: ≥ 0, 0 = forgotten, larger = kept; it does not depend on K, so layers and models
+  compare. σ, `log_sigma_ratio` = log(σ_i / scale) = −I_i and the entropies stay as raw accessors.
 - `Attribution` (a baseline: saliency, gradient × input, integrated gradients, occlusion, LRP):
   unlike σ, a score grows with importance: larger |score| = the hidden state depends more on that
   word. Saliency and occlusion scores are ≥ 0; the others are signed (relative to the attributed
   scalar, see each method) and their magnitude is the importance. `score_meaning` says which.
 
 `display_matrix(i)` gives both in one direction, larger = more of the word in the state: the
-retained information −log(σ/scale) ≥ 0 for an Explanation, the score for an Attribution.
+information kept −log(σ/scale) ≥ 0 for an Explanation, the score for an Attribution;
+`display_label` / `display_meaning` say what it is and which way is "more", and `display_kind`
+('information' or 'importance') names its colour convention (`infolib.viz.maps.SCALES`). Maps,
+edits, metrics, widgets and the command line ask the result for these instead of re-deriving them.
 `PhiExplanation` is the answer of `explain_phi` for one Φ on a tensor (no sentences).
 """
 
@@ -36,6 +41,9 @@ from torch import Tensor
 from .version import __version__
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
+# The one public quantity for "information kept by the layer", and how every figure and table names it.
+INFORMATION_LABEL = "information kept −log(σ/scale) [nats/dim]"
+INFORMATION_MEANING = "0 = forgotten, larger = kept"
 NATS_PER_BIT = math.log(2)
 FORMAT = "infolib-result/1"
 
@@ -43,6 +51,13 @@ FORMAT = "infolib-result/1"
 def entropy_nats(sigma: Tensor, dims: Tensor | int) -> Tensor:
     """H(X̃_i) = dims_i · (½·log 2πe + log σ_i) in nats, dims_i = word pieces × K."""
     return torch.as_tensor(dims, dtype=sigma.dtype) * (HALF_LOG_2PI_E + torch.log(sigma))
+
+
+def information_kept(sigma, scale: float) -> np.ndarray:
+    """[...] I = −log(σ / scale) ≥ 0 in nats per dimension (σ ≤ scale; 0 = forgotten, never −0)."""
+    sigma = np.asarray(sigma)
+    sigma = sigma if np.issubdtype(sigma.dtype, np.floating) else sigma.astype(float)
+    return np.maximum(-np.log(sigma / scale), 0.0) + 0.0
 
 
 def _plain(value):
@@ -138,13 +153,7 @@ class WordScores(_Stored):
     _shared: ClassVar[tuple[str, ...]] = ("method", "layers", "model", "fingerprint", "level")
     display_label: ClassVar[str] = ""
     display_meaning: ClassVar[str] = ""
-    # What the maps and the what-if difference show today, stated by the result (not by its method's name):
-    # `value_matrix` signed, with `value_label`/`value_meaning`; `map_matrix` (`map_label`) coloured by
-    # `viz.maps.SCALES[map_scale]`.
-    value_label: ClassVar[str] = ""
-    value_meaning: ClassVar[str] = ""
-    map_label: ClassVar[str] = ""
-    map_scale: ClassVar[str] = ""
+    display_kind: ClassVar[str] = ""
 
     def pieces(self, sentence: int) -> Tensor:
         """[n_words] word pieces per word of a sentence."""
@@ -153,14 +162,6 @@ class WordScores(_Stored):
     def display_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] the value to plot, larger = more of the word in the state (`display_meaning`)."""
         raise NotImplementedError
-
-    def value_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] the result's own signed value (`value_label`, `value_meaning`)."""
-        raise NotImplementedError
-
-    def map_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] what a layers × words map colours, on the scale `map_scale`."""
-        return self.value_matrix(sentence)
 
     def _columns(self, sentence: int, layer: str, pieces: list[int]) -> dict[str, list]:
         """The subclass's own to_frame columns for one pair: column -> one value per word."""
@@ -263,8 +264,7 @@ class Explanation(WordScores):
 
     Attributes (besides `WordScores`'):
         sigma: (sentence index, layer) -> [n_words] σ.
-        diagnostics: (sentence index, layer) -> {'loss_curve', 'steps', 'converged', 'passes', 'cached'}
-            (passes: forward and backward passes of the model spent on the pair, None if not recorded).
+        diagnostics: (sentence index, layer) -> {'loss_curve', 'steps', 'converged', 'cached'}.
         scale, K: σ's upper bound and the embedding size; settings: the estimator settings.
     """
 
@@ -276,28 +276,25 @@ class Explanation(WordScores):
 
     _per_pair: ClassVar[tuple[str, ...]] = ("sigma", "diagnostics")
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("scale", "K", "settings")
-    display_label: ClassVar[str] = "−log(σ / scale)"
-    display_meaning: ClassVar[str] = "retained information: 0 = forgotten, larger = kept"
-    value_label: ClassVar[str] = "log(σ / scale)"
-    value_meaning: ClassVar[str] = "0 = forgotten, lower = kept"
-    map_label: ClassVar[str] = "log(σ / scale)"
-    map_scale: ClassVar[str] = "log_sigma_ratio"
+    display_label: ClassVar[str] = INFORMATION_LABEL
+    display_meaning: ClassVar[str] = INFORMATION_MEANING
+    display_kind: ClassVar[str] = "information"
 
     def sigma_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] σ of one sentence."""
         return torch.stack([self.sigma[sentence, layer] for layer in self.layers]).numpy()
 
     def log_sigma_ratio(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] log(σ / scale): 0 = forgotten, more negative = kept."""
+        """[layers, n_words] log(σ / scale) = −`information` (raw accessor): 0 = forgotten, more negative = kept."""
         return np.log(self.sigma_matrix(sentence) / self.scale)
 
-    def value_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] log(σ / scale)."""
-        return self.log_sigma_ratio(sentence)
+    def information(self, sentence: int = 0) -> np.ndarray:
+        """[layers, n_words] information kept I = −log(σ / scale) ≥ 0, nats per dimension (0 = forgotten, ↑ = kept)."""
+        return information_kept(self.sigma_matrix(sentence), self.scale)
 
     def display_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] −log(σ / scale) ≥ 0, the information the state retains: 0 = forgotten, larger = kept."""
-        return np.negative(self.log_sigma_ratio(sentence)) + 0.0  # + 0.0: no −0 for a forgotten word
+        """[layers, n_words] what a map shows: `information` (0 = forgotten, larger = kept)."""
+        return self.information(sentence)
 
     def entropy_nats(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] H(X̃_i) in nats (word pieces × K dimensions per word)."""
@@ -320,6 +317,7 @@ class Explanation(WordScores):
         return {
             "sigma": values,
             "log_sigma_ratio": [math.log(s / self.scale) for s in values],
+            "information": information_kept(np.asarray(values, dtype=float), self.scale).tolist(),
             "entropy_nats": entropy,
             "entropy_bits": [h / NATS_PER_BIT for h in entropy],
             "steps": [diag["steps"]] * len(values),
@@ -353,28 +351,11 @@ class Attribution(WordScores):
     _per_pair: ClassVar[tuple[str, ...]] = ("scores", "extra")
     _shared: ClassVar[tuple[str, ...]] = WordScores._shared + ("score_meaning", "aggregation")
     display_meaning: ClassVar[str] = "larger |score| = more important"
-    value_meaning: ClassVar[str] = "larger |score| = more important"
-    map_scale: ClassVar[str] = "importance"
+    display_kind: ClassVar[str] = "importance"
 
     @property
     def display_label(self) -> str:
         return f"{self.method} score"
-
-    @property
-    def value_label(self) -> str:
-        return f"{self.method} score"
-
-    @property
-    def map_label(self) -> str:
-        return f"|{self.method} score|"
-
-    def value_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] the scores."""
-        return self.score_matrix(sentence)
-
-    def map_matrix(self, sentence: int = 0) -> np.ndarray:
-        """[layers, n_words] |score|."""
-        return np.abs(self.score_matrix(sentence))
 
     def score_matrix(self, sentence: int = 0) -> np.ndarray:
         """[layers, n_words] scores of one sentence."""
@@ -400,7 +381,6 @@ class PhiExplanation(_Stored):
         entropy_nats: [n_words] H(X̃_i) = K·(½·log 2πe + log σ_i).
         scale: upper bound of σ used.
         loss_curve: objective per step; steps: steps taken; converged: stopped by the rule.
-        passes: forward and backward passes of Φ spent (the start's probes included).
     """
 
     sigma: Tensor
@@ -409,15 +389,18 @@ class PhiExplanation(_Stored):
     loss_curve: list[float]
     steps: int
     converged: bool
-    passes: int = 0
 
     @property
     def entropy_bits(self) -> Tensor:
         return self.entropy_nats / NATS_PER_BIT
 
+    display_label: ClassVar[str] = INFORMATION_LABEL
+    display_meaning: ClassVar[str] = INFORMATION_MEANING
+    display_kind: ClassVar[str] = "information"
+
     def display_matrix(self) -> np.ndarray:
-        """[1, n_words] −log(σ / scale): the information Φ retains, 0 = forgotten, larger = kept."""
-        return np.negative(np.log(self.sigma.numpy() / self.scale))[None] + 0.0
+        """[1, n_words] −log(σ / scale): the information Φ keeps, 0 = forgotten, larger = kept."""
+        return information_kept(self.sigma.numpy(), self.scale)[None]
 
     def __repr__(self) -> str:
         return (

@@ -19,7 +19,7 @@ from ..core.estimator import Settings
 from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..viz.export import escape, to_png
-from ..viz.maps import SCALES, result_heatmap
+from ..viz.compare import side_by_side
 
 ALL = "all"
 
@@ -127,8 +127,8 @@ class SentenceExplorer:
         method = get_method(self.method.value)
         settings = Settings(**self.settings) if method.takes_estimator_settings else None
         result = method.explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, settings=settings)
-        title = f"{model.name}: {sentence[:60]}\n{result.map_label}: {SCALES[result.map_scale].meaning}"
-        return result_heatmap(result, 0, title=title)
+        meaning = f"{result.display_label}: {result.display_meaning}"
+        return side_by_side([result], [f"{model.name}: {sentence[:60]}\n{meaning}"])
 
     def update(self) -> None:
         """Recompute the figure for the current selection (errors are shown, not raised)."""

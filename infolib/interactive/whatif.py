@@ -12,8 +12,9 @@ The logic behind `infolib.interactive.widgets.Probe`, usable (and tested) withou
   `infolib.viz.compare` (`whatif_figure`, `diff_figure`). All are re-exported here.
 
 Reading the numbers: σ is the noise a word tolerates; larger σ = the layer has forgotten more of
-the word. log(σ/scale) is 0 for a forgotten word and more negative for a kept one. A negative
-difference (new − old) means the edited sentence's layer keeps *more* of that word.
+the word. The map shows the information kept, −log(σ/scale) in nats per dimension (the result's
+`display_matrix`): 0 for a forgotten word, larger for a kept one. A positive difference (new − old)
+means the edited sentence's layer keeps *more* of that word.
 """
 
 from __future__ import annotations

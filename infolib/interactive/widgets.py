@@ -6,7 +6,7 @@
 Type a sentence and press Enter: the probe shows the layers × words information map of each chosen
 model (one, or two side by side) with its prediction, and, after an edit, which words each layer
 keeps more (blue) or forgets more (red) than in the previous sentence. Dark cells in the map =
-the layer keeps the word; bright (log(σ/scale) near 0) = forgotten. Type a registry name or a
+the layer keeps the word; light (information kept −log(σ/scale) near 0) = forgotten. Type a registry name or a
 Hugging Face folder into *Add model* to offer one more model.
 
 The work is done by `infolib.interactive.whatif` (testable without a browser); this module only wires widgets

@@ -26,7 +26,8 @@ def side_by_side(results: Sequence, titles: Sequence[str], fig=None):
     """Layers × words map of sentence 0 of each result, side by side (e.g. one per model).
 
     Args:
-        results: Explanations (log(σ/scale), dark = kept) or Attributions (|score|, bright = important).
+        results: Explanations (information kept −log(σ/scale), dark = kept) or Attributions
+            (|score|, dark = important); each result says which (`display_kind`).
         titles: one title per panel.
     Returns:
         the matplotlib Figure (1 × len(results) panels).
@@ -39,7 +40,7 @@ def side_by_side(results: Sequence, titles: Sequence[str], fig=None):
     fig, axes = _panels([w for w, _ in sizes], max(h for _, h in sizes), fig)
     for ax, result, title in zip(axes, results, titles):
         matrix, scale = result_map(result)
-        label = f"{result.map_label}\n{SCALES[scale].meaning}"
+        label = f"|{result.display_label}|\n{SCALES[scale].meaning}" if SCALES[scale].magnitude else None
         word_map(ax, matrix, result.words[0], result.layers, scale, label=label)
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -49,7 +50,7 @@ def side_by_side(results: Sequence, titles: Sequence[str], fig=None):
 def diff_figure(diffs: WordDiff | Sequence[WordDiff], fig=None):
     """Change of each word's information per layer after an edit; added/removed words marked.
 
-    Blue (negative) = the layer keeps more of the word after the edit; red = forgets more. Added
+    Blue (positive) = the layer keeps more of the word after the edit; red = forgets more. Added
     words ('+word', green, hatched //) and removed words ('−word', grey, hatched xx) have no difference.
     Returns:
         the matplotlib Figure (one panel per model).
@@ -64,7 +65,7 @@ def diff_figure(diffs: WordDiff | Sequence[WordDiff], fig=None):
     change = SCALES["change"]
     for ax, d in zip(axes, diffs):
         labels = [EDIT_MARKS[k].format(w) for w, k in zip(d.columns, d.kinds)]
-        scale = Scale(f"Δ {d.label} (new − old)", change.meaning, change.cmap, centred=True)
+        scale = Scale(f"Δ {d.label}\n(new − old)", change.meaning, change.cmap, centred=True)
         word_map(ax, d.change, labels, d.layers, scale)
         for tick, kind in zip(ax.get_xticklabels(), d.kinds):
             if kind in EDIT_COLOURS:

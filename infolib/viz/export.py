@@ -8,16 +8,38 @@ from pathlib import Path
 from typing import Sequence
 
 
-def save_figure(fig, path: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write `fig` as path.png, path.svg (and any other matplotlib format); returns the files."""
+FORMATS = ("png", "svg", "pdf")
+
+
+def save_figure(fig, path: str | Path, formats: Sequence[str] = FORMATS, dpi: int = 300) -> list[Path]:
+    """Write `fig` as path.png (at `dpi`), path.svg and path.pdf (or the given formats); returns the files.
+
+    Text stays text in the SVG, and a label whose full text was kept (`viz.labels.attach_title`, e.g.
+    an abbreviated word) carries it as an SVG <title>, shown as a tooltip.
+    """
+    import matplotlib as mpl
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         target = path.with_suffix(f".{fmt}")
-        fig.savefig(target, dpi=150, bbox_inches="tight")
+        with mpl.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+            fig.savefig(target, dpi=dpi, bbox_inches="tight")
+        if fmt == "svg":
+            add_svg_titles(target, getattr(fig, "_infolib_titles", {}))
         written.append(target)
     return written
+
+
+def add_svg_titles(svg: Path, titles: dict[str, str]) -> None:
+    """Insert <title>text</title> as the first child of each SVG group whose id is a key of `titles`."""
+    if not titles:
+        return
+    text = svg.read_text()
+    for gid, title in titles.items():
+        text = text.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{html.escape(title)}</title>', 1)
+    svg.write_text(text)
 
 
 def to_png(fig, dpi: int = 100) -> bytes:
@@ -41,4 +63,4 @@ def escape(text) -> str:
     return html.escape(str(text))
 
 
-__all__ = ["escape", "save_figure", "to_png"]
+__all__ = ["FORMATS", "add_svg_titles", "escape", "save_figure", "to_png"]

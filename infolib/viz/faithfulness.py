@@ -7,6 +7,8 @@ from typing import Sequence
 import pandas as pd
 
 from ..core.names import is_layer, layer_index
+from ..methods import method_label
+from . import theme as th
 
 METRIC_LABELS = {
     "output_aopc": "output AOPC: p(ŷ) lost removing\nthe layer's top words (higher = faithful)",
@@ -26,8 +28,6 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from .paper import METHOD_LABELS
-
     models = list(dict.fromkeys(summary["model"]))
     methods = list(dict.fromkeys(summary["method"]))
     if not models or not metrics:
@@ -35,7 +35,6 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
     figure, axes = plt.subplots(
         len(metrics), len(models), figsize=(3.2 * len(models), 2.8 * len(metrics)), squeeze=False, sharex="col"
     )
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for r, metric in enumerate(metrics):
         for c, model in enumerate(models):
             ax = axes[r][c]
@@ -48,14 +47,14 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
                     continue
                 rows = rows.assign(depth=rows["layer"].map(layer_index)).sort_values("depth")
                 style = (
-                    {"color": "grey", "linestyle": "--"} if method == "random" else {"color": colours[k % len(colours)]}
+                    {"color": th.GREY, "linestyle": "--"} if method == "random" else {"color": th.method_colour(method)}
                 )
                 ax.plot(
                     rows["depth"],
                     rows["mean"],
                     marker="o",
                     markersize=3,
-                    label=METHOD_LABELS.get(method, method),
+                    label=method_label(method),
                     **style,
                 )
                 ax.fill_between(rows["depth"], rows["low"], rows["high"], alpha=0.2, color=style["color"], linewidth=0)

@@ -1,11 +1,15 @@
 """The layers × words map: one drawing behind every view of a sentence (figures, notebooks, widgets).
 
 Rows are hidden states, shallow (top) to deep; columns are the sentence's words in reading order.
-`SCALES` is the colour convention, so a reader learns it once:
+`SCALES` is the colour convention, so a reader learns it once: every map is darker where there is
+more of the word in the state.
 
-    σ-based values (log(σ/scale), σ, entropy)   viridis   dark = kept, bright = forgotten
-    importance (|score|, or / each row's max)   magma     bright = important
-    change after an edit (new − old)            RdBu_r    centred on 0: blue = kept more, red = forgot more
+    information kept −log(σ/scale) (the default)  viridis_r  0 = forgotten (light), dark = kept
+    importance (|score|, or / each row's max)    magma_r    light = unimportant, dark = important
+    change after an edit (new − old)             RdBu       centred on 0: blue = kept more, red = forgot more
+    raw: log(σ/scale), σ, entropy                viridis    higher = more forgotten (bright)
+
+A result says which of the first two its `display_matrix` is (`display_kind`); `result_map` asks it.
 
 `word_map` draws one map on an axis; `information_heatmap` (one explanation), `viz.compare`
 (the what-if tool's figures) and `viz.paper.method_maps` (methods × models) are built from it.
@@ -18,8 +22,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.results import Explanation
+from ..core.results import INFORMATION_LABEL, INFORMATION_MEANING, Explanation
 from .export import save_figure  # noqa: F401  (its old home: `from infolib.viz.maps import save_figure`)
+from .labels import word_ticks
+from .theme import theme
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Scale:
         label: what the values are; meaning: which way is kept/important (for the colour bar).
         cmap: matplotlib colour map; vmin, vmax: fixed ends (None = from the data).
         centred: symmetric around 0 (the ends are ± the largest |value|).
+        magnitude: draw |value| (signed scores, whose magnitude is the importance).
     """
 
     label: str
@@ -38,6 +45,7 @@ class Scale:
     vmin: float | None = None
     vmax: float | None = None
     centred: bool = False
+    magnitude: bool = False
 
     @property
     def colorbar_label(self) -> str:
@@ -45,18 +53,21 @@ class Scale:
 
 
 SCALES = {
+    "information": Scale(INFORMATION_LABEL, INFORMATION_MEANING, "viridis_r", vmin=0.0),
     "log_sigma_ratio": Scale("log(σ / scale)", "0 = forgotten, lower = kept", "viridis", vmax=0.0),
     "sigma": Scale("σ", "larger = more forgotten", "viridis"),
     "entropy_nats": Scale("H(X̃ᵢ) [nats]", "higher = more forgotten", "viridis"),
     "entropy_bits": Scale("H(X̃ᵢ) [bits]", "higher = more forgotten", "viridis"),
-    "importance": Scale("|score|", "larger = more important", "magma", vmin=0.0),
-    "relative_importance": Scale("importance / row max", "(bright = important)", "magma", vmin=0.0, vmax=1.0),
-    "change": Scale("Δ (new − old)", "< 0: kept more, > 0: forgot more", "RdBu_r", centred=True),
+    "importance": Scale("|score|", "larger = more important", "magma_r", vmin=0.0, magnitude=True),
+    "relative_importance": Scale(
+        "importance / its layer's max", "1 = the layer's most important word (dark)", "magma_r", vmin=0.0, vmax=1.0
+    ),
+    "change": Scale("Δ (new − old)", "> 0: kept more (blue), < 0: forgot more (red)", "RdBu", centred=True),
 }
 # The values an Explanation offers (information_heatmap's `value`), with their label and meaning.
 VALUES = {
     name: (SCALES[name].label, SCALES[name].meaning)
-    for name in ("log_sigma_ratio", "sigma", "entropy_nats", "entropy_bits")
+    for name in ("information", "log_sigma_ratio", "sigma", "entropy_nats", "entropy_bits")
 }
 
 
@@ -70,7 +81,7 @@ def word_map(
     matrix,
     words: Sequence[str],
     layers: Sequence[str],
-    scale: str | Scale = "log_sigma_ratio",
+    scale: str | Scale = "information",
     *,
     label: str | None = None,
     colorbar: bool = True,
@@ -93,13 +104,16 @@ def word_map(
     if isinstance(scale, str) and scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)} or a Scale, got {scale!r}.")
     style = SCALES[scale] if isinstance(scale, str) else scale
+    if style.magnitude:
+        matrix = np.abs(matrix)
     vmin, vmax = style.vmin, style.vmax
     if style.centred:
         finite = np.abs(matrix[np.isfinite(matrix)])
         vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
         vmin = -vmax
     image = ax.imshow(np.ma.masked_invalid(matrix), aspect="auto", cmap=style.cmap, vmin=vmin, vmax=vmax)
-    ax.set_xticks(range(len(words)), list(words), rotation=60, ha="right", fontsize=fontsize)
+    ax.grid(False)
+    word_ticks(ax, list(words), fontsize=fontsize)
     ax.set_yticks(range(len(layers)), list(layers), fontsize=fontsize)
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -111,33 +125,12 @@ def word_map(
 
 
 def result_map(result, sentence: int = 0) -> tuple[np.ndarray, str]:
-    """What a map of one sentence of a result shows: ([layers, words] values, the key of their scale),
-    as the result states them (`map_matrix`, `map_scale`): log(σ/scale) for an Explanation, |score| for
-    an Attribution."""
-    return result.map_matrix(sentence), result.map_scale
+    """What a map of one sentence of a result shows: ([layers, words] values, the key of their scale).
 
-
-def result_heatmap(result, sentence: int = 0, title: str | None = None, ax=None):
-    """Layers × words map of one sentence of any method's result, in its own colour convention.
-
-    Returns:
-        the matplotlib Figure.
+    The result says: its `display_matrix` (information kept −log(σ/scale) for an Explanation, the
+    score for an Attribution) and its `display_kind` ('information' / 'importance', drawn as |score|).
     """
-    import matplotlib.pyplot as plt
-
-    if not 0 <= sentence < len(result.sentences):
-        raise IndexError(f"sentence {sentence} is out of range: the result has {len(result.sentences)}.")
-    matrix, scale = result_map(result, sentence)
-    words = result.words[sentence]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=map_size(len(words), len(result.layers)))
-    else:
-        fig = ax.figure
-    label = f"{result.map_label}\n{SCALES[scale].meaning}"
-    word_map(ax, matrix, words, result.layers, scale, label=label, fontsize=9, xlabel="word", ylabel="hidden state")
-    ax.set_title(title or f"{result.model}: {result.method}", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return result.display_matrix(sentence), result.display_kind
 
 
 def _values(explanation: Explanation, sentence: int, value: str) -> np.ndarray:
@@ -145,19 +138,21 @@ def _values(explanation: Explanation, sentence: int, value: str) -> np.ndarray:
         raise ValueError(f"value must be one of {', '.join(VALUES)}, got {value!r}.")
     if value == "sigma":
         return explanation.sigma_matrix(sentence)
+    if value == "information":
+        return explanation.display_matrix(sentence)
     return getattr(explanation, value)(sentence)
 
 
 def information_heatmap(
-    explanation: Explanation, sentence: int = 0, value: str = "log_sigma_ratio", ax=None, title: str | None = None
+    explanation: Explanation, sentence: int = 0, value: str = "information", ax=None, title: str | None = None
 ):
     """Layers × words map of one sentence's information; kept words are dark.
 
     Args:
         explanation: from `infolib.core.explain`.
         sentence: index of the sentence in the explanation.
-        value: 'log_sigma_ratio' (default; comparable across layers and models), 'sigma',
-            'entropy_nats' or 'entropy_bits'.
+        value: 'information' (default: information kept −log(σ/scale), comparable across layers and
+            models), or a raw value: 'log_sigma_ratio', 'sigma', 'entropy_nats', 'entropy_bits'.
     Returns:
         the matplotlib Figure.
     """
@@ -167,24 +162,15 @@ def information_heatmap(
         raise IndexError(f"sentence {sentence} is out of range: the explanation has {len(explanation.sentences)}.")
     matrix = _values(explanation, sentence, value)
     words = explanation.words[sentence]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=map_size(len(words), len(explanation.layers)))
-    else:
-        fig = ax.figure
-    word_map(ax, matrix, words, explanation.layers, value, fontsize=9, xlabel="word", ylabel="hidden state")
-    ax.set_title(title or f"{explanation.model}: information each layer keeps of each word", fontsize=10)
-    fig.tight_layout()
+    with theme():  # the figures' one look (viz.theme)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=map_size(len(words), len(explanation.layers)))
+        else:
+            fig = ax.figure
+        word_map(ax, matrix, words, explanation.layers, value, fontsize=9, xlabel="word", ylabel="hidden state")
+        ax.set_title(title or f"{explanation.model}: information each layer keeps of each word", fontsize=10)
+        fig.tight_layout()
     return fig
 
 
-__all__ = [
-    "SCALES",
-    "Scale",
-    "VALUES",
-    "information_heatmap",
-    "map_size",
-    "result_heatmap",
-    "result_map",
-    "save_figure",
-    "word_map",
-]
+__all__ = ["SCALES", "Scale", "VALUES", "information_heatmap", "map_size", "result_map", "save_figure", "word_map"]
