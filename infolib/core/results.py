@@ -264,7 +264,8 @@ class Explanation(WordScores):
 
     Attributes (besides `WordScores`'):
         sigma: (sentence index, layer) -> [n_words] σ.
-        diagnostics: (sentence index, layer) -> {'loss_curve', 'steps', 'converged', 'cached'}.
+        diagnostics: (sentence index, layer) -> {'loss_curve', 'steps', 'converged', 'passes', 'cached'}
+            (passes: forward and backward passes of the model spent on the pair, None if not recorded).
         scale, K: σ's upper bound and the embedding size; settings: the estimator settings.
     """
 
@@ -381,6 +382,7 @@ class PhiExplanation(_Stored):
         entropy_nats: [n_words] H(X̃_i) = K·(½·log 2πe + log σ_i).
         scale: upper bound of σ used.
         loss_curve: objective per step; steps: steps taken; converged: stopped by the rule.
+        passes: forward and backward passes of Φ spent (the start's probes included).
     """
 
     sigma: Tensor
@@ -389,6 +391,7 @@ class PhiExplanation(_Stored):
     loss_curve: list[float]
     steps: int
     converged: bool
+    passes: int = 0
 
     @property
     def entropy_bits(self) -> Tensor:

@@ -38,10 +38,11 @@ def side_by_side(results: Sequence, titles: Sequence[str], fig=None):
         raise ValueError(f"{len(results)} results but {len(titles)} titles.")
     sizes = [map_size(len(r.words[0]), len(r.layers)) for r in results]
     fig, axes = _panels([w for w, _ in sizes], max(h for _, h in sizes), fig)
-    for ax, result, title in zip(axes, results, titles):
+    for i, (ax, result, title) in enumerate(zip(axes, results, titles)):
         matrix, scale = result_map(result)
         label = f"|{result.display_label}|\n{SCALES[scale].meaning}" if SCALES[scale].magnitude else None
-        word_map(ax, matrix, result.words[0], result.layers, scale, label=label)
+        ylabel = "hidden state" if i == 0 else None  # one row of panels shares its layers
+        word_map(ax, matrix, result.words[0], result.layers, scale, label=label, xlabel="word", ylabel=ylabel)
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

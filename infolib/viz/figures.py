@@ -1,4 +1,4 @@
-"""The paper's figures (METHOD.md §5), drawn in one theme (`viz.theme`) from the tables of `infolib.analysis`.
+"""The paper's figures (docs/method.md §5), drawn in one theme (`viz.theme`) from the tables of `infolib.analysis`.
 
 Every figure: labelled axes that say which direction is "more"; one colour per model, per method
 and per kind of word (`theme`), the same in every figure; one panel per model or method where one

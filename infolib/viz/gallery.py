@@ -1,7 +1,7 @@
 """One caption per figure, and the gallery page that shows them: the same words in docs/gallery.md and REPORT.md.
 
 `CAPTIONS` maps a figure's file stem (as the notebooks save it under reports/figures/) to one sentence
-on what to see and the claim (METHOD.md §5, the claims table) it bears on. `caption(stem)` is what
+on what to see and the claim (docs/method.md §5, the claims table) it bears on. `caption(stem)` is what
 `reproduce.write_report` writes under each figure; `write_gallery` copies a run's PNGs, shrunk, into
 docs/figures/gallery/ and writes docs/gallery.md with the same captions:
 
@@ -24,19 +24,19 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "01_linear_toy": (
         "The estimate (dots) sits on the closed form (bars): σᵢ ∝ 1/|wᵢ|, so the word Φ weighs most has the "
         "smallest σ.",
-        "METHOD.md §4: the estimator meets the closed form",
+        "docs/method.md §4: the estimator meets the closed form",
     ),
     "01_rate": (
         "σ grows like √rate (parallel lines of slope ½ on log-log axes) until it reaches `scale`.",
-        "METHOD.md §4: what `rate` does",
+        "docs/method.md §4: what `rate` does",
     ),
     "01_scale": (
         "A smaller `scale` caps every σ: below the closed form's σ all words look equally forgotten.",
-        "METHOD.md §4: what `scale` does",
+        "docs/method.md §4: what `scale` does",
     ),
     "01_convergence": (
         "infolib's damped Newton step reaches the optimum's objective in far fewer steps than the authors' Adam.",
-        "METHOD.md §4: the optimiser",
+        "docs/method.md §4: the optimiser",
     ),
     "02_coherence": (
         "Top, one panel per model: the information measure's total stays near 1 across depth while gradient "
