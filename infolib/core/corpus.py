@@ -10,11 +10,11 @@ never on which sentences share its batch, the resumed results equal an uninterru
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 
+from .atomic import atomic_write
 from .store import ResultCache, Store
 from .data import Split
 from .estimator import Settings
@@ -118,14 +118,7 @@ def merge(parts: list[tuple[list[int], Explanation]], n: int) -> Explanation:
 
 def _write_csv_atomically(result: Explanation, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        result.to_frame().to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: result.to_frame().to_csv(tmp, index=False))
 
 
 def progress_bar(total: int, enabled: bool, desc: str = "explain-corpus"):
