@@ -32,19 +32,19 @@ import torch
 from .core.corpus import _write_csv_atomically, load_dataset, merge
 from .core.data import Split
 from .core.estimator import Settings
+from .core.extras import MissingExtra, require
 from .core.explain import explain, pair_keys
 from .core.hooks import HookedModel
 from .core.inputs import check_sentences, fit_length
 from .core.results import Explanation
 from .core.store import ResultCache
 
-EXTRA = "pip install 'infolib[distributed]'"
 MAX_RESTARTS = 3  # per worker: Ray restarts a killed actor this often, re-running its batch each time
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _EXPLAIN_OPTIONS = ("level", "sigma_s", "corpus", "truncate")  # explain's own keywords; the rest are Settings
 
 
-class RayNotInstalled(ImportError):
+class RayNotInstalled(MissingExtra):
     """engine='ray' without Ray: the message names the extra to install."""
 
 
@@ -57,11 +57,7 @@ WORKER_PRIORITY = {"worker_niceness": 0}
 
 def import_ray():
     """The `ray` module, or an error naming the extra to install."""
-    try:
-        import ray
-    except ImportError as error:
-        raise RayNotInstalled(f"engine='ray' needs Ray, which is not installed: {EXTRA}.") from error
-    return ray
+    return require("ray", "engine='ray'", RayNotInstalled)  # optional: the [distributed] extra
 
 
 def load_spec(spec: str | os.PathLike, *, device: str = "auto", train: bool = True) -> HookedModel:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import runlog
+from .core.extras import require
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
@@ -361,7 +362,7 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
 
 def render_html(markdown_text: str) -> str:
     """Markdown → a standalone HTML page (mistune, installed with nbconvert)."""
-    import mistune
+    mistune = require("mistune", "the HTML report")  # optional: the [notebooks] extra
 
     body = mistune.create_markdown(plugins=["table"])(markdown_text)
     style = (

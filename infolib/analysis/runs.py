@@ -35,7 +35,7 @@ def explain_methods(
         sentences: [n] sentences.
         layers: hidden states ('all', names, ...).
         methods: 'information' and/or baseline names.
-        corpus: sentences for σ_S (default: 512 SST-2 train sentences).
+        corpus: sentences for σ_S (default: the sentences shipped with infolib; the notebooks pass `sst2_corpus()`).
         settings: estimator settings (max_steps, samples, ...).
         baseline_settings: method -> keyword arguments.
     Returns:

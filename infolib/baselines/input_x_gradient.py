@@ -10,6 +10,7 @@ pieces and K dims (the first-order contribution of the whole word).
 
 from __future__ import annotations
 
+from ..core.extras import require
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
 from .inputs import check_random_state
@@ -32,7 +33,7 @@ def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     Returns:
         Attribution with signed scores [n_words] per (sentence, layer).
     """
-    from captum.attr import InputXGradient
+    InputXGradient = require("captum.attr", "the 'input_x_gradient' baseline").InputXGradient  # [baselines] extra
 
     random_state = check_random_state(random_state)
     scores = {}

@@ -21,6 +21,7 @@ import base64
 import threading
 from typing import Mapping, Sequence
 
+from ..core.extras import require
 from ..core.hooks import HookedModel
 from ..viz.export import escape, to_png
 from .whatif import INFORMATION, Cancelled, WhatIf, WhatIfState, diff_figure, diffs_between, whatif_figure
@@ -48,7 +49,7 @@ class Probe:
             selected model's last layer (the slider's end follows the selected models).
         methods: methods offered: 'information' (default) and any of `infolib.baselines.METHODS`.
         settings: estimator settings for the information method (default `whatif.WHATIF_SETTINGS`).
-        corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
+        corpus: sentences for σ_S (default: the sentences shipped with infolib; cached on disk).
         compare: show the second model side by side from the start.
         background: compute in a thread (the widget stays responsive); False computes in the
             caller's thread (for scripts and tests).
@@ -77,7 +78,7 @@ class Probe:
         train: bool = False,
         max_words: int | None = None,
     ):
-        import ipywidgets as w
+        w = require("ipywidgets", "the probe widget")  # optional: the [notebooks] extra
 
         kwargs = {} if max_words is None else {"max_words": max_words}
         self.whatif = WhatIf(models, settings=settings, corpus=corpus, train=train, **kwargs)
