@@ -85,13 +85,16 @@ _warned: set[str] = set()
 
 
 def warn_no_cache(folder: str | os.PathLike, error: BaseException) -> None:
-    """Warn once per folder that the cache cannot be written there and computing goes on without it."""
-    if str(folder) in _warned:
+    """Warn that the cache cannot be written and computing goes on without it: once per cache root
+    (σ_S and results share one warning), naming the cache root or, outside it, the folder."""
+    folder, root = Path(folder), cache_root()
+    where = root if folder.is_relative_to(root) else folder
+    if str(where) in _warned:
         return
-    _warned.add(str(folder))
+    _warned.add(str(where))
     reason = getattr(error, "strerror", None) or type(error).__name__
     warnings.warn(
-        f"infolib cannot write its cache in {folder} ({reason}): computing without a cache. "
+        f"infolib cannot write its cache in {where} ({reason}): computing without a cache. "
         f"Set {CACHE_ENV} to a writable folder to keep results.",
         RuntimeWarning,
         stacklevel=3,
