@@ -238,3 +238,18 @@ def test_the_default_corpus_is_packaged_and_does_not_depend_on_the_data_on_disk(
     assert module.resolve_corpus(None) == packaged
     with pytest.raises(paths.DataNotFoundError):
         module.sst2_corpus()  # the paper's corpus needs the data set, and says where it looked
+
+
+def test_atomic_write_replaces_whole_files_with_normal_permissions(tmp_path):
+    from infolib.core.atomic import _MODE, atomic_write, atomic_write_text
+
+    target = atomic_write_text(tmp_path / "entry.json", "old")
+    assert target.stat().st_mode & 0o777 == _MODE  # not mkstemp's owner-only 0o600: caches may be shared
+
+    def fail_half_way(tmp):
+        Path(tmp).write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, fail_half_way)
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["entry.json"]
