@@ -220,6 +220,13 @@ def test_the_cli_gives_one_line_for_a_bad_corpus_and_a_cache_that_is_a_file(tmp_
     err = capsys.readouterr().err.strip()
     assert str(empty) in err and "holds no sentences" in err and "\n" not in err
 
+    mine = tmp_path / "mine.txt"
+    mine.write_text("a quiet film\nthe plot is thin\nwarm and funny\n")
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "cache"))
+    assert main(["explain", "a film", "--layers", "1", "--max-steps", "2", "--corpus", str(mine)]) == 0
+    assert "a film" in capsys.readouterr().out
+    assert len(list((tmp_path / "cache").glob("sigma_s/*/layer.1--3-*.pt"))) == 1  # σ_S of the 3 given sentences
+
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "a-file"))
     assert main(["explain", "a film", "--layers", "1", "--max-steps", "2"]) == 2
