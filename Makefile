@@ -46,7 +46,6 @@ lint: $(STAMP)
 	$(PY) -m ruff check infolib tests benchmarks notebooks
 	$(PY) -m ruff format --check infolib tests benchmarks notebooks
 
-# Never runs sudo: as root (CI) browser-deps installs Chromium; otherwise the browser test skips, saying why.
 test: $(STAMP) browser-deps lint
 	$(PY) -m pytest -q
 

@@ -1,11 +1,5 @@
 """σ_S: the per-dimension spread of a hidden state over a corpus, which makes the estimator's
-loss invariant to the scale of Φ and comparable across layers (METHOD.md §1).
-
-The corpus, unless the caller passes one, is `packaged_corpus()`: 297 varied English sentences
-shipped inside the package (infolib/data/PROVENANCE.md), so explaining needs no data set and the
-default does not depend on what is on disk. The paper's setting, 512 SST-2 train sentences, is
-`sst2_corpus()`, which the notebooks and `reproduce` pass explicitly.
-"""
+loss invariant to the scale of Φ and comparable across layers (METHOD.md §1)."""
 
 from __future__ import annotations
 
@@ -32,7 +26,12 @@ Corpus = Union[Sequence[str], str, os.PathLike, None]
 
 
 def packaged_corpus() -> list[str]:
-    """The default σ_S corpus: the sentences shipped in infolib/data/sigma_s_corpus.txt (needs no data set)."""
+    """The default σ_S corpus: the 297 sentences shipped in infolib/data/sigma_s_corpus.txt.
+
+    Varied English written for infolib (provenance and licence in infolib/data/PROVENANCE.md), so
+    explaining needs no data set and the default is the same whatever is on disk. The paper's
+    setting is `sst2_corpus()`, which the notebooks and `reproduce` pass explicitly (docs/sigma_s.md).
+    """
     text = resources.files("infolib").joinpath("data", PACKAGED_CORPUS).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
