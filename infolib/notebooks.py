@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Mapping
 
+from .core.extras import require
+
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 FIGURE_NOTEBOOKS = (
     "00_quickstart",
@@ -36,7 +38,7 @@ READS_FROM = {
 
 def inject_parameters(nb, parameters: Mapping[str, object]):
     """Insert a cell setting `parameters` right after the cell tagged 'parameters' (or first)."""
-    import nbformat
+    nbformat = require("nbformat", "running notebooks")  # optional: the [notebooks] extra
 
     source = "# Parameters\n" + "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
@@ -60,8 +62,8 @@ def run_notebook(
     The kernel inherits this process's environment (INFOLIB_CACHE, OMP_NUM_THREADS, ...), updated by `env`.
     Raises nbclient's CellExecutionError with the failing cell's traceback.
     """
-    import nbformat
-    from nbclient import NotebookClient
+    nbformat = require("nbformat", "running notebooks")  # optional: the [notebooks] extra
+    NotebookClient = require("nbclient", "running notebooks").NotebookClient
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)

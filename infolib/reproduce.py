@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from .core import runlog
+from .core.extras import require
 from .core.validation import COUNT, check_param
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 from .viz.gallery import caption
@@ -371,7 +372,7 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
 
 def render_html(markdown_text: str) -> str:
     """Markdown → a standalone HTML page (mistune, installed with nbconvert)."""
-    import mistune
+    mistune = require("mistune", "the HTML report")  # optional: the [notebooks] extra
 
     body = mistune.create_markdown(plugins=["table"])(markdown_text)
     style = (

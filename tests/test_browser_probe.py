@@ -4,8 +4,9 @@ Opens notebooks/08_interactive_probing.ipynb (SMOKE mode) in JupyterLab, runs al
 sentence into the probe's text box, changes the layer range, and checks each time that the figure
 rendered in the widget's output changes. Screenshots go to reports/probe_browser_*.png.
 
-Needs /usr/bin/chromium (apt-get install chromium) and jupyterlab, ipywidgets, playwright (`make
-browser-deps` installs them); skips with the reason when one is missing.
+Needs /usr/bin/chromium (`make browser-deps` installs it when run as root, as CI does; it never runs
+sudo) and jupyterlab, ipywidgets, playwright (the [notebooks] and [dev] extras); skips with the reason
+when one is missing.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ pytestmark = pytest.mark.slow
 
 def _requirements() -> str | None:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium, or `make browser-deps`)"
+        who = "root: run `make browser-deps`" if os.geteuid() == 0 else "not root, so make does not install it"
+        return f"Chromium not found at {CHROMIUM} ({who}; or apt-get install chromium as root, or set INFOLIB_CHROMIUM)"
     for module, package in (
         ("jupyterlab", "jupyterlab"),
         ("ipywidgets", "ipywidgets"),
@@ -55,7 +57,7 @@ def _requirements() -> str | None:
         try:
             __import__(module)
         except ImportError:
-            return f"{package} is not installed (pip install {package}, or `make browser-deps`)"
+            return f"{package} is not installed (pip install 'infolib[notebooks,dev]')"
     return None
 
 

@@ -114,14 +114,13 @@ def test_crash_mid_write_leaves_no_entry(tmp_path, monkeypatch):
         raise OSError("disk gone")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.warns(RuntimeWarning, match="INFOLIB_CACHE"):  # the cache is dropped, computing goes on
         store.put("a" * 64, {"sigma": [2.0]})
-    with pytest.raises(OSError):
-        store.put("b" * 64, {"sigma": [3.0]})
+    store.put("b" * 64, {"sigma": [3.0]})
     monkeypatch.undo()
     assert store.get("a" * 64) == {"sigma": [1.0]}  # the old entry survives
     assert store.get("b" * 64) is None
-    assert not list(tmp_path.glob("*/.tmp-*"))
+    assert not list(tmp_path.glob("*/.*.tmp"))
 
 
 WRITER = textwrap.dedent("""

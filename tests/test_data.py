@@ -69,7 +69,7 @@ def test_unknown_split():
 
 def test_missing_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(paths.DATA_ENV, str(tmp_path / "env"))
-    monkeypatch.setattr(paths, "CHECKOUT", tmp_path / "checkout")  # hide data/ and ../shared/data
+    monkeypatch.setattr(paths, "PACKAGE_PARENT", tmp_path / "checkout")  # not a checkout: hide data/, ../shared/data
     for load in (data.load_sst2, data.load_cola, data.load_sst_trees):
         with pytest.raises(DataNotFoundError) as raised:
             load("dev", data_dir=tmp_path / "given")

@@ -22,7 +22,7 @@ SENTENCE = "a charming , unfunny film"
 
 @pytest.fixture(scope="module")
 def mpnet_folder():
-    unpacked = paths.CHECKOUT / "data" / "cache" / "pretrained" / mpnet.FOLDER
+    unpacked = paths.PACKAGE_PARENT / "data" / "cache" / "pretrained" / mpnet.FOLDER
     if (unpacked / mpnet.DONE).is_file():
         return unpacked
     try:

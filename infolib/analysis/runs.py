@@ -37,7 +37,7 @@ def explain_methods(
         sentences: [n] sentences.
         layers: hidden states ('all', names, ...).
         methods: names of `infolib.list_methods()` ('information', baselines, your own).
-        corpus: sentences for σ_S (default: 512 SST-2 train sentences).
+        corpus: sentences for σ_S (default: the sentences shipped with infolib; the notebooks pass `sst2_corpus()`).
         settings: estimator settings (an `infolib.Settings` or a dict: max_steps, samples, ...), for the
             methods that take them (`Method.takes_estimator_settings`).
         baseline_settings: method -> keyword arguments (its own options).

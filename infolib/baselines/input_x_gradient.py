@@ -10,6 +10,7 @@ pieces and K dims (the first-order contribution of the whole word).
 
 from __future__ import annotations
 
+from ..core.extras import require
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
 from ..core.validation import SEED, validate_params
@@ -33,7 +34,7 @@ def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     Returns:
         Attribution with signed scores [n_words] per (sentence, layer).
     """
-    from captum.attr import InputXGradient
+    InputXGradient = require("captum.attr", "the 'input_x_gradient' baseline").InputXGradient  # [baselines] extra
 
     scores = {}
     for name in batch.names:

@@ -24,6 +24,7 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from ..core.extras import require
 from ..core.inputs import Batch
 from ._method import Scores, attribution_method
 from ..core.validation import POSITIVE, SEED, validate_params
@@ -42,9 +43,8 @@ COVERED = (
 
 def supported_module_types() -> tuple[type, ...]:
     """The module types Captum's LRP has a rule for or passes relevance through."""
-    from captum.attr._core.lrp import SUPPORTED_LAYERS_WITH_RULES, SUPPORTED_NON_LINEAR_LAYERS
-
-    return tuple(SUPPORTED_LAYERS_WITH_RULES) + tuple(SUPPORTED_NON_LINEAR_LAYERS)
+    lrp = require("captum.attr._core.lrp", "the 'lrp' baseline")  # optional: the [baselines] extra
+    return tuple(lrp.SUPPORTED_LAYERS_WITH_RULES) + tuple(lrp.SUPPORTED_NON_LINEAR_LAYERS)
 
 
 class _Relevance(nn.Module):
@@ -100,7 +100,7 @@ def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) 
     Raises:
         NotImplementedError: for models with modules Captum's LRP has no rule for (BERT, MiniLM, ...).
     """
-    from captum.attr import LRP
+    LRP = require("captum.attr", "the 'lrp' baseline").LRP  # optional: the [baselines] extra
 
     model = batch.model
     supported = supported_module_types()

@@ -6,12 +6,11 @@ The run itself, for every method and engine, is `infolib.methods.runner.run_corp
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 
+from .atomic import atomic_write
 from .data import Split
 from .inputs import check_sentences
 from .results import WordScores
@@ -49,11 +48,4 @@ def merge(parts: list[tuple[list[int], WordScores]], n: int) -> WordScores:
 
 def _write_csv_atomically(result: WordScores, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        result.to_frame().to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: result.to_frame().to_csv(tmp, index=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict
 from typing import Callable, Mapping, Sequence
@@ -119,7 +120,7 @@ def explain(
     *,
     level: str = "word",
     sigma_s: Mapping[str, Tensor] | None = None,
-    corpus: Sequence[str] | None = None,
+    corpus: "Sequence[str] | str | os.PathLike | None" = None,
     truncate: bool = False,
     progress: bool = True,
     cache: "bool | Store" = False,
@@ -138,8 +139,10 @@ def explain(
         layers: 'all' (layer.1 … layer.L), a name ('layer.3', 'pooled', 'logits'), an int, or a list.
         level: 'word' (the pieces of a word share one σ) or 'token' (one σ per word piece).
         sigma_s: name -> [D] spread of each hidden state (positive, inf = never varies); None =
-            estimated from `corpus` (default: 512 SST-2 train sentences) and cached on disk per
-            model fingerprint.
+            estimated from `corpus` and cached on disk per model fingerprint and corpus.
+        corpus: sentences for σ_S, or a text file with one per line; None = the 297 sentences
+            shipped with infolib (`infolib.core.sigma_s.packaged_corpus`). The paper used 512
+            SST-2 train sentences (`sst2_corpus()`); pass your domain's text when it differs.
         truncate: cut sentences longer than the model's maximum (with a warning) instead of failing.
         progress: show a progress bar.
         cache: reuse and store results: True (the default on-disk `ResultCache`), False (none), or any

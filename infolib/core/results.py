@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar, Sequence
@@ -38,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .atomic import atomic_write
 from .version import __version__
 
 HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -94,15 +94,7 @@ class _Stored:
             "fields": {f.name: _plain(getattr(self, f.name)) for f in fields(self)},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(data, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda tmp: torch.save(data, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike):

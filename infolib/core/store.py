@@ -4,9 +4,11 @@ One file per (sentence, hidden state) pair. The key hashes the model's weight fi
 hidden state, the sentence, the level, every estimator setting (seed included), σ_S of that
 hidden state (its exact bytes) and infolib's version, so a cached answer never belongs to another
 model or setting. Each file carries a sha256 of its payload: a torn, truncated or flipped file is
-detected, deleted and recomputed. Writes go to a temporary file in the same folder and are moved
-into place with an atomic rename, so a crash mid-write leaves the old entry or none, and two
-processes writing the same entry each write a complete file (identical content: last one wins).
+detected, deleted and recomputed. Writes go through `atomic_write` (a temporary file in the same
+folder, renamed into place), so a crash or a full disk mid-write leaves the old entry or none, and
+two processes writing the same entry each write a complete file (identical content: last one wins).
+A cache that cannot be written (read-only folder, full disk) warns once, naming the folder and
+INFOLIB_CACHE, and computing goes on without storing.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 
-from .paths import cache_dir
+from .atomic import atomic_write_text
+from .paths import CacheError, cache_root, ensure_folder, warn_no_cache
 
 
 def _digest(obj) -> str:
@@ -50,13 +52,23 @@ class ResultCache:
     """Explanations of (sentence, hidden state) pairs on disk.
 
     Args:
-        folder: where entries live; default `$INFOLIB_CACHE/results` (data/cache/results).
+        folder: where entries live; default `results/` in the cache root (`infolib.core.paths.cache_root`).
     """
 
     def __init__(self, folder: str | os.PathLike | None = None):
-        self.folder = Path(folder) if folder is not None else cache_dir("results")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(folder) if folder is not None else cache_root() / "results"
         self.corrupted = 0  # entries found damaged and dropped, for diagnostics
+        self.writable = True  # False once a write failed: entries are still read, no longer stored
+        try:
+            ensure_folder(self.folder)
+        except CacheError:
+            raise
+        except OSError as error:
+            self._cannot_write(error)
+
+    def _cannot_write(self, error: OSError) -> None:
+        self.writable = False
+        warn_no_cache(self.folder, error)
 
     @staticmethod
     def key(
@@ -110,24 +122,26 @@ class ResultCache:
             return None
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             self.corrupted += 1
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:  # a read-only cache: the damaged entry stays, and is skipped again
+                pass
             return None
 
     def put(self, key: str, payload: dict) -> None:
-        """Store atomically: a reader sees the old entry, the new one, or none, never a torn file."""
+        """Store atomically: a reader sees the old entry, the new one, or none, never a torn file.
+
+        A cache that cannot be written (read-only, full disk) warns once and stores nothing more.
+        """
+        if not self.writable:
+            return
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"key": key, "checksum": _digest(payload), "payload": payload})
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
+        except OSError as error:
+            self._cannot_write(error)
 
     def __len__(self) -> int:
         return sum(1 for p in self.folder.glob("*/*.json") if not p.name.startswith("."))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..core.estimator import Settings
+from ..core.extras import require
 from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..viz.export import escape, to_png
@@ -34,7 +35,7 @@ class SentenceExplorer:
         layers: hidden-state names offered; 'all' shows every one of them as rows.
         methods: names of `infolib.list_methods()` (default: 'information').
         settings: estimator settings (max_steps, ...), passed to `infolib.core.explain`.
-        corpus: sentences for σ_S (None = 512 SST-2 train sentences; reversal models need their own).
+        corpus: sentences for σ_S (None = the sentences shipped with infolib; reversal models need their own).
         smoke: load the SMOKE variants of registry models.
         sentence_limit: how many of `sentences` the menu lists.
 
@@ -54,7 +55,7 @@ class SentenceExplorer:
         smoke: bool = False,
         sentence_limit: int = 50,
     ):
-        import ipywidgets as w
+        w = require("ipywidgets", "SentenceExplorer")  # optional: the [notebooks] extra
 
         if not sentences:
             raise ValueError("give at least one sentence to choose from.")
@@ -154,7 +155,7 @@ class LinearToyExplorer:
     """
 
     def __init__(self, weights: Sequence[float], K: int = 16, settings: Settings | Mapping | None = None):
-        import ipywidgets as w
+        w = require("ipywidgets", "LinearToyExplorer")  # optional: the [notebooks] extra
 
         self.weights = list(weights)
         self.K = K

@@ -116,7 +116,7 @@ class WhatIf:
     Args:
         models: model names (`infolib.load_model`) or HookedModels, offered for explaining.
         settings: estimator settings for the information method (default `WHATIF_SETTINGS`).
-        corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
+        corpus: sentences for σ_S (default: the sentences shipped with infolib; cached on disk).
         train: let `load_model` train a registry model that is not in the cache yet.
         max_words: longest sentence accepted.
     """

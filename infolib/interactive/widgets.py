@@ -22,6 +22,7 @@ import threading
 from typing import Mapping, Sequence
 
 from ..core.estimator import Settings
+from ..core.extras import require
 from ..core.hooks import HookedModel
 from ..methods import get_method, list_methods
 from ..viz.export import escape, to_png
@@ -51,7 +52,7 @@ class Probe:
         methods: methods offered (names of `infolib.list_methods()`; default: every registered method,
             'information' first, your own `register_method` ones included).
         settings: estimator settings for the information method (default `whatif.WHATIF_SETTINGS`).
-        corpus: sentences for σ_S (default: 512 SST-2 train sentences, cached on disk).
+        corpus: sentences for σ_S (default: the sentences shipped with infolib; cached on disk).
         compare: show the second model side by side from the start.
         background: compute in a thread (the widget stays responsive); False computes in the
             caller's thread (for scripts and tests).
@@ -80,7 +81,7 @@ class Probe:
         train: bool = False,
         max_words: int | None = None,
     ):
-        import ipywidgets as w
+        w = require("ipywidgets", "the probe widget")  # optional: the [notebooks] extra
 
         kwargs = {} if max_words is None else {"max_words": max_words}
         self.whatif = WhatIf(models, settings=settings, corpus=corpus, train=train, **kwargs)

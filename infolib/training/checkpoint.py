@@ -8,11 +8,11 @@ missing, truncated, corrupted or out-of-date entry is detected (`CacheError`) in
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from torch import nn
 
+from ..core.atomic import atomic_write, atomic_write_text
 from ..core.data import file_sha256
 
 FORMAT = 1
@@ -24,15 +24,6 @@ class CacheError(RuntimeError):
     """A cached model is missing, damaged or was trained with another recipe."""
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_entry(folder: Path, module: nn.Module, metrics: dict) -> dict:
     """Write the weights, then the metrics JSON with their checksum; returns the JSON written."""
     from safetensors.torch import save_file
@@ -41,18 +32,14 @@ def save_entry(folder: Path, module: nn.Module, metrics: dict) -> dict:
     (folder / METRICS).unlink(missing_ok=True)  # the entry is invalid until the JSON is back
     tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
-    def write_weights(tmp: Path) -> None:
-        save_file(tensors, str(tmp), metadata={"format": str(FORMAT)})
-        tmp.chmod(0o644)  # safetensors creates the file owner-only; the cache is shared
-
-    _atomic_write(folder / WEIGHTS, write_weights)
+    atomic_write(folder / WEIGHTS, lambda tmp: save_file(tensors, tmp, metadata={"format": str(FORMAT)}))
     record = {
         **metrics,
         "format": FORMAT,
         "weights_sha256": file_sha256(folder / WEIGHTS),
         "weights_bytes": (folder / WEIGHTS).stat().st_size,
     }
-    _atomic_write(folder / METRICS, lambda tmp: tmp.write_text(json.dumps(record, indent=2, sort_keys=True)))
+    atomic_write_text(folder / METRICS, json.dumps(record, indent=2, sort_keys=True))
     return record
 
 
