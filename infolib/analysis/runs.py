@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from ..core.names import step_names
 from .metrics import importance_column
 
 
@@ -86,7 +87,7 @@ def explain_reversal(
     for n in lengths:
         corpus = make_reverse("dev", corpus_size, min_len=n, max_len=n).sentences
         sequences = make_reverse("dev", per_length, min_len=n, max_len=n, seed=seed).sentences
-        steps = [f"step.{t}" for t in range(1, n + 1)]
+        steps = step_names(n)
         for model in models:
             frame = explain_methods(model, sequences, steps, methods, corpus=corpus, settings=settings)
             frames.append(frame.assign(sentence_id=frame["sentence_id"] + offset, length=n))

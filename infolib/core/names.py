@@ -81,6 +81,23 @@ def layer_name(index: int) -> str:
     return f"layer.{index}"
 
 
+def step_name(step: int) -> str:
+    """'step.t' for output step t ≥ 1."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ValueError(f"an output step is an int ≥ 1, got {step!r}.")
+    return f"step.{step}"
+
+
+def layer_names(last: int, first: int = 0) -> list[str]:
+    """['layer.first', …, 'layer.last'] (both ends included; empty when last < first)."""
+    return [layer_name(index) for index in range(first, last + 1)]
+
+
+def step_names(last: int) -> list[str]:
+    """['step.1', …, 'step.last'] (empty when last < 1)."""
+    return [step_name(step) for step in range(1, last + 1)]
+
+
 def is_token_level(name) -> bool:
     """Whether the state has a token axis ([batch, tokens, D]: embed, layer.N) or is one vector per sentence."""
     return parse(name).kind in ("embed", "layer")
@@ -106,7 +123,10 @@ __all__ = [
     "is_token_level",
     "layer_index",
     "layer_name",
+    "layer_names",
     "parse",
     "sort_key",
     "step_index",
+    "step_name",
+    "step_names",
 ]

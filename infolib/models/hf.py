@@ -29,16 +29,14 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-import re
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from ..core import names as vocabulary
 from ..core.hooks import Encoding, HookedModel
-
-STEP_NAME = re.compile(r"^step\.(\d+)$")
 
 
 class WordAlignmentError(ValueError):
@@ -64,7 +62,7 @@ class HFEncoder(HookedModel):
         self.blocks = base.encoder.layer
         self.pooler = getattr(base, "pooler", None)
         self.classifier = getattr(model, "classifier", None) if model is not base else None
-        names = [f"layer.{i}" for i in range(len(self.blocks) + 1)]
+        names = vocabulary.layer_names(len(self.blocks))
         names += ["pooled"] * (self.pooler is not None)
         names += ["logits"] * (self.classifier is not None and self.pooler is not None)
         self.hidden_states = tuple(names)
@@ -119,7 +117,7 @@ class HFEncoder(HookedModel):
             if name in want:
                 out[name] = state[torch.searchsorted(active, want[name])]
 
-        record("layer.0", hidden)
+        record(vocabulary.layer_name(0), hidden)
         for depth, block in enumerate(self.blocks, start=1):
             keep = need[active] >= depth
             if not keep.all():  # rows wanted only at shallower layers stop here
@@ -128,7 +126,7 @@ class HFEncoder(HookedModel):
                 break
             hidden = block(hidden, self._block_mask(hidden, mask))
             hidden = hidden[0] if isinstance(hidden, tuple) else hidden
-            record(f"layer.{depth}", hidden)
+            record(vocabulary.layer_name(depth), hidden)
         if "pooled" in want or "logits" in want:
             pooled = self.pooler(hidden)
             record("pooled", pooled)
@@ -317,7 +315,7 @@ class HFModel(HookedModel):
         L = self._probe_layers()
         encoder = model.get_encoder() if self.encoder_decoder else self.base
         self.blocks = _layer_list(encoder, L)
-        names = [f"layer.{i}" for i in range(L + 1)]
+        names = vocabulary.layer_names(L)
         self.has_pooler = has_pooler and getattr(self.base, "pooler", None) is not None and pooling is None
         names += ["pooled"] * (self.has_pooler or pooling is not None)
         names += ["logits"] * (self.head is not None)
@@ -379,7 +377,7 @@ class HFModel(HookedModel):
         ids = self.tokenizer(text_target=" ".join(text.split()))["input_ids"]
         twin = copy.copy(self)
         twin.target_ids = list(ids)
-        twin.hidden_states = self.hidden_states + tuple(f"step.{t}" for t in range(1, len(ids) + 1))
+        twin.hidden_states = self.hidden_states + tuple(vocabulary.step_names(len(ids)))
         return twin
 
     def target_tokens(self) -> list[str]:
@@ -416,7 +414,7 @@ class HFModel(HookedModel):
         try:
             if early:
                 for k in range(depth + 1):
-                    if f"layer.{k}" in names or k == depth:
+                    if vocabulary.layer_name(k) in names or k == depth:
                         handles.append(
                             self.blocks[k].register_forward_pre_hook(
                                 self._reader(k, names, out, k == depth), with_kwargs=True
@@ -428,7 +426,7 @@ class HFModel(HookedModel):
                     pass
                 return out
             inputs = self._forward_inputs(embed, attention_mask)
-            steps = sorted(int(m.group(1)) for n in names if (m := STEP_NAME.match(n)))
+            steps = sorted(vocabulary.step_index(name) for name in names if vocabulary.is_step(name))
             if steps:
                 decoder = torch.tensor([self._decoder_start()] + self.target_ids[:-1], device=embed.device)
                 inputs["decoder_input_ids"] = decoder.expand(len(embed), -1)
@@ -438,10 +436,10 @@ class HFModel(HookedModel):
                 handle.remove()
         layers = result.encoder_hidden_states if self.encoder_decoder and steps else result.hidden_states
         for name in names:
-            if name.startswith("layer."):
-                out[name] = layers[int(name.split(".")[1])]
-            elif STEP_NAME.match(name):
-                out[name] = result.last_hidden_state[:, int(name.split(".")[1]) - 1]
+            if vocabulary.is_layer(name):
+                out[name] = layers[vocabulary.layer_index(name)]
+            elif vocabulary.is_step(name):
+                out[name] = result.last_hidden_state[:, vocabulary.step_index(name) - 1]
         if "pooled" in names:
             last = layers[L]
             out["pooled"] = pool(last, attention_mask, self.pooling) if self.pooling else result.pooler_output
@@ -452,8 +450,8 @@ class HFModel(HookedModel):
     def _reader(self, k: int, names: set[str], out: dict, last: bool) -> Callable:
         def read(module, args, kwargs):
             state = _block_input(args, kwargs)
-            if f"layer.{k}" in names:
-                out[f"layer.{k}"] = state
+            if (name := vocabulary.layer_name(k)) in names:
+                out[name] = state
             if last:
                 raise _Stop
 
