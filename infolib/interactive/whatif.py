@@ -1,6 +1,6 @@
 """The what-if tool: explain one sentence on one or two models, fast enough to follow edits.
 
-The logic behind `infolib.interactive.widgets.Probe`, usable (and tested) without a browser:
+The logic behind `infolib.interactive.widgets.WhatIfWidget`, usable (and tested) without a browser:
 
 - `WhatIf` loads models by name, measures σ_S once per model, and explains a sentence on a layer
   range with cheap estimator settings (`WHATIF_SETTINGS`). Results stay in memory
@@ -31,14 +31,14 @@ from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
 from ..viz.compare import diff_figure, side_by_side
 from ..viz.export import to_png
-from .memory import MemoryCache, MemoryStore
+from ..core.deprecation import renamed
+from .memory import MemoryStore
 from .prediction import LABELS, Prediction, class_labels, predict
 
 # Cheaper than the estimator's defaults: five undamped Newton steps in log σ with 2 noise draws each
 # land close to the optimum. benchmarks/bench_probe.py measures what that costs (L(σ) above the
 # defaults' optimum, Spearman ρ with the defaults' σ) and the latency of an edit.
 WHATIF_SETTINGS: dict = {"samples": 2, "max_steps": 5, "window": 2, "damping": 1.0}
-PROBE_SETTINGS = WHATIF_SETTINGS  # its name before the what-if tool was renamed
 MAX_WORDS = 40
 INFORMATION = "information"
 
@@ -105,9 +105,6 @@ class WhatIfState:
     seconds: float = 0.0
 
 
-ProbeState = WhatIfState  # its name before the what-if tool was renamed
-
-
 class WhatIf:
     """Models, their σ_S and a memory of results: explains a sentence the way the widget needs.
 
@@ -132,7 +129,7 @@ class WhatIf:
         if isinstance(models, (str, HookedModel)):
             models = [models]
         if not models:
-            raise ValueError("give at least one model to explain, e.g. Probe(models=['bert-sst2']).")
+            raise ValueError("give at least one model to explain, e.g. WhatIf(models=['bert-sst2']).")
         self.loaded: dict[str, HookedModel] = {}
         self.names: list[str] = []
         for m in models:
@@ -279,9 +276,6 @@ class WhatIf:
         )
 
 
-Prober = WhatIf  # its name before the what-if tool was renamed ("probe" means a classifier on hidden states)
-
-
 # -- differences and figures --------------------------------------------------------------------
 
 
@@ -320,23 +314,31 @@ def whatif_figure(state: WhatIfState | ModelView | Sequence[ModelView], fig=None
     return side_by_side([v.result for v in views], [_title(v) for v in views], fig)
 
 
-probe_figure = whatif_figure  # its name before the what-if tool was renamed
 figure_png = to_png  # the figure as PNG bytes
+
+# Names before the what-if tool was renamed ("probe" means a classifier on hidden states): they warn.
+__getattr__ = renamed(
+    __name__,
+    {
+        "PROBE_SETTINGS": "WHATIF_SETTINGS",
+        "ProbeState": "WhatIfState",
+        "Prober": "WhatIf",
+        "probe_figure": "whatif_figure",
+        "MemoryCache": "MemoryStore",
+    },
+    globals(),
+)
 
 
 __all__ = [
     "INFORMATION",
     "LABELS",
     "MAX_WORDS",
-    "PROBE_SETTINGS",
     "WHATIF_SETTINGS",
     "Cancelled",
-    "MemoryCache",
     "MemoryStore",
     "ModelView",
     "Prediction",
-    "ProbeState",
-    "Prober",
     "WhatIf",
     "WhatIfState",
     "WordDiff",
@@ -349,7 +351,6 @@ __all__ = [
     "information_diff",
     "layer_names",
     "predict",
-    "probe_figure",
     "value_matrix",
     "whatif_figure",
 ]
