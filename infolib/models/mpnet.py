@@ -123,7 +123,8 @@ def build_mpnet(config: dict, name: str = "mpnet", pretrained: bool = True):
     from transformers import AutoTokenizer, MPNetConfig, MPNetForSequenceClassification
 
     from .common import seeded
-    from .hf import HFModel, _quiet_transformers, _sentence_pooling
+    from .hf import HFModel
+    from .hf_loading import _quiet_transformers, _sentence_pooling
 
     folder = mpnet_folder()
     with _quiet_transformers():  # "some weights newly initialised" is expected for the head
