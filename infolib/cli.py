@@ -7,6 +7,13 @@ import json
 import os
 import sys
 
+import torch
+
+from .api import explain, explain_corpus, load_model
+from .distributed import RayNotInstalled, WorkerError
+from .models import registry as zoo
+from .reproduce import reproduce
+
 EXPLAIN_HELP = """\
 Explain which words each layer keeps.
 
@@ -109,9 +116,6 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 def _train(args: argparse.Namespace) -> int:
     """`train`: train (or verify the cache of) the models `args` names; print one JSON line of metrics each."""
-    import torch
-
-    from .models import registry as zoo
 
     if args.list:
         deep = [n for n in zoo.trainable_models(deep=True) if n not in zoo.trainable_models()]
@@ -165,8 +169,6 @@ def _table(explanation) -> str:
 
 
 def _explain(args) -> int:
-    from .api import explain, load_model
-
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
     model = load_model(args.model)
@@ -203,9 +205,6 @@ def _explain(args) -> int:
 
 
 def _explain_corpus(args) -> int:
-    from .api import explain_corpus
-    from .distributed import RayNotInstalled, WorkerError
-
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
     engine = {}
@@ -249,8 +248,6 @@ def main(argv=None) -> int:
         if args.command == "explain-corpus":
             return _explain_corpus(args)
         if args.command == "reproduce":
-            from .reproduce import reproduce
-
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
             try:

@@ -34,7 +34,7 @@ READS_FROM = {
 
 def inject_parameters(nb, parameters: Mapping[str, object]):
     """Insert a cell setting `parameters` right after the cell tagged 'parameters' (or first)."""
-    import nbformat
+    import nbformat  # lazy: optional dependency (nbformat)
 
     source = "# Parameters\n" + "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
@@ -58,8 +58,8 @@ def run_notebook(
     The kernel inherits this process's environment (INFOLIB_CACHE, OMP_NUM_THREADS, ...), updated by `env`.
     Raises nbclient's CellExecutionError with the failing cell's traceback.
     """
-    import nbformat
-    from nbclient import NotebookClient
+    import nbformat  # lazy: optional dependency (nbformat)
+    from nbclient import NotebookClient  # lazy: optional dependency (nbclient)
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -85,7 +85,7 @@ def has_outputs(nb) -> bool:
 
 def strip_outputs(path: str | Path) -> bool:
     """Remove outputs and execution counts in place; True when the file changed."""
-    import nbformat
+    import nbformat  # lazy: optional dependency (nbformat)
 
     nb = nbformat.read(path, as_version=4)
     if not has_outputs(nb):

@@ -21,11 +21,14 @@ import math
 import os
 import re
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
 
+from .analysis.claims import claims_table
 from .core import runlog
+from .models.registry import load_model, model_metrics
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 
 MODELS = ("bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2", "lstm-reverse", "transformer-reverse")
@@ -120,7 +123,6 @@ def reproduce(
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
-    from .models.registry import load_model, model_metrics
 
     timeout = cell_timeout(timeout, deep)
     out = Path(out).resolve()
@@ -165,7 +167,6 @@ def run_notebooks(
     Returns:
         status: name -> "ok" or "FAILED: <error>"; work: name -> wall seconds and its run-log summary.
     """
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     cores = os.cpu_count() or 1
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
@@ -238,7 +239,6 @@ def model_facts(model, metrics: dict) -> dict:
 
 def build_claims(out: Path) -> pd.DataFrame:
     """The claims table from the per-sentence tables the notebooks saved (missing tables give no rows)."""
-    from .analysis.claims import claims_table
 
     tables = {key: pd.read_csv(out / name) for key, name in CLAIM_TABLES.items() if (out / name).exists()}
     return claims_table(tables)
@@ -361,7 +361,7 @@ def write_report(out: Path, claims: pd.DataFrame, results: dict) -> None:
 
 def render_html(markdown_text: str) -> str:
     """Markdown → a standalone HTML page (mistune, installed with nbconvert)."""
-    import mistune
+    import mistune  # lazy: optional dependency (mistune)
 
     body = mistune.create_markdown(plugins=["table"])(markdown_text)
     style = (

@@ -10,7 +10,6 @@ import pandas as pd
 
 from . import statistics
 
-
 # -- claims ----------------------------------------------------------------------------------------
 CLAIMS = {
     1: "Information is coherent across layers; gradient scores change scale and ranking.",
@@ -465,7 +464,7 @@ def _claim_accuracy(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est
         share = comparison.groupby(comparison["model"].map(_family))["sentiment_share"].mean()
         shared = [f for f in values if f in share.index and not math.isnan(values[f].estimate)]
         if len(shared) >= 3:
-            from scipy.stats import spearmanr
+            from scipy.stats import spearmanr  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
             rho = spearmanr([values[f].estimate for f in shared], [share[f] for f in shared]).statistic
             note += f"; Spearman ρ(accuracy, mean sentiment share) over {len(shared)} models = {_fmt(float(rho))}"

@@ -18,6 +18,7 @@ import math
 from typing import Callable, Collection, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from ..core.names import sort_key
 from .kinds import SPECIAL_TOKENS, STOP_WORDS
@@ -137,7 +138,7 @@ def adjacent_layer_spearman(importance) -> np.ndarray:
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import rankdata
+    from scipy.stats import rankdata  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
     if len(x) < 2:
         raise ValueError("rank correlations need at least two words.")
@@ -147,7 +148,7 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _kendall(x: np.ndarray, y: np.ndarray) -> float:
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
@@ -211,7 +212,6 @@ def method_agreement(
         DataFrame: model, layer, statistic, mean, low, high, n_sentences (intervals clipped to the
         statistic's range: [−1, 1] for ρ and τ, [0, 1] for top-k overlap).
     """
-    import pandas as pd
 
     for method in (method_a, method_b):
         if method not in set(frame["method"]):

@@ -7,7 +7,10 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from ..api import attribute_corpus, explain_corpus, load_model
+from ..core.data import make_reverse
 from ..core.names import step_names
+from ..core.sigma_s import sigma_s as estimate
 from .metrics import importance_column
 
 
@@ -42,8 +45,6 @@ def explain_methods(
     Returns:
         DataFrame with the columns of `to_frame()` plus `importance` (≥ 0, larger = more important).
     """
-    from ..api import attribute_corpus, explain_corpus, load_model
-    from ..core.sigma_s import sigma_s as estimate
 
     if isinstance(model, str):
         model = load_model(model)
@@ -81,7 +82,6 @@ def explain_reversal(
     Returns:
         the `explain_methods` table plus a `length` column.
     """
-    from ..core.data import make_reverse
 
     frames, offset = [], 0
     for n in lengths:

@@ -11,6 +11,7 @@ import math
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 
 def mean_interval(
@@ -33,7 +34,7 @@ def mean_interval(
     if v.size == 1:
         return mean, mean, mean
     if method == "t":
-        from scipy.stats import t
+        from scipy.stats import t  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
         half = float(t.ppf((1 + confidence) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
         return mean, mean - half, mean + half
@@ -141,7 +142,6 @@ def bootstrap_groups(
     Raises:
         ValueError: empty table, missing columns, bad confidence or n_boot.
     """
-    import pandas as pd
 
     _check_bootstrap(confidence, n_boot)
     if group_col not in frame:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.names import is_layer, is_step, layer_index, sort_key
+from ..models import registry
 from . import metrics, statistics
 from .kinds import SPECIAL_TOKENS, add_word_kinds, word_kind
 from .metrics import importance_column
@@ -291,13 +292,11 @@ def model_accuracies(
         DataFrame: model, accuracy, accuracy_low, accuracy_high, mcc (as the metrics JSON holds it),
         n, hidden_layers.
     """
-    from ..models.registry import model_metrics
-
     rows = []
     for model in models:
         name = model if isinstance(model, str) else model.name
         key = f"{name}-smoke" if smoke and not name.endswith("-smoke") else name
-        record = model_metrics(key)
+        record = registry.model_metrics(key)  # looked up at call time, so a test can patch it
         dev = record.get("dev", {})
         accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
         _, low, high = statistics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)

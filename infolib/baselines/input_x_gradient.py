@@ -32,7 +32,7 @@ def input_x_gradient(batch: Batch, *, random_state: int = 0) -> Scores:
     Returns:
         Attribution with signed scores [n_words] per (sentence, layer).
     """
-    from captum.attr import InputXGradient
+    from captum.attr import InputXGradient  # lazy: optional dependency (captum)
 
     random_state = check_random_state(random_state)
     scores = {}

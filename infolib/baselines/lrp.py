@@ -42,6 +42,7 @@ COVERED = (
 
 def supported_module_types() -> tuple[type, ...]:
     """The module types Captum's LRP has a rule for or passes relevance through."""
+    # lazy: optional dependency (captum)
     from captum.attr._core.lrp import SUPPORTED_LAYERS_WITH_RULES, SUPPORTED_NON_LINEAR_LAYERS
 
     return tuple(SUPPORTED_LAYERS_WITH_RULES) + tuple(SUPPORTED_NON_LINEAR_LAYERS)
@@ -99,7 +100,7 @@ def lrp(batch: Batch, *, random_state: int = 0, conservation_tol: float = 0.05) 
     Raises:
         NotImplementedError: for models with modules Captum's LRP has no rule for (BERT, MiniLM, ...).
     """
-    from captum.attr import LRP
+    from captum.attr import LRP  # lazy: optional dependency (captum)
 
     random_state = check_random_state(random_state)
     model = batch.model

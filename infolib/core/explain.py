@@ -9,13 +9,15 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from . import runlog
-from .store import ResultCache, Store, tensor_digest
 from .estimator import Problem, Settings, optimise, resolve_settings
 from .hooks import HookedModel, frozen
 from .inputs import Batch, check_inputs, encode_batch, normalised_change, pair_seed
 from .results import Explanation, PhiExplanation, entropy_nats
+from .sigma_s import sigma_s as estimate_sigma_s
+from .store import ResultCache, Store, tensor_digest
 from .version import __version__
 
 
@@ -153,8 +155,6 @@ def explain(
 
     with frozen(model.module):
         if sigma_s is None:
-            from .sigma_s import sigma_s as estimate_sigma_s
-
             sigma_s = estimate_sigma_s(model, names, corpus)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = ResultCache() if cache is True else cache if isinstance(cache, Store) else None
@@ -294,8 +294,6 @@ def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int
 
 class _Bar:
     def __init__(self, total_pairs: int):
-        from tqdm.auto import tqdm
-
         self.tqdm = tqdm(total=total_pairs, desc="σ-optimisation", unit="pair", leave=False)
 
     def update_to(self, step: int, done: int) -> None:

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from .hooks import HookedModel, frozen
 from .inputs import fit_length
+from .data import load_sst2
 from .paths import cache_dir
 
 DEFAULT_CORPUS_SIZE = 512
@@ -22,8 +23,6 @@ DEFAULT_CORPUS_SIZE = 512
 
 def default_corpus(n: int = DEFAULT_CORPUS_SIZE, data_dir=None) -> list[str]:
     """A fixed sample of `n` SST-2 train sentences (seeded, so the same every time)."""
-    from .data import load_sst2
-
     train = load_sst2("train", data_dir=data_dir)
     generator = torch.Generator().manual_seed(0)
     picks = torch.randperm(len(train), generator=generator)[:n].tolist()

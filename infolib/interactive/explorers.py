@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from ..analysis.toy import linear_closed_form, linear_toy
+from ..api import load_model
+from ..baselines.corpus import attribute_corpus
+from ..core.explain import explain, explain_phi
+from ..core.sigma_s import sigma_s
 from ..viz.export import escape, to_png
+from ..viz.maps import information_heatmap
+from ..viz.paper import method_maps, toy_figure
 
 ALL = "all"
 
@@ -49,7 +56,7 @@ class SentenceExplorer:
         smoke: bool = False,
         sentence_limit: int = 50,
     ):
-        import ipywidgets as w
+        import ipywidgets as w  # lazy: optional dependency (ipywidgets)
 
         if not sentences:
             raise ValueError("give at least one sentence to choose from.")
@@ -90,7 +97,7 @@ class SentenceExplorer:
         self.update()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.box)
 
@@ -100,8 +107,6 @@ class SentenceExplorer:
     def load(self, name: str):
         """The HookedModel of a menu entry (loaded once)."""
         if name not in self._models:
-            from ..api import load_model
-
             self._models[name] = load_model(name, smoke=self.smoke)
         return self._models[name]
 
@@ -111,9 +116,6 @@ class SentenceExplorer:
 
     def make_figure(self):
         """The matplotlib Figure of the current selection."""
-        from ..core.explain import explain
-        from ..viz.maps import information_heatmap
-        from ..core.sigma_s import sigma_s
 
         model = self.load(self.model.value)
         names = model.resolve_layers(self.layer_names or ALL)
@@ -126,8 +128,6 @@ class SentenceExplorer:
         if method == "information":
             result = explain(model, [sentence], names, sigma_s=spread, progress=False, cache=True, **self.settings)
             return information_heatmap(result, 0, title=f"{title}\nlog(σ/scale): dark = kept, 0 = forgotten")
-        from ..baselines.corpus import attribute_corpus
-        from ..viz.paper import method_maps
 
         frame = attribute_corpus(model, [sentence], names, method, sigma_s=spread, progress=False).to_frame()
         return method_maps(frame, [method], [model.name], 0, names, title=title)
@@ -156,7 +156,7 @@ class LinearToyExplorer:
     """
 
     def __init__(self, weights: Sequence[float], K: int = 16, settings: Mapping | None = None):
-        import ipywidgets as w
+        import ipywidgets as w  # lazy: optional dependency (ipywidgets)
 
         self.weights = list(weights)
         self.K = K
@@ -176,15 +176,11 @@ class LinearToyExplorer:
         self.update()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.box)
 
     def update(self) -> None:
-        from ..analysis.toy import linear_closed_form, linear_toy
-        from ..core.explain import explain_phi
-        from ..viz.paper import toy_figure
-
         x, phi, spread = linear_toy(self.weights, self.K)
         fit = explain_phi(x, phi, spread, rate=self.rate.value, scale=self.scale.value, **self.settings)
         closed = linear_closed_form(self.weights, spread, self.rate.value, self.scale.value)

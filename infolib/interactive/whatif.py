@@ -18,6 +18,7 @@ difference (new − old) means the edited sentence's layer keeps *more* of that 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -25,13 +26,18 @@ from typing import Callable, Mapping, Sequence
 from torch import Tensor
 
 from ..analysis.edits import WordDiff, align_words, information_diff, value_matrix
+from ..api import load_model
+from ..baselines import METHODS
+from ..core.deprecation import renamed
 from ..core.estimator import Cancelled, Settings
+from ..core.explain import explain
 from ..core.hooks import HookedModel
 from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
+from ..core.sigma_s import sigma_s
+from ..training.checkpoint import CacheError
 from ..viz.compare import diff_figure, side_by_side
 from ..viz.export import to_png
-from ..core.deprecation import renamed
 from .memory import MemoryStore
 from .prediction import LABELS, Prediction, class_labels, predict
 
@@ -124,8 +130,6 @@ class WhatIf:
         train: bool = False,
         max_words: int = MAX_WORDS,
     ):
-        import threading
-
         if isinstance(models, (str, HookedModel)):
             models = [models]
         if not models:
@@ -179,8 +183,6 @@ class WhatIf:
             if name not in self.loaded:
                 if name not in self.names:
                     raise ValueError(f"unknown model '{name}': this tool offers {', '.join(self.names)}.")
-                from ..api import load_model
-                from ..training.checkpoint import CacheError
 
                 try:
                     self.loaded[name] = load_model(name, train=self.train, progress=False)
@@ -192,8 +194,6 @@ class WhatIf:
         """σ_S of every hidden state of model `name` (measured once, then from memory/disk)."""
         with self._lock:
             if name not in self.spreads:
-                from ..core.sigma_s import sigma_s
-
                 model = self.model(name)
                 self.spreads[name] = sigma_s(model, list(model.hidden_states), self.corpus)
             return self.spreads[name]
@@ -222,8 +222,6 @@ class WhatIf:
         `check()` runs before the work and after every optimisation step (it may raise `Cancelled`);
         `on_step(n)` reports step n. A baseline is one pass: it is checked before and after.
         """
-        from ..baselines import METHODS
-        from ..core.explain import explain
 
         if method != INFORMATION and method not in METHODS:
             raise ValueError(f"unknown method '{method}': choose '{INFORMATION}' or one of {', '.join(METHODS)}.")

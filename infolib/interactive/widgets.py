@@ -79,7 +79,7 @@ class WhatIfWidget:
         train: bool = False,
         max_words: int | None = None,
     ):
-        import ipywidgets as w
+        import ipywidgets as w  # lazy: optional dependency (ipywidgets)
 
         kwargs = {} if max_words is None else {"max_words": max_words}
         self.whatif = WhatIf(models, settings=settings, corpus=corpus, train=train, **kwargs)
@@ -158,7 +158,7 @@ class WhatIfWidget:
 
     # -- notebook display ---------------------------------------------------------------------
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.widget)
 

@@ -96,6 +96,7 @@ class HFEncoder(HookedModel):
         return 10.0 * float(self.base.embeddings.word_embeddings.weight.detach().std())
 
     def _block_mask(self, embed: Tensor, attention_mask: Tensor):
+        # lazy: start-up cost (transformers, ~3 s to import)
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(
@@ -424,7 +425,7 @@ class HFModel(HookedModel):
 
 
 def _is_causal(config) -> bool:
-    from transformers.models.auto import modeling_auto as auto
+    from transformers.models.auto import modeling_auto as auto  # lazy: start-up cost (transformers, ~3 s to import)
 
     kind = config.model_type
     return (

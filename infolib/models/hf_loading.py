@@ -4,6 +4,7 @@ sentence-transformers pooling, and transformers' chatter kept quiet.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -40,9 +41,8 @@ def _sentence_pooling(folder: Path) -> str | None:
 
 def _quiet_transformers():
     """Silence transformers' loading chatter (weight bars, 'newly initialised' notes) for a block."""
-    import contextlib
 
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # lazy: start-up cost (transformers, ~3 s to import)
 
     @contextlib.contextmanager
     def quiet():
@@ -63,7 +63,7 @@ def model_class(config):
     """The transformers class to load a folder with: its *ForSequenceClassification head if it has one
     (encoders and decoders; an encoder-decoder's head needs token ids, so it loads as the bare model),
     else the bare model (language-modelling heads are dropped: infolib reads hidden states)."""
-    import transformers
+    import transformers  # lazy: start-up cost (transformers, ~3 s to import)
 
     architecture = (getattr(config, "architectures", None) or [""])[0]
     if architecture.endswith("ForSequenceClassification") and not getattr(config, "is_encoder_decoder", False):
@@ -82,7 +82,7 @@ def from_pretrained(
 
     A pooler whose weights are not in the checkpoint would be random, so it is not offered as `pooled`.
     """
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer  # lazy: start-up cost (transformers, ~3 s to import)
 
     folder = Path(source)
     pooling = _sentence_pooling(folder) if folder.is_dir() and sentence_transformers else None

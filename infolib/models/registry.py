@@ -11,8 +11,11 @@ used). Every trained model has a tiny SMOKE variant for tests and notebooks:
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+
+import torch
 
 from ..core.hooks import HookedModel
 from .hf import HFModel
@@ -107,8 +110,6 @@ def resolve_model(model: HookedModel | str) -> HookedModel:
 
 
 def _device(device: str):
-    import torch
-
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -140,8 +141,6 @@ def _load(name, *, tokenizer, smoke, retrain, train, progress, data_dir, allow_d
             f"{', '.join(n for n in trainable_models() if not n.endswith('-smoke'))}."
         )
     if key in PRETRAINED:
-        import importlib
-
         folder = importlib.import_module(PRETRAINED[key]).get_model_path()
         # MiniLM keeps its BERT pooler as `pooled` (not the sentence-transformers mean), as before.
         return from_pretrained(folder, key, tokenizer=tokenizer, sentence_transformers=False)
@@ -158,10 +157,7 @@ def _load(name, *, tokenizer, smoke, retrain, train, progress, data_dir, allow_d
 
 
 def _is_torch_module(obj) -> bool:
-    import sys
-
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(obj, torch.nn.Module)
+    return isinstance(obj, torch.nn.Module)
 
 
 def _wrap_module(model, tokenizer) -> HookedModel:
@@ -174,7 +170,7 @@ def _wrap_module(model, tokenizer) -> HookedModel:
     if tokenizer is None:
         source = getattr(model, "name_or_path", "") or getattr(model.config, "_name_or_path", "")
         try:
-            from transformers import AutoTokenizer
+            from transformers import AutoTokenizer  # lazy: start-up cost (transformers, ~3 s to import)
 
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
         except (OSError, ValueError, TypeError) as error:

@@ -30,7 +30,7 @@ def to_png(fig, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     if getattr(fig.canvas, "manager", None) is not None:  # only pyplot's figures have a manager
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
 
         plt.close(fig)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..analysis.kinds import KINDS, word_kind
 from ..analysis.tables import importance_map
 from ..core.names import is_layer, layer_index
 from .maps import SCALES, word_map
@@ -27,7 +28,7 @@ METHOD_LABELS = {
 
 
 def _plt():
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     return plt
 
@@ -169,7 +170,6 @@ def kind_trajectories(information: pd.DataFrame, kinds: Sequence[str] = KIND_ORD
 
 def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: Mapping[str, bool] | None = None):
     """Each word of one sentence: retained information across layers, coloured by kind of word."""
-    from ..analysis.kinds import KINDS, word_kind
 
     plt = _plt()
     rows = frame[(frame["method"] == "information") & (frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
