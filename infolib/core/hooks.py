@@ -145,6 +145,10 @@ class HookedModel(abc.ABC):
         """Hidden-state names from 'all', a name, a block index, or a list of those."""
         if isinstance(layers, str) and layers == "all":
             return vocabulary.layer_names(self.num_layers, first=1)
+        if not isinstance(layers, (str, int, Iterable)) or isinstance(layers, (bytes, bytearray)):
+            raise TypeError(
+                f"layers must be 'all', a name like 'layer.3', an int or a list of those, not {type(layers).__name__}."
+            )
         items = [layers] if isinstance(layers, (str, int)) else list(layers)
         if not items:
             raise ValueError("layers is empty: give 'all', a name like 'layer.3', or a list of them.")

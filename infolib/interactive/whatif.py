@@ -261,6 +261,8 @@ class WhatIf:
 
         `on_step(model, n)` reports step n of `model`.
         """
+        if isinstance(models, str) or not isinstance(models, Sequence):
+            raise TypeError(f"models must be a list of model names, got {type(models).__name__}.")
         if not models:
             raise ValueError("choose at least one model.")
         sentence = check_sentence(sentence, self.max_words)
