@@ -47,3 +47,13 @@ def test_whatif_compute_models_must_be_a_list():
     for bad in (3, None, "linear-toy"):
         with pytest.raises(TypeError, match="models must be a list of model names"):
             tool.compute("a b", bad)
+
+
+@pytest.mark.parametrize("name", ["damping", "init"])
+@pytest.mark.parametrize("bad", [None, "0.5", True, math.nan])
+def test_fraction_settings_of_the_wrong_type_name_themselves(name, bad):
+    """Settings(damping=None).check() raised "'<' not supported between instances of 'int' and 'NoneType'"."""
+    with pytest.raises(ValueError, match=f"{name} is a fraction"):
+        infolib.Settings(**{name: bad}).check()
+    with pytest.raises(ValueError, match=f"{name} is a fraction"):
+        infolib.explain_phi(torch.randn(2, 2), lambda t: t.sum(0), **{name: bad})
