@@ -57,3 +57,9 @@ def test_fraction_settings_of_the_wrong_type_name_themselves(name, bad):
         infolib.Settings(**{name: bad}).check()
     with pytest.raises(ValueError, match=f"{name} is a fraction"):
         infolib.explain_phi(torch.randn(2, 2), lambda t: t.sum(0), **{name: bad})
+
+
+def test_explain_corpus_of_an_unknown_split_names_the_dataset():
+    """explain_corpus(model, 'sst2-0') said "unknown SST-2 split '0'" without naming the dataset argument."""
+    with pytest.raises(ValueError, match="unknown dataset 'sst2-0': use 'sst2-dev'"):
+        infolib.explain_corpus(LinearToyModel(), "sst2-0", max_steps=1, progress=False)

@@ -16,7 +16,7 @@ from typing import Sequence
 
 
 from .store import ResultCache, Store
-from .data import Split
+from .data import SST2_SPLITS, Split
 from .estimator import Settings
 from .explain import explain
 from .inputs import check_model, check_sentences
@@ -30,7 +30,7 @@ def load_dataset(dataset: str | Split | Sequence[str], limit: int | None = None,
         from .data import load_sst2
 
         task, _, split = dataset.partition("-")
-        if task != "sst2" or not split:
+        if task != "sst2" or split not in SST2_SPLITS:
             raise ValueError(
                 f"unknown dataset '{dataset}': use 'sst2-dev', 'sst2-train', 'sst2-test', or pass a list of sentences."
             )
