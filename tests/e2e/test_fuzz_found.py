@@ -1,4 +1,4 @@
-"""Bugs the fuzzing (tests/test_fuzz.py) found, each pinned by the smallest input that showed it."""
+"""Bugs the fuzzing (tests/e2e/test_fuzz.py) found, each pinned by the smallest input that showed it."""
 
 from __future__ import annotations
 
