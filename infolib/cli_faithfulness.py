@@ -9,13 +9,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from .core.names import parse_layers
+from .analysis.faithfulness import DEFAULT_METRICS, LEVELS, METRICS, MODES, REMOVALS
+from .export import export_model
+from .analysis.faithfulness import faithfulness
 
 COMMANDS = ("faithfulness", "export")
 
 
 def add_commands(commands) -> None:
     """Register `faithfulness` and `export` on cli.py's subparsers."""
-    from .analysis.faithfulness import DEFAULT_METRICS, LEVELS, METRICS, MODES, REMOVALS
 
     faith = commands.add_parser(
         "faithfulness",
@@ -50,8 +53,6 @@ def add_commands(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "export":
-        from .export import export_model
-
         folder = export_model(args.name, args.folder)
         print(f"wrote {args.name} to {folder}: load it with transformers' AutoModelForSequenceClassification")
         return 0
@@ -66,8 +67,6 @@ def _floats(text: str, name: str) -> list[float]:
 
 
 def _faithfulness(args: argparse.Namespace) -> int:
-    from .analysis.faithfulness import faithfulness
-    from .cli import _layers
 
     sentences = list(args.sentences)
     if args.file:
@@ -84,7 +83,7 @@ def _faithfulness(args: argparse.Namespace) -> int:
         args.model,
         sentences,
         **source,
-        layers=_layers(args.layers),
+        layers=parse_layers(args.layers),
         metrics=[m.strip() for m in args.metrics.split(",") if m.strip()],
         mode=args.mode,
         removal=args.removal,

@@ -32,6 +32,9 @@ import torch
 from .core.extras import MissingExtra, require
 from .core.hooks import HookedModel
 from .core.validation import COUNT, Interval, check_param
+from .models.registry import _device, load_model
+import importlib
+from .models.registry import available_models
 
 MAX_RESTARTS = 3  # per worker: Ray restarts a killed actor this often, re-running its batch each time
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -58,12 +61,9 @@ def load_spec(spec: str | os.PathLike, *, device: str = "auto", train: bool = Tr
 
     'package.module:factory' calls `factory()` (no arguments), e.g. 'infolib.testing:LinearToyModel'.
     """
-    from .models.registry import _device, load_model
 
     text = str(spec)
     if _FACTORY.match(text) and not Path(text).exists():
-        import importlib
-
         module_name, _, attr = text.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
@@ -81,7 +81,6 @@ def load_spec(spec: str | os.PathLike, *, device: str = "auto", train: bool = Tr
 
 def model_spec(model: HookedModel | str | os.PathLike) -> str:
     """What workers load: `model` itself if it is a name/folder/factory, else the registry name of a loaded model."""
-    from .models.registry import available_models
 
     if isinstance(model, (str, os.PathLike)):
         return str(model)
@@ -210,6 +209,7 @@ class WorkerPool:
         `between()` is called once, after the first batches are sent (the driver's own work while workers compute).
         """
         ray = import_ray()
+        # lazy: optional dependency (ray, the [distributed] extra)
         from ray.exceptions import RayActorError, RayTaskError
 
         if not self.actors:

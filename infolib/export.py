@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 
 from .core.hooks import HookedModel
+from .api import resolve_model
+from .training.checkpoint import CacheError
+from .models.registry import RECIPES, load_model
 
 # Architectures built on transformers' *ForSequenceClassification (the others are infolib's own modules).
 HF_ARCHS = ("bert", "transformer", "mpnet")
@@ -30,7 +33,6 @@ def export_model(model: HookedModel | str, folder: str | os.PathLike) -> Path:
         ValueError: the model has no Hugging Face form (LSTM, CNN, reversal models), a named model
             is not trained yet (export never trains), or `folder` is a file.
     """
-    from .api import resolve_model
 
     if isinstance(model, (str, os.PathLike)):
         model = _load_trained(str(model))
@@ -55,8 +57,6 @@ def export_model(model: HookedModel | str, folder: str | os.PathLike) -> Path:
 
 def _load_trained(name: str) -> HookedModel:
     """A registry model from the cache (export never trains: a missing model is an error), or a folder."""
-    from .training.checkpoint import CacheError
-    from .models.registry import RECIPES, load_model
 
     recipe = RECIPES.get(name)
     if recipe is None:

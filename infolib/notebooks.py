@@ -89,7 +89,7 @@ def has_outputs(nb) -> bool:
 
 def strip_outputs(path: str | Path) -> bool:
     """Remove outputs and execution counts in place; True when the file changed."""
-    import nbformat
+    import nbformat  # lazy: optional dependency (nbformat)
 
     nb = nbformat.read(path, as_version=4)
     if not has_outputs(nb):

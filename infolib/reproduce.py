@@ -21,13 +21,16 @@ import math
 import os
 import re
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
 
+from .analysis.claims import claims_table
 from .core import runlog
 from .core.extras import require
 from .core.validation import COUNT, check_param
+from .models.registry import load_model, model_metrics
 from .notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, run_notebook
 from .viz.gallery import caption
 
@@ -129,7 +132,6 @@ def reproduce(
     Raises:
         RuntimeError after writing the report when a notebook failed.
     """
-    from .models.registry import load_model, model_metrics
 
     timeout = cell_timeout(timeout, deep)
     out = Path(out).resolve()
@@ -174,7 +176,6 @@ def run_notebooks(
     Returns:
         status: name -> "ok" or "FAILED: <error>"; work: name -> wall seconds and its run-log summary.
     """
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     cores = os.cpu_count() or 1
     check_param("jobs", jobs, [COUNT, None], "(notebooks side by side)")
@@ -246,7 +247,6 @@ def model_facts(model, metrics: dict) -> dict:
 
 def build_claims(out: Path) -> pd.DataFrame:
     """The claims table from the per-sentence tables the notebooks saved (missing tables give no rows)."""
-    from .analysis.claims import claims_table
 
     tables = {key: pd.read_csv(out / name) for key, name in CLAIM_TABLES.items() if (out / name).exists()}
     return claims_table(tables)

@@ -23,6 +23,11 @@ import torch
 from torch import Tensor, nn
 
 from .core.hooks import Encoding, HookedModel
+from .core.names import layer_names
+from .models.common import minilm_tokenizer
+from .models.hf import HFEncoder
+
+_LAYER_0, _LAYER_1, _LAYER_2 = layer_names(2)  # the toys' states: embed read as a state, then two blocks
 
 
 class _LinearToyModule(nn.Module):
@@ -70,7 +75,7 @@ class LinearToyModel(HookedModel):
         self.module.eval()
         self.vocab, self.name = vocab, name
         self.max_tokens = len(weights)
-        self.hidden_states = ("layer.0", "layer.1", "layer.2", "pooled", "logits")
+        self.hidden_states = (*layer_names(2), "pooled", "logits")
 
     # -- HookedModel ----------------------------------------------------------------------
     def encode(self, sentences: Sequence[str]) -> Encoding:
@@ -103,14 +108,14 @@ class LinearToyModel(HookedModel):
         T = embed.shape[1]
         m = self.module
         mask = attention_mask.to(embed.dtype)[..., None]
-        states = {"layer.0": embed}
+        states = {_LAYER_0: embed}
         # Only what is wanted runs (modules that run but are unused would confuse LRP's hooks).
-        if set(want) - {"layer.0"}:
-            states["layer.1"] = m.position_weights[:T, None] * m.A(embed) * mask
-        if "layer.2" in want:
-            states["layer.2"] = m.act(m.B(states["layer.1"])) * mask
+        if set(want) - {_LAYER_0}:
+            states[_LAYER_1] = m.position_weights[:T, None] * m.A(embed) * mask
+        if _LAYER_2 in want:
+            states[_LAYER_2] = m.act(m.B(states[_LAYER_1])) * mask
         if "pooled" in want or "logits" in want:
-            states["pooled"] = states["layer.1"].sum(1)
+            states["pooled"] = states[_LAYER_1].sum(1)
         if "logits" in want:
             states["logits"] = m.C(states["pooled"])
         return {name: states[name][rows] for name, rows in want.items()}
@@ -139,16 +144,16 @@ class ReluToyModel(LinearToyModel):
             torch.manual_seed(random_state + 1)
             self.module.act = nn.ReLU()
             self.module.act2 = nn.ReLU()
-        self.hidden_states = ("layer.0", "layer.1", "layer.2")
+        self.hidden_states = tuple(layer_names(2))
 
     def _forward(self, embed: Tensor, attention_mask: Tensor, want: Mapping[str, Tensor]) -> dict[str, Tensor]:
         m = self.module
         mask = attention_mask.to(embed.dtype)[..., None]
-        states = {"layer.0": embed}
-        if set(want) - {"layer.0"}:
-            states["layer.1"] = m.act(m.A(embed)) * mask
-        if "layer.2" in want:
-            states["layer.2"] = m.act2(m.B(states["layer.1"])) * mask
+        states = {_LAYER_0: embed}
+        if set(want) - {_LAYER_0}:
+            states[_LAYER_1] = m.act(m.A(embed)) * mask
+        if _LAYER_2 in want:
+            states[_LAYER_2] = m.act2(m.B(states[_LAYER_1])) * mask
         return {name: states[name][rows] for name, rows in want.items()}
 
 
@@ -164,7 +169,6 @@ class BagOfPiecesClassifier(HookedModel):
     """
 
     def __init__(self, weights: Mapping[str, Sequence[float]], classes: int = 2, bias: Sequence[float] | None = None):
-        from .models.common import minilm_tokenizer
 
         self.tokenizer = minilm_tokenizer()
         table = torch.zeros(len(self.tokenizer), classes)
@@ -179,7 +183,6 @@ class BagOfPiecesClassifier(HookedModel):
         self.name = "bag-of-pieces"
 
     def encode(self, sentences: Sequence[str]) -> Encoding:
-        from .models.hf import HFEncoder
 
         return HFEncoder.encode(self, sentences)
 

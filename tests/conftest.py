@@ -4,6 +4,7 @@ temporary cache so tests never write into the checkout's data/."""
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -89,3 +90,27 @@ class ScaledTokens(HookedModel):
 @pytest.fixture
 def scaled_tokens():
     return ScaledTokens([4.0, -1.0, 0.5, 8.0, 2.0, 0.0])
+
+
+# -- hypothesis profiles (tests/e2e/test_fuzz.py) ----------------------------------------------------------
+FUZZ_EXAMPLES = int(os.environ.get("INFOLIB_FUZZ_EXAMPLES", "2000"))
+
+
+def fuzz_profile() -> str:
+    """'infolib-fuzz' for `pytest -m fuzz` or INFOLIB_FUZZ=1 (≥ 2,000 examples per entry point), else the
+    small 'infolib-small' profile that every default run executes."""
+    return "infolib-fuzz" if os.environ.get("INFOLIB_FUZZ") == "1" else "infolib-small"
+
+
+def pytest_configure(config):
+    markers = config.getoption("markexpr", default="") or ""
+    if re.search(r"(?<!not )\bfuzz\b", markers):
+        os.environ["INFOLIB_FUZZ"] = "1"
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # test_fuzz.py skips itself
+        return
+    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    # Small: a few derandomised examples per entry point, so the default run stays quick and stable.
+    settings.register_profile("infolib-small", max_examples=12, derandomize=True, **common)
+    settings.register_profile("infolib-fuzz", max_examples=FUZZ_EXAMPLES, **common)

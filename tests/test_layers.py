@@ -31,7 +31,7 @@ RANK = {
     "course": 8,
     "reproduce": 8,
     "cli": 9,
-    "cli_faithfulness": 9,
+    "cli_faithfulness": 8,
     "__main__": 10,
     "__init__": 11,
 }
@@ -136,3 +136,44 @@ def test_the_check_catches_a_planted_upward_import(tmp_path, source, target):
     found = imports(name, path, set(modules()) | {name, planted})
     assert found == {planted}
     assert upward({name: found})
+
+
+# The course's reference solutions are the lessons' solution cells verbatim (tests/course/test_course.py
+# keeps them equal), and a student's cell imports what it uses inside the function it writes.
+LAZY_IMPORTS_REVIEWED_ELSEWHERE = {f"infolib/course/lesson{n}.py" for n in range(1, 5)}
+LAZY_REASONS = ("optional dependency", "start-up cost", "import cycle")
+
+
+def unexplained_lazy_imports(source: str) -> list[str]:
+    """'line: import …' for each import inside a function whose line (or the line above) gives no reason."""
+    lines = source.split("\n")
+    found = {
+        f"{inner.lineno}: {lines[inner.lineno - 1].strip()}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for inner in ast.walk(node)
+        if isinstance(inner, (ast.Import, ast.ImportFrom))
+        and not any(reason in lines[inner.lineno - 1] + lines[inner.lineno - 2] for reason in LAZY_REASONS)
+    }
+    return sorted(found, key=lambda line: int(line.split(":")[0]))
+
+
+def test_every_import_inside_a_function_says_why():
+    """An import inside a function guards an optional dependency, a measured start-up cost (`python -X
+    importtime -c "import infolib"`) or an import cycle, and its comment says which; any other goes on top."""
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE.parent).as_posix() not in LAZY_IMPORTS_REVIEWED_ELSEWHERE
+        for line in unexplained_lazy_imports(path.read_text())
+    ]
+    assert not found, "imports inside functions with no stated reason:\n" + "\n".join(found)
+
+
+def test_the_lazy_import_check_catches_an_unexplained_one():
+    source = (
+        "def f():\n    import json\n\n\n"
+        "def g():\n    import ray  # lazy: optional dependency (ray)\n\n\n"
+        "def h():\n    # lazy: import cycle (a imports b)\n    from . import b\n"
+    )
+    assert unexplained_lazy_imports(source) == ["2: import json"]

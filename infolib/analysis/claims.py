@@ -8,8 +8,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import metrics
-
+from . import statistics
+from .faithfulness.claims import FAITHFULNESS_CLAIMS, GRADIENT_METHODS, layer_depth
 
 # -- claims ----------------------------------------------------------------------------------------
 CLAIMS = {
@@ -31,7 +31,7 @@ def verdict(expected_higher, expected_lower) -> str:
     """The verdict of one comparison: the single rule behind every verdict of the claims table.
 
     Each argument is a confidence interval (low, high) (or (estimate, low, high), as
-    `metrics.bootstrap_interval` returns) of a quantity; the paper says `expected_higher` is the
+    `statistics.bootstrap_interval` returns) of a quantity; the paper says `expected_higher` is the
     larger one. A fixed threshold t is the degenerate interval (t, t).
 
     - 'reproduced': the intervals separate in the paper's direction (expected_higher's low >
@@ -170,11 +170,47 @@ def _order(estimates: Sequence[_Estimate], descending: bool = True) -> str:
     return (" > " if descending else " < ").join(e.label for e in ranked)
 
 
+class _Estimator:
+    """`est(label, values)`: the seeded bootstrap mean of per-sentence values, as an _Estimate."""
+
+    def __init__(self, n_boot: int, random_state: int):
+        self.n_boot, self.random_state = n_boot, random_state
+
+    def __call__(self, label: str, values) -> _Estimate:
+        return _Estimate(label, *statistics.bootstrap_mean(values, self.n_boot, self.random_state))
+
+
+# results key -> (the columns its claims read, the function that makes such a table)
+_INPUTS = {
+    "coherence": (
+        ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"],
+        "coherence_per_sentence",
+    ),
+    "reversal": (["method", "model", "sentence_id", "accuracy", "mass", "chance"], "reversal_per_sentence"),
+    "sentiment_methods": (["method", "model", "sentence_id", "sentiment_share"], "sentence_profile_metrics"),
+    "comparison": (
+        ["model", "sentence_id", "neighbour_share", "entropy_normalised", "sentiment_share", "function_share"],
+        "sentence_profile_metrics",
+    ),
+    "accuracy": (["model", "accuracy"], "model_accuracies"),
+    "forgetting": (["model", "sentence_id", "kind", "half_depth", "retention"], "word_trajectories"),
+    "faithfulness": (["model", "sentence_id", "method", "layer", "metric", "value"], "layer_faithfulness"),
+}
+
+
+def _input_table(results: Mapping[str, pd.DataFrame], key: str) -> pd.DataFrame:
+    """results[key], checked for the columns its claims read (the comparison: its information rows)."""
+    table = _require(results, key, *_INPUTS[key])
+    if key == "comparison" and "method" in table:
+        table = table[table["method"] == "information"]
+    return table
+
+
 def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, random_state: int = 0) -> pd.DataFrame:
     """The claims of docs/method.md §5 tested on per-sentence result tables, each value with a bootstrap interval.
 
     Every comparison is `verdict` on two seeded 95 % percentile-bootstrap intervals over sentences
-    (`metrics.bootstrap_interval`, one value per sentence); a claim needing several comparisons
+    (`statistics.bootstrap_interval`, one value per sentence); a claim needing several comparisons
     gets `combine_verdicts` of them. Family = model name before the first '-' ('bert-sst2' -> bert).
 
     Args:
@@ -205,72 +241,21 @@ def claims_table(results: Mapping[str, pd.DataFrame], *, n_boot: int = 2000, ran
         tables), n_sentences (the fewest sentences behind any value of the row).
     """
 
-    def est(label: str, values) -> _Estimate:
-        return _Estimate(label, *metrics.bootstrap_mean(values, n_boot, random_state))
-
+    est = _Estimator(n_boot, random_state)
+    tables: dict[str, pd.DataFrame] = {}
     rows: list[dict] = []
-    if "coherence" in results:
-        rows += _claim_coherence(
-            _require(
-                results,
-                "coherence",
-                ["method", "model", "sentence_id", "log_magnitude_spread", "adjacent_spearman"],
-                "coherence_per_sentence",
-            ),
-            est,
-        )
-    if "reversal" in results:
-        rows += _claim_reversal(
-            _require(
-                results,
-                "reversal",
-                ["method", "model", "sentence_id", "accuracy", "mass", "chance"],
-                "reversal_per_sentence",
-            ),
-            est,
-        )
-    if "sentiment_methods" in results:
-        rows += _claim_sentiment_methods(
-            _require(
-                results,
-                "sentiment_methods",
-                ["method", "model", "sentence_id", "sentiment_share"],
-                "sentence_profile_metrics",
-            ),
-            est,
-        )
-    comparison = None
-    if "comparison" in results:
-        comparison = _require(
-            results,
-            "comparison",
-            ["model", "sentence_id", "neighbour_share", "entropy_normalised", "sentiment_share", "function_share"],
-            "sentence_profile_metrics",
-        )
-        if "method" in comparison:
-            comparison = comparison[comparison["method"] == "information"]
-        rows += _claim_comparison(comparison, est)
-    accuracy = None
-    if "accuracy" in results:
-        accuracy = _require(results, "accuracy", ["model", "accuracy"], "model_accuracies")
-        rows += _claim_accuracy(accuracy, comparison, n_boot, random_state)
-    if "forgetting" in results:
-        rows += _claim_forgetting(
-            _require(
-                results, "forgetting", ["model", "sentence_id", "kind", "half_depth", "retention"], "word_trajectories"
-            ),
-            accuracy,
-            est,
-        )
-    if "faithfulness" in results:  # infolib's extension (issue 23), not a claim of the paper: claims 9, 10
-        from .faithfulness.claims import faithfulness_claims
-
-        rows += faithfulness_claims(results["faithfulness"], n_boot, random_state)
+    for key, claim in _CLAIM_FUNCTIONS:
+        if key not in results:
+            continue
+        if key not in tables:  # each table is checked when its first claim needs it
+            tables[key] = _input_table(results, key)
+        rows += claim(tables[key], tables, est)
     table = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     return table.sort_values("claim", kind="stable", ignore_index=True)
 
 
-def _claim_coherence(table: pd.DataFrame, est) -> list[dict]:
+def _claim_coherence(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 1: information's layers agree in scale and ranking more than each gradient method's."""
     labels = _labels(table["model"])
     out = []
     for metric, info_higher, text in (
@@ -306,7 +291,8 @@ def _claim_coherence(table: pd.DataFrame, est) -> list[dict]:
     return out
 
 
-def _claim_reversal(table: pd.DataFrame, est) -> list[dict]:
+def _claim_reversal(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 2: on sequence reversal, output step t holds input word n − t + 1."""
     labels = _labels(table["model"])
     mass_values, mass_verdicts, acc_values, acc_verdicts = [], [], [], []
     for model, group in table.groupby("model", sort=False):
@@ -346,7 +332,8 @@ def _claim_reversal(table: pd.DataFrame, est) -> list[dict]:
     ]
 
 
-def _claim_sentiment_methods(table: pd.DataFrame, est) -> list[dict]:
+def _claim_sentiment_methods(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 3: information puts more on sentiment words than the baselines' per-sentence median."""
     labels = _labels(table["model"])
     values, verdicts, used = [], [], set()
     for model, group in table.groupby("model", sort=False):
@@ -374,65 +361,76 @@ def _claim_sentiment_methods(table: pd.DataFrame, est) -> list[dict]:
     ]
 
 
-def _claim_comparison(table: pd.DataFrame, est) -> list[dict]:
+def _family_estimates(table: pd.DataFrame, fam: Mapping[str, str], metric: str, families, est) -> dict:
+    """family -> the estimate of `metric` over its model's sentences."""
+    return {f: est(f, table.loc[table["model"] == fam[f], metric]) for f in families}
+
+
+def _claim_locality(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 4: attention models (bert, transformer) spread information less than cnn and lstm."""
     fam = _families(table["model"], "comparison")
-    out = []
     attention = [f for f in ("bert", "transformer") if f in fam]
     recurrent = [f for f in ("cnn", "lstm") if f in fam]
-
-    def family_estimates(metric, families):
-        return {f: est(f, table.loc[table["model"] == fam[f], metric]) for f in families}
-
-    if attention and recurrent:
-        for metric, text in (
-            (
-                "neighbour_share",
-                "neighbour_share: share of information on the ±1 neighbours of the top word "
-                "(lower = precise); bert and transformer expected below cnn and lstm",
-            ),
-            (
-                "entropy_normalised",
-                "entropy_normalised: normalised entropy of the information profile "
-                "(lower = concentrated); bert and transformer expected below cnn and lstm",
-            ),
-        ):
-            values = family_estimates(metric, attention + recurrent)
-            verdicts = [verdict(values[r].interval, values[a].interval) for a in attention for r in recurrent]
-            out.append(
-                claim_row(
-                    4,
-                    text,
-                    list(values.values()),
-                    verdicts,
-                    f"order (low to high): {_order(list(values.values()), descending=False)}",
-                )
+    if not (attention and recurrent):
+        return []
+    out = []
+    for metric, text in (
+        (
+            "neighbour_share",
+            "neighbour_share: share of information on the ±1 neighbours of the top word "
+            "(lower = precise); bert and transformer expected below cnn and lstm",
+        ),
+        (
+            "entropy_normalised",
+            "entropy_normalised: normalised entropy of the information profile "
+            "(lower = concentrated); bert and transformer expected below cnn and lstm",
+        ),
+    ):
+        values = _family_estimates(table, fam, metric, attention + recurrent, est)
+        verdicts = [verdict(values[r].interval, values[a].interval) for a in attention for r in recurrent]
+        out.append(
+            claim_row(
+                4,
+                text,
+                list(values.values()),
+                verdicts,
+                f"order (low to high): {_order(list(values.values()), descending=False)}",
             )
-    if "bert" in fam:
-        others = [f for f in fam if f != "bert"]
-        for metric, bert_higher, text in (
-            (
-                "sentiment_share",
-                True,
-                "sentiment_share: share of information on SST sentiment words; bert expected above every other model",
-            ),
-            (
-                "function_share",
-                False,
-                "function_share: share of information on function words; bert expected below every other model",
-            ),
-        ):
-            values = family_estimates(metric, ["bert"] + others)
-            b = values["bert"]
-            verdicts = [
-                verdict(b.interval, values[o].interval) if bert_higher else verdict(values[o].interval, b.interval)
-                for o in others
-            ]
-            note = (
-                f"order (high to low): {_order(list(values.values()))}"
-                if bert_higher
-                else f"order (low to high): {_order(list(values.values()), descending=False)}"
-            )
-            out.append(claim_row(5, text, list(values.values()), verdicts, note))
+        )
+    return out
+
+
+def _claim_bert_words(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 5: bert keeps more of sentiment words and less of function words than every other model."""
+    fam = _families(table["model"], "comparison")
+    if "bert" not in fam:
+        return []
+    others = [f for f in fam if f != "bert"]
+    out = []
+    for metric, bert_higher, text in (
+        (
+            "sentiment_share",
+            True,
+            "sentiment_share: share of information on SST sentiment words; bert expected above every other model",
+        ),
+        (
+            "function_share",
+            False,
+            "function_share: share of information on function words; bert expected below every other model",
+        ),
+    ):
+        values = _family_estimates(table, fam, metric, ["bert"] + others, est)
+        b = values["bert"]
+        verdicts = [
+            verdict(b.interval, values[o].interval) if bert_higher else verdict(values[o].interval, b.interval)
+            for o in others
+        ]
+        note = (
+            f"order (high to low): {_order(list(values.values()))}"
+            if bert_higher
+            else f"order (low to high): {_order(list(values.values()), descending=False)}"
+        )
+        out.append(claim_row(5, text, list(values.values()), verdicts, note))
     return out
 
 
@@ -447,14 +445,16 @@ def _accuracy_estimate(row, label: str, n_boot: int, random_state: int) -> _Esti
     ):
         low, high = float(row["accuracy_low"]), float(row["accuracy_high"])
     else:
-        _, low, high = metrics.bootstrap_proportion(row["accuracy"], n, n_boot=n_boot, random_state=random_state)
+        _, low, high = statistics.bootstrap_proportion(row["accuracy"], n, n_boot=n_boot, random_state=random_state)
     return _Estimate(label, float(row["accuracy"]), low, high, 0 if math.isnan(n) else n)
 
 
-def _claim_accuracy(table: pd.DataFrame, comparison: pd.DataFrame | None, n_boot: int, random_state: int) -> list[dict]:
+def _claim_accuracy(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 8: bert classifies better than the transformer, the transformer better than the rest."""
+    comparison = tables.get("comparison")
     fam = _families(table["model"], "accuracy")
     rows = table.set_index("model")
-    values = {f: _accuracy_estimate(rows.loc[m], f, n_boot, random_state) for f, m in fam.items()}
+    values = {f: _accuracy_estimate(rows.loc[m], f, est.n_boot, est.random_state) for f, m in fam.items()}
     verdicts = []
     if "bert" in values:
         others = [f for f in values if f not in ("bert", "transformer")]
@@ -468,7 +468,7 @@ def _claim_accuracy(table: pd.DataFrame, comparison: pd.DataFrame | None, n_boot
         share = comparison.groupby(comparison["model"].map(_family))["sentiment_share"].mean()
         shared = [f for f in values if f in share.index and not math.isnan(values[f].estimate)]
         if len(shared) >= 3:
-            from scipy.stats import spearmanr
+            from scipy.stats import spearmanr  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
             rho = spearmanr([values[f].estimate for f in shared], [share[f] for f in shared]).statistic
             note += f"; Spearman ρ(accuracy, mean sentiment share) over {len(shared)} models = {_fmt(float(rho))}"
@@ -496,94 +496,166 @@ def _per_sentence_mean(table: pd.DataFrame, column: str) -> pd.Series:
     return table.groupby("sentence_id")[column].mean()
 
 
-def _claim_forgetting(table: pd.DataFrame, accuracy: pd.DataFrame | None, est) -> list[dict]:
-    out = []
-    depths = _hidden_layers(accuracy)
+def _half_depths(rows: pd.DataFrame, label: str, layers: int | None, est: _Estimator) -> dict:
+    """One BERT-like model's claim-6 estimates: [SEP]'s half_depth against 0.5, function words' against
+    sentiment words', with notes on censored words and the model's depth."""
+    # A word still holding more than half at the last layer is censored there: depth 1, a lower bound.
+    rows = rows.assign(half_depth=rows["half_depth"].fillna(1.0), never_halved=rows["half_depth"].isna())
+    sep_rows = rows[rows["kind"] == "[SEP]"]
+    sep = est(f"{label} [SEP]", _per_sentence_mean(sep_rows, "half_depth"))
+    sep_notes, kind_notes = [], []
+    never = int(sep_rows["never_halved"].sum())
+    if never:
+        sep_notes.append(f"{label}: {never} of {len(sep_rows)} [SEP] never fall to half (counted as depth 1)")
+    if layers is not None:
+        sep_notes.append(f"{label} has {layers} hidden layers: depth 0.5 = layer {_fmt(layers / 2)}")
+    by_kind = {}
+    for kind in ("function", "sentiment"):
+        kind_rows = rows[rows["kind"] == kind]
+        by_kind[kind] = est(f"{label} {kind}", _per_sentence_mean(kind_rows, "half_depth"))
+        never = int(kind_rows["never_halved"].sum())
+        if never:
+            kind_notes.append(
+                f"{label}: {never} of {len(kind_rows)} {kind} words never fall to half (counted as depth 1)"
+            )
+    return {
+        "sep": sep,
+        "sep_verdict": verdict((0.5, 0.5), sep.interval),
+        "sep_notes": sep_notes,
+        "kinds": [by_kind["function"], by_kind["sentiment"]],
+        "kind_verdict": verdict(by_kind["sentiment"].interval, by_kind["function"].interval),
+        "kind_notes": kind_notes,
+    }
+
+
+def _claim_forgetting_order(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 6: in BERT, [SEP] is forgotten in the first half of the layers, function words before sentiment words."""
+    depths = _hidden_layers(tables.get("accuracy"))
     labels = _labels(table["model"])
     bert_models = [m for m in table["model"].unique() if _family(m) in BERT_LIKE]
-    if bert_models:
-        sep_values, sep_verdicts, kind_values, kind_verdicts, sep_notes, kind_notes = [], [], [], [], [], []
-        for model in bert_models:
-            rows = table[table["model"] == model]
-            # A word still holding more than half at the last layer is censored there: depth 1, a lower bound.
-            rows = rows.assign(half_depth=rows["half_depth"].fillna(1.0), never_halved=rows["half_depth"].isna())
-            sep_rows = rows[rows["kind"] == "[SEP]"]
-            sep = est(f"{labels[model]} [SEP]", _per_sentence_mean(sep_rows, "half_depth"))
-            sep_values.append(sep)
-            sep_verdicts.append(verdict((0.5, 0.5), sep.interval))
-            never = int(sep_rows["never_halved"].sum())
-            if never:
-                sep_notes.append(
-                    f"{labels[model]}: {never} of {len(sep_rows)} [SEP] never fall to half (counted as depth 1)"
-                )
-            if _family(model) in depths:
-                sep_notes.append(
-                    f"{labels[model]} has {depths[_family(model)]} hidden layers: depth 0.5 = layer "
-                    f"{_fmt(depths[_family(model)] / 2)}"
-                )
-            by_kind = {}
-            for kind in ("function", "sentiment"):
-                kind_rows = rows[rows["kind"] == kind]
-                by_kind[kind] = est(f"{labels[model]} {kind}", _per_sentence_mean(kind_rows, "half_depth"))
-                never = int(kind_rows["never_halved"].sum())
-                if never:
-                    kind_notes.append(
-                        f"{labels[model]}: {never} of {len(kind_rows)} {kind} words never fall to half (counted "
-                        "as depth 1)"
-                    )
-            kind_values += [by_kind["function"], by_kind["sentiment"]]
-            kind_verdicts.append(verdict(by_kind["sentiment"].interval, by_kind["function"].interval))
-        out.append(
-            claim_row(
-                6,
-                "half_depth of [SEP]: relative depth (layer / deepest layer) at which it keeps ≤ half of its "
-                "first-layer information, per-sentence; expected below 0.5",
-                sep_values,
-                sep_verdicts,
-                "; ".join([_tally(sep_verdicts, "[SEP] vs 0.5, per BERT model")] + sep_notes),
-            )
-        )
-        out.append(
-            claim_row(
-                6,
-                "half_depth of function vs sentiment words (per-sentence mean); function words expected "
-                "earlier (lower) than sentiment words",
-                kind_values,
-                kind_verdicts,
-                "; ".join([_tally(kind_verdicts, "function vs sentiment words, per BERT model")] + kind_notes),
-            )
-        )
+    if not bert_models:
+        return []
+    per_model = [_half_depths(table[table["model"] == m], labels[m], depths.get(_family(m)), est) for m in bert_models]
+    sep_verdicts = [p["sep_verdict"] for p in per_model]
+    kind_verdicts = [p["kind_verdict"] for p in per_model]
+    return [
+        claim_row(
+            6,
+            "half_depth of [SEP]: relative depth (layer / deepest layer) at which it keeps ≤ half of its "
+            "first-layer information, per-sentence; expected below 0.5",
+            [p["sep"] for p in per_model],
+            sep_verdicts,
+            "; ".join(
+                [_tally(sep_verdicts, "[SEP] vs 0.5, per BERT model")] + [n for p in per_model for n in p["sep_notes"]]
+            ),
+        ),
+        claim_row(
+            6,
+            "half_depth of function vs sentiment words (per-sentence mean); function words expected "
+            "earlier (lower) than sentiment words",
+            [e for p in per_model for e in p["kinds"]],
+            kind_verdicts,
+            "; ".join(
+                [_tally(kind_verdicts, "function vs sentiment words, per BERT model")]
+                + [n for p in per_model for n in p["kind_notes"]]
+            ),
+        ),
+    ]
+
+
+def _claim_retention(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claim 7: pretrained BERT keeps more of each word from first to last layer than models trained from scratch."""
+    depths = _hidden_layers(tables.get("accuracy"))
     fam = _families(table["model"], "forgetting")
-    if any(f in fam for f in BERT_LIKE) and any(f not in BERT_LIKE for f in fam):
-        values = {f: est(f, _per_sentence_mean(table[table["model"] == m], "retention")) for f, m in fam.items()}
-        verdicts = [
-            verdict(values[b].interval, values[o].interval)
-            for b in BERT_LIKE
-            if b in values
-            for o in values
-            if o not in BERT_LIKE
-        ]
-        known = {f: depths[f] for f in fam if f in depths}
-        if known:
-            note = "hidden layers: " + ", ".join(f"{f} {n}" for f, n in known.items())
-            unknown = [f for f in fam if f not in known]
-            if unknown:
-                note += f" ({', '.join(unknown)} unknown)"
-            if len(set(known.values())) > 1:
-                note += (
-                    "; retention compares each model's first and last layer, so the deeper models have more "
-                    "layers to forget over"
-                )
-        else:
-            note = "model depths unknown (the accuracy table with hidden_layers was not given)"
-        out.append(
-            claim_row(
-                7,
-                "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
-                "information); bert (and mpnet, with DEEP=1) expected above every model trained from scratch",
-                list(values.values()),
-                verdicts,
-                note,
+    if not (any(f in fam for f in BERT_LIKE) and any(f not in BERT_LIKE for f in fam)):
+        return []
+    values = {f: est(f, _per_sentence_mean(table[table["model"] == m], "retention")) for f, m in fam.items()}
+    verdicts = [
+        verdict(values[b].interval, values[o].interval)
+        for b in BERT_LIKE
+        if b in values
+        for o in values
+        if o not in BERT_LIKE
+    ]
+    known = {f: depths[f] for f in fam if f in depths}
+    if known:
+        note = "hidden layers: " + ", ".join(f"{f} {n}" for f, n in known.items())
+        unknown = [f for f in fam if f not in known]
+        if unknown:
+            note += f" ({', '.join(unknown)} unknown)"
+        if len(set(known.values())) > 1:
+            note += (
+                "; retention compares each model's first and last layer, so the deeper models have more "
+                "layers to forget over"
             )
+    else:
+        note = "model depths unknown (the accuracy table with hidden_layers was not given)"
+    return [
+        claim_row(
+            7,
+            "retention: I_last / I_first per word, mean per sentence (higher = keeps fine-grained "
+            "information); bert (and mpnet, with DEEP=1) expected above every model trained from scratch",
+            list(values.values()),
+            verdicts,
+            note,
         )
-    return out
+    ]
+
+
+def faithfulness_claims(table: pd.DataFrame, n_boot: int = 2000, random_state: int = 0) -> list[dict]:
+    """Claims 9 and 10 (infolib's extension, not the paper's) from a `layer_faithfulness` table."""
+    table = _require({"faithfulness": table}, "faithfulness", *_INPUTS["faithfulness"])
+    return _claim_faithfulness(table, {}, _Estimator(n_boot, random_state))
+
+
+def _claim_faithfulness(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est: _Estimator) -> list[dict]:
+    """Claims 9 and 10: information's top words cost the prediction at least as much as each gradient method's
+    (per-sentence output-AOPC difference against 0), at the last layer and at every layer."""
+    output = table[table["metric"] == "output_aopc"]
+    rows = []
+    for claim in (9, 10):
+        values, verdicts = [], []
+        for model, group in output.groupby("model", sort=False):
+            layers = sorted(group["layer"].unique(), key=layer_depth)
+            wide = group.pivot_table(index=["layer", "sentence_id"], columns="method", values="value")
+            if "information" not in wide:
+                continue
+            for layer in layers[-1:] if claim == 9 else layers:
+                at = wide.loc[layer]
+                for method in [m for m in GRADIENT_METHODS if m in at]:
+                    value = est(
+                        f"{model} {layer} information − {method}", (at["information"] - at[method]).to_numpy(float)
+                    )
+                    values.append(value)
+                    verdicts.append(verdict((value.low, value.high), (0.0, 0.0)) if value.n else "n/a")
+        ahead = sum(v == "reproduced" for v in verdicts)
+        behind = sum(v == "not reproduced" for v in verdicts)
+        rows.append(
+            {
+                "claim": claim,
+                "text": FAITHFULNESS_CLAIMS[claim],
+                "metric": "output_aopc difference information − gradient method, per sentence (higher = information "
+                "more faithful); ERASER thresholds, deletion",
+                "values": "; ".join(str(v) for v in values),
+                "verdict": combine_verdicts(verdicts),
+                "note": f"{len(verdicts)} comparisons: information ahead in {ahead}, behind in {behind}, "
+                f"the rest overlap 0",
+                "n_sentences": min((v.n for v in values), default=0),
+            }
+        )
+    return rows
+
+
+# The claims in the order their rows are made (the table is then sorted by claim number, stably):
+# (results key of the table a claim reads, the function that makes its rows).
+_CLAIM_FUNCTIONS = (
+    ("coherence", _claim_coherence),
+    ("reversal", _claim_reversal),
+    ("sentiment_methods", _claim_sentiment_methods),
+    ("comparison", _claim_locality),
+    ("comparison", _claim_bert_words),
+    ("accuracy", _claim_accuracy),
+    ("forgetting", _claim_forgetting_order),
+    ("forgetting", _claim_retention),
+    ("faithfulness", _claim_faithfulness),
+)

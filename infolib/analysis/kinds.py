@@ -1,6 +1,6 @@
-"""Word kinds (figures 5-7): '[CLS]', '[SEP]', 'function' (`metrics.STOP_WORDS`), 'punctuation',
-'sentiment' (a word whose SST phrase-tree leaf label is non-neutral in most of its occurrences,
-see `sentiment_lexicon`), 'neutral' (every other word)."""
+"""Word lists (`STOP_WORDS`, `SPECIAL_TOKENS`) and word kinds (figures 5-7): '[CLS]', '[SEP]',
+'function' (`STOP_WORDS`), 'punctuation', 'sentiment' (a word whose SST phrase-tree leaf label is
+non-neutral in most of its occurrences, see `sentiment_lexicon`), 'neutral' (every other word)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,23 @@ from typing import Mapping
 
 import pandas as pd
 
-from .metrics import STOP_WORDS
+# A documented English function-word list (articles, auxiliaries, pronouns, prepositions,
+# conjunctions, particles), used for the "meaningful vs function words" comparison (paper §5.5).
+STOP_WORDS = frozenset(
+    """
+a an the and or but nor so yet if then than as because while although though
+is am are was were be been being do does did doing have has had having will would shall should can could
+may might must
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+this that these those who whom whose which what there here
+of in on at by for with about against between into through during before after above below to from
+up down out off over under again further once
+not no just too very also only own same such both each few more most other some any all
+'s 't n't 're 've 'll 'd 'm
+""".split()
+)
 
+SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]", "[PAD]", "[MASK]", "<s>", "</s>", "<pad>"})
 
 KINDS = ("[CLS]", "[SEP]", "function", "punctuation", "sentiment", "neutral")
 _PUNCTUATION = re.compile(r"^[^\w]+$")

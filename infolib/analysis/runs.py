@@ -10,6 +10,10 @@ import pandas as pd
 from ..core.estimator import Settings
 from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
+from ..api import explain_corpus, load_model
+from ..core.data import make_reverse
+from ..core.names import step_names
+from ..core.sigma_s import sigma_s as estimate
 from .metrics import importance_column
 
 
@@ -44,8 +48,6 @@ def explain_methods(
     Returns:
         DataFrame with the columns of `to_frame()` plus `importance` (≥ 0, larger = more important).
     """
-    from ..api import explain_corpus, load_model
-    from ..core.sigma_s import sigma_s as estimate
 
     if isinstance(model, str):
         model = load_model(model)
@@ -80,13 +82,12 @@ def explain_reversal(
     Returns:
         the `explain_methods` table plus a `length` column.
     """
-    from ..core.data import make_reverse
 
     frames, offset = [], 0
     for n in lengths:
         corpus = make_reverse("dev", corpus_size, min_len=n, max_len=n).sentences
         sequences = make_reverse("dev", per_length, min_len=n, max_len=n, seed=seed).sentences
-        steps = [f"step.{t}" for t in range(1, n + 1)]
+        steps = step_names(n)
         for model in models:
             frame = explain_methods(model, sequences, steps, methods, corpus=corpus, settings=settings)
             frames.append(frame.assign(sentence_id=frame["sentence_id"] + offset, length=n))

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.names import is_layer, is_step, layer_index, sort_key
-from . import metrics
-from .kinds import add_word_kinds, word_kind
+from ..models import registry
+from . import metrics, statistics
+from .kinds import SPECIAL_TOKENS, add_word_kinds, word_kind
 from .metrics import importance_column
 
 
@@ -111,7 +112,7 @@ def coherence_table(
         DataFrame: method, model, log_magnitude_spread, log_magnitude_spread_low,
         log_magnitude_spread_high, adjacent_spearman, adjacent_spearman_low, adjacent_spearman_high,
         n_sentences (sentences with at least two layers and two words). Intervals: seeded 95 %
-        percentile bootstrap over sentences (`metrics.bootstrap_interval`).
+        percentile bootstrap over sentences (`statistics.bootstrap_interval`).
     """
     per = coherence_per_sentence(frame) if per_sentence is None else per_sentence
     return _mean_table(per, ["method", "model"], ["log_magnitude_spread", "adjacent_spearman"], n_boot, random_state)
@@ -127,7 +128,7 @@ def _mean_table(
         keys = keys if isinstance(keys, tuple) else (keys,)
         row = dict(zip(by, keys))
         for column in columns:
-            row[column], row[column + "_low"], row[column + "_high"], _ = metrics.bootstrap_mean(
+            row[column], row[column + "_low"], row[column + "_high"], _ = statistics.bootstrap_mean(
                 group[column], n_boot, random_state
             )
         for column in plain:
@@ -247,7 +248,7 @@ def sentence_profile_metrics(
         raise ValueError("the table has several hidden states: pass layer=.")
     out = []
     for (method, model, sentence_id), group in rows.groupby(["method", "model", "sentence_id"], sort=False):
-        group = group[~group["word"].isin(metrics.SPECIAL_TOKENS)].sort_values("word_id")
+        group = group[~group["word"].isin(SPECIAL_TOKENS)].sort_values("word_id")
         info = importance_column(group)
         words = group["word"].tolist()
         if len(words) < 2 or info.sum() <= 0:
@@ -278,7 +279,7 @@ def summarise(
 ) -> pd.DataFrame:
     """Mean over sentences of each column, per group, with a seeded 95 % percentile-bootstrap interval.
 
-    The interval resamples the group's sentences (`metrics.bootstrap_interval`); NaN values (a
+    The interval resamples the group's sentences (`statistics.bootstrap_interval`); NaN values (a
     metric undefined for a sentence) are left out.
 
     Returns:
@@ -288,7 +289,7 @@ def summarise(
     for keys, group in per_sentence.groupby(list(by), sort=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         for column in columns:
-            mean, low, high, n = metrics.bootstrap_mean(group[column], n_boot, random_state)
+            mean, low, high, n = statistics.bootstrap_mean(group[column], n_boot, random_state)
             rows.append(
                 {**dict(zip(by, keys)), "metric": column, "mean": mean, "low": low, "high": high, "n_sentences": n}
             )
@@ -301,7 +302,7 @@ def model_accuracies(
     """Dev scores of cached trained models, from their metrics JSON.
 
     `accuracy_low`/`accuracy_high` are a seeded 95 % bootstrap interval over the n dev sentences
-    (`metrics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers", else the loaded
+    (`statistics.bootstrap_proportion`); `hidden_layers` is the JSON's "hidden_layers", else the loaded
     model's depth when `models` holds HookedModels (metrics written before the field existed), else NaN.
 
     Args:
@@ -310,16 +311,14 @@ def model_accuracies(
         DataFrame: model, accuracy, accuracy_low, accuracy_high, mcc (as the metrics JSON holds it),
         n, hidden_layers.
     """
-    from ..models.registry import model_metrics
-
     rows = []
     for model in models:
         name = model if isinstance(model, str) else model.name
         key = f"{name}-smoke" if smoke and not name.endswith("-smoke") else name
-        record = model_metrics(key)
+        record = registry.model_metrics(key)  # looked up at call time, so a test can patch it
         dev = record.get("dev", {})
         accuracy, n = dev.get("accuracy", np.nan), dev.get("n")
-        _, low, high = metrics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
+        _, low, high = statistics.bootstrap_proportion(accuracy, n, n_boot=n_boot, random_state=random_state)
         layers = record.get("hidden_layers", None if isinstance(model, str) else model.num_layers)
         rows.append(
             {

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..core.explain import explain_phi
+from ..core.reference import optimise_reference
+
 
 # -- notebook 01: the linear toy -------------------------------------------------------------------
 class LinearPhi:
@@ -55,7 +58,6 @@ def linear_sweep(
     Returns:
         DataFrame: word, weight, <setting>, sigma, closed_form.
     """
-    from ..core.explain import explain_phi
 
     if setting not in ("rate", "scale"):
         raise ValueError(f"setting must be 'rate' or 'scale', got {setting!r}.")
@@ -81,8 +83,6 @@ def linear_convergence(
         {'curves': {label: [steps] objective}, 'table': DataFrame word, weight, closed_form,
             infolib, reference, infolib_error, reference_error (relative errors)}.
     """
-    from ..core.explain import explain_phi
-    from ..core.reference import optimise_reference
 
     x, phi, spread = linear_toy(weights, K)
     closed = linear_closed_form(weights, spread)

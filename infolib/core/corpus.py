@@ -11,19 +11,18 @@ from typing import Sequence
 
 
 from .atomic import atomic_write
-from .data import Split
+from .data import SST2_SPLITS, Split
 from .inputs import check_sentences
 from .results import WordScores
 from .validation import COUNT, check_param
+from .data import load_sst2
 
 
 def load_dataset(dataset: str | Split | Sequence[str], limit: int | None = None, data_dir=None) -> list[str]:
     """Sentences from a name ('sst2-dev', 'sst2-train', 'sst2-test'), a Split, or a list."""
     if isinstance(dataset, str):
-        from .data import load_sst2
-
         task, _, split = dataset.partition("-")
-        if task != "sst2" or not split:
+        if task != "sst2" or split not in SST2_SPLITS:
             raise ValueError(
                 f"unknown dataset '{dataset}': use 'sst2-dev', 'sst2-train', 'sst2-test', or pass a list of sentences."
             )

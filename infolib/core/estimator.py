@@ -141,14 +141,14 @@ class Settings:
             raise ValueError(f"z must be a finite number ≥ 0, got {self.z!r}.")
         positive("max_step", self.max_step)
         positive("memory_budget_mb", self.memory_budget_mb)
-        if not 0 < self.damping <= 1:
+        if isinstance(self.damping, bool) or not isinstance(self.damping, (int, float)) or not 0 < self.damping <= 1:
             raise ValueError(f"damping is a fraction in (0, 1], got {self.damping!r}.")
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ValueError(f"warmup must be a whole number ≥ 0, got {self.warmup!r}.")
         if self.start not in STARTS:
             raise ValueError(f"start must be one of {', '.join(map(repr, STARTS))}, got {self.start!r}.")
         positive("probes", self.probes, int)
-        if not 0 < self.init <= 1:
+        if isinstance(self.init, bool) or not isinstance(self.init, (int, float)) or not 0 < self.init <= 1:
             raise ValueError(f"init is a fraction of scale in (0, 1], got {self.init!r}.")
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise TypeError(f"random_state must be an int, got {self.random_state!r}.")

@@ -10,14 +10,16 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from . import runlog
 from .store import ResultCache, Store, tensor_digest
 from .validation import check_cache
 from .estimator import Problem, Settings, optimise, resolve_settings
 from .hooks import HookedModel, frozen
-from .inputs import Batch, check_inputs, encode_batch, normalised_change, pair_seed
+from .inputs import Batch, NonFiniteError, check_inputs, encode_batch, normalised_change, pair_seed
 from .results import Explanation, PhiExplanation, entropy_nats
+from .sigma_s import sigma_s as estimate_sigma_s
 from .version import __version__
 
 
@@ -62,9 +64,7 @@ def explain_phi(
     random_state = config.random_state
     with torch.no_grad():
         s = _call_phi(phi, x)
-    sigma_s = (
-        _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else torch.as_tensor(sigma_s, dtype=s.dtype)
-    )
+    sigma_s = _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else _check_phi_spread(sigma_s, s)
     try:
         inv_var = torch.broadcast_to(1.0 / sigma_s**2, s.shape)
     except RuntimeError as error:
@@ -91,6 +91,18 @@ def explain_phi(
     )
 
 
+def _check_phi_spread(sigma_s, s: Tensor) -> Tensor:
+    """`sigma_s` of explain_phi as a tensor of Φ's dtype; a TypeError naming it for a string, a bool, ..."""
+    if isinstance(sigma_s, (bool, str, bytes)):
+        raise TypeError(f"sigma_s must be a tensor or a number broadcastable to phi(x), got {type(sigma_s).__name__}.")
+    try:
+        return torch.as_tensor(sigma_s, dtype=s.dtype)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(
+            f"sigma_s must be a tensor or a number broadcastable to phi(x), got {type(sigma_s).__name__}."
+        ) from error
+
+
 def _call_phi(phi, x: Tensor) -> Tensor:
     out = phi(x)
     if not isinstance(out, Tensor):
@@ -98,7 +110,7 @@ def _call_phi(phi, x: Tensor) -> Tensor:
     if not out.is_floating_point():
         raise TypeError(f"phi must return a floating-point tensor, got {out.dtype}.")
     if not torch.isfinite(out).all():
-        raise FloatingPointError("phi returned NaN or inf; explain a finite Φ.")
+        raise NonFiniteError("phi returned NaN or inf; explain a finite Φ.")
     return out
 
 
@@ -165,8 +177,6 @@ def explain(
 
     with frozen(model.module):
         if sigma_s is None:
-            from .sigma_s import sigma_s as estimate_sigma_s
-
             sigma_s = estimate_sigma_s(model, names, corpus)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = check_cache(cache)
@@ -322,8 +332,6 @@ def _model_problem(batch: Batch, pairs: list[tuple[int, str]], random_state: int
 
 class _Bar:
     def __init__(self, total_pairs: int):
-        from tqdm.auto import tqdm
-
         self.tqdm = tqdm(total=total_pairs, desc="σ-optimisation", unit="pair", leave=False)
 
     def update_to(self, step: int, done: int) -> None:

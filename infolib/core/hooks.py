@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from .names import LAYER_NAME
+from . import names as vocabulary
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,14 @@ class HookedModel(abc.ABC):
 
     # -- what every model gets ------------------------------------------------------------
     def is_token_level(self, name: str) -> bool:
-        """Whether the hidden state has a token axis ([tokens, D]) or is one vector ([D])."""
-        return LAYER_NAME.match(name) is not None
+        """Whether the hidden state has a token axis ([tokens, D]: embed, layer.N) or is one vector ([D]).
+
+        A model's own name outside the vocabulary (`core.names`) is read as one vector per sentence.
+        """
+        try:
+            return vocabulary.is_token_level(name)
+        except (TypeError, ValueError):
+            return False
 
     def depth(self, names: str | Iterable[str]) -> int:
         """How many blocks a row must run to read `names` (one name, or the deepest of several).
@@ -99,8 +105,7 @@ class HookedModel(abc.ABC):
         deepest = 0
         for name in [names] if isinstance(names, str) else names:
             self.check_name(name)
-            match = LAYER_NAME.match(name)
-            deepest = max(deepest, int(match.group(1)) if match else self.num_layers)
+            deepest = max(deepest, vocabulary.layer_index(name) if vocabulary.is_layer(name) else self.num_layers)
         return deepest
 
     def attention_heads(self) -> int:
@@ -127,7 +132,7 @@ class HookedModel(abc.ABC):
 
     @property
     def num_layers(self) -> int:
-        return max(int(m.group(1)) for n in self.hidden_states if (m := LAYER_NAME.match(n)))
+        return max(vocabulary.layer_index(name) for name in self.hidden_states if vocabulary.is_layer(name))
 
     def check_name(self, name: str) -> None:
         if name not in self.hidden_states:
@@ -139,7 +144,11 @@ class HookedModel(abc.ABC):
     def resolve_layers(self, layers: str | int | Sequence[str | int]) -> list[str]:
         """Hidden-state names from 'all', a name, a block index, or a list of those."""
         if isinstance(layers, str) and layers == "all":
-            return [f"layer.{i}" for i in range(1, self.num_layers + 1)]
+            return vocabulary.layer_names(self.num_layers, first=1)
+        if not isinstance(layers, (str, int, Iterable)) or isinstance(layers, (bytes, bytearray)):
+            raise TypeError(
+                f"layers must be 'all', a name like 'layer.3', an int or a list of those, not {type(layers).__name__}."
+            )
         items = [layers] if isinstance(layers, (str, int)) else list(layers)
         if not items:
             raise ValueError("layers is empty: give 'all', a name like 'layer.3', or a list of them.")
@@ -147,9 +156,9 @@ class HookedModel(abc.ABC):
         for item in items:
             if isinstance(item, bool) or not isinstance(item, (str, int)):
                 raise TypeError(f"a layer is a name like 'layer.3' or an int, not {type(item).__name__}.")
-            name = f"layer.{item}" if isinstance(item, int) else item
             if isinstance(item, int) and not 0 <= item <= self.num_layers:
                 raise ValueError(f"layer {item} is out of range: {self.name} has layers 0 … {self.num_layers}.")
+            name = vocabulary.layer_name(item) if isinstance(item, int) else item
             self.check_name(name)
             if name not in names:
                 names.append(name)

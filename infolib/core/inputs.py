@@ -22,6 +22,11 @@ from .hooks import Encoding, HookedModel
 from .validation import LEVEL, check_param
 
 
+class NonFiniteError(FloatingPointError, ValueError):
+    """A model or Φ gives NaN or inf on the clean input: bad input (a ValueError), kept a FloatingPointError
+    for the callers that caught that before."""
+
+
 def check_model(model) -> HookedModel:
     """`model` itself if it is a HookedModel; a clear error otherwise (names are resolved by `infolib.api`)."""
     if isinstance(model, HookedModel):
@@ -273,7 +278,7 @@ def encode_batch(
             `clean` entry and takes its width from σ_S, which must then be given: `explain` leaves
             out the states whose every pair comes from the cache, so a warm call runs no forward pass.
     Raises:
-        FloatingPointError: the model returns NaN or inf on the clean input.
+        NonFiniteError (a FloatingPointError and a ValueError): the model returns NaN or inf on the clean input.
     """
     encoding = model.encode(sentences)
     _warn_unknown(encoding, getattr(getattr(model, "tokenizer", None), "unk_token", None) or "[UNK]")
@@ -286,7 +291,7 @@ def encode_batch(
         clean = model.states(embed, mask, run) if run else {}
     for name, state in clean.items():
         if not torch.isfinite(state).all():
-            raise FloatingPointError(
+            raise NonFiniteError(
                 f"{model.name} returned NaN or inf for '{name}' on the clean input; nothing to explain."
             )
     dims = {name: clean[name].shape[-1] if name in clean else _width(sigma_s, name) for name in names}

@@ -81,6 +81,23 @@ def layer_name(index: int) -> str:
     return f"layer.{index}"
 
 
+def step_name(step: int) -> str:
+    """'step.t' for output step t ≥ 1."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise ValueError(f"an output step is an int ≥ 1, got {step!r}.")
+    return f"step.{step}"
+
+
+def layer_names(last: int, first: int = 0) -> list[str]:
+    """['layer.first', …, 'layer.last'] (both ends included; empty when last < first)."""
+    return [layer_name(index) for index in range(first, last + 1)]
+
+
+def step_names(last: int) -> list[str]:
+    """['step.1', …, 'step.last'] (empty when last < 1)."""
+    return [step_name(step) for step in range(1, last + 1)]
+
+
 def is_token_level(name) -> bool:
     """Whether the state has a token axis ([batch, tokens, D]: embed, layer.N) or is one vector per sentence."""
     return parse(name).kind in ("embed", "layer")
@@ -96,7 +113,16 @@ def sort_key(name) -> tuple:
     return (0, KINDS.index(parsed.kind), -1 if parsed.index is None else parsed.index)
 
 
+def parse_layers(text: str):
+    """A layer specification typed on the command line: 'all', or comma-separated names and indices ('1,3,pooled')."""
+    if text == "all":
+        return "all"
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return [int(item) if item.lstrip("-").isdigit() else item for item in items]
+
+
 __all__ = [
+    "parse_layers",
     "HiddenStateName",
     "KINDS",
     "LAYER_NAME",
@@ -106,7 +132,10 @@ __all__ = [
     "is_token_level",
     "layer_index",
     "layer_name",
+    "layer_names",
     "parse",
     "sort_key",
     "step_index",
+    "step_name",
+    "step_names",
 ]

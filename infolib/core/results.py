@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import ClassVar, Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor
 
@@ -166,7 +167,6 @@ class WordScores(_Stored):
         result's own (σ and entropies for an Explanation, `score` for an Attribution);
         `pandas.concat` of several results' tables gives one table for every method.
         """
-        import pandas as pd
 
         rows = []
         for i, sentence in enumerate(self.sentences):

@@ -94,7 +94,7 @@ def build(out: str | Path, source: str | Path = SOURCE) -> dict[str, list[Path]]
     Raises:
         ValueError: `out` is an existing file, or `out` is the source folder itself.
     """
-    import nbformat
+    import nbformat  # lazy: optional dependency (nbformat, the [notebooks] extra)
 
     out, source = Path(out), Path(source)
     if out.exists() and not out.is_dir():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from . import exercises
 
 _CHECK = re.compile(r'ex\["(\w+)"\]\.check\(')
 _VERDICT = re.compile(r"(✓ Correct|✗ Not yet) \((\d+\.\d+)\): (.*)")
@@ -20,9 +21,7 @@ _VERDICT = re.compile(r"(✓ Correct|✗ Not yet) \((\d+\.\d+)\): (.*)")
 
 def results(path: str | Path) -> dict[str, str]:
     """Exercise number -> 'passed' | 'failed: …' | 'not written' | 'not run', from an executed notebook's outputs."""
-    import nbformat
-
-    from . import exercises
+    import nbformat  # lazy: optional dependency (nbformat, the [notebooks] extra)
 
     nb = nbformat.read(Path(path), as_version=4)
     names = {name: key for key, e in exercises().items() for name in [_name(e)]}

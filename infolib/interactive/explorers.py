@@ -21,6 +21,11 @@ from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..viz.export import escape, to_png
 from ..viz.compare import side_by_side
+from ..analysis.toy import linear_closed_form, linear_toy
+from ..api import load_model
+from ..core.explain import explain_phi
+from ..core.sigma_s import sigma_s
+from ..viz.paper import toy_figure
 
 ALL = "all"
 
@@ -96,7 +101,7 @@ class SentenceExplorer:
         self.update()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.box)
 
@@ -106,8 +111,6 @@ class SentenceExplorer:
     def load(self, name: str):
         """The HookedModel of a menu entry (loaded once)."""
         if name not in self._models:
-            from ..api import load_model
-
             self._models[name] = load_model(name, smoke=self.smoke)
         return self._models[name]
 
@@ -117,7 +120,6 @@ class SentenceExplorer:
 
     def make_figure(self):
         """The matplotlib Figure of the current selection."""
-        from ..core.sigma_s import sigma_s
 
         model = self.load(self.model.value)
         names = model.resolve_layers(self.layer_names or ALL)
@@ -175,15 +177,11 @@ class LinearToyExplorer:
         self.update()
 
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.box)
 
     def update(self) -> None:
-        from ..analysis.toy import linear_closed_form, linear_toy
-        from ..core.explain import explain_phi
-        from ..viz.paper import toy_figure
-
         x, phi, spread = linear_toy(self.weights, self.K)
         fit = explain_phi(x, phi, spread, rate=self.rate.value, scale=self.scale.value, **self.settings)
         closed = linear_closed_form(self.weights, spread, self.rate.value, self.scale.value)

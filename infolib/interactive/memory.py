@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from ..core.deprecation import renamed
 from ..core.store import ResultCache
 from ..core.validation import COUNT, check_param
 
@@ -51,6 +52,6 @@ class MemoryStore:
         return f"<MemoryStore: {len(self)} of at most {self.max_entries} pairs>"
 
 
-MemoryCache = MemoryStore  # its name before the split of the what-if tool
+__getattr__ = renamed(__name__, {"MemoryCache": "MemoryStore"}, globals())  # its name before the what-if split
 
-__all__ = ["MemoryCache", "MemoryStore"]
+__all__ = ["MemoryStore"]

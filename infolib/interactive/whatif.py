@@ -1,6 +1,6 @@
 """The what-if tool: explain one sentence on one or two models, fast enough to follow edits.
 
-The logic behind `infolib.interactive.widgets.Probe`, usable (and tested) without a browser:
+The logic behind `infolib.interactive.widgets.WhatIfWidget`, usable (and tested) without a browser:
 
 - `WhatIf` loads models by name, measures σ_S once per model, and explains a sentence on a layer
   range with cheap estimator settings (`WHATIF_SETTINGS`). Results stay in memory
@@ -19,6 +19,7 @@ means the edited sentence's layer keeps *more* of that word.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -26,22 +27,25 @@ from typing import Callable, Mapping, Sequence
 from torch import Tensor
 
 from ..analysis.edits import WordDiff, align_words, information_diff, value_matrix
+from ..api import load_model
+from ..core.deprecation import renamed
 from ..core.estimator import Cancelled, Settings
 from ..core.hooks import HookedModel
 from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
 from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
+from ..core.sigma_s import sigma_s
+from ..training.checkpoint import CacheError
 from ..viz.compare import diff_figure, side_by_side
 from ..viz.export import to_png
-from .memory import MemoryCache, MemoryStore
+from .memory import MemoryStore
 from .prediction import LABELS, Prediction, class_labels, predict
 
 # Cheaper than the estimator's defaults: five undamped Newton steps in log σ with 2 noise draws each
 # land close to the optimum. benchmarks/bench_probe.py measures what that costs (L(σ) above the
 # defaults' optimum, Spearman ρ with the defaults' σ) and the latency of an edit.
 WHATIF_SETTINGS: dict = {"samples": 2, "max_steps": 5, "window": 2, "damping": 1.0}
-PROBE_SETTINGS = WHATIF_SETTINGS  # its name before the what-if tool was renamed
 MAX_WORDS = 40
 
 
@@ -107,9 +111,6 @@ class WhatIfState:
     seconds: float = 0.0
 
 
-ProbeState = WhatIfState  # its name before the what-if tool was renamed
-
-
 class WhatIf:
     """Models, their σ_S and a memory of results: explains a sentence the way the widget needs.
 
@@ -129,12 +130,10 @@ class WhatIf:
         train: bool = False,
         max_words: int = MAX_WORDS,
     ):
-        import threading
-
         if isinstance(models, (str, HookedModel)):
             models = [models]
         if not models:
-            raise ValueError("give at least one model to explain, e.g. Probe(models=['bert-sst2']).")
+            raise ValueError("give at least one model to explain, e.g. WhatIf(models=['bert-sst2']).")
         self.loaded: dict[str, HookedModel] = {}
         self.names: list[str] = []
         for m in models:
@@ -184,8 +183,6 @@ class WhatIf:
             if name not in self.loaded:
                 if name not in self.names:
                     raise ValueError(f"unknown model '{name}': this tool offers {', '.join(self.names)}.")
-                from ..api import load_model
-                from ..training.checkpoint import CacheError
 
                 try:
                     self.loaded[name] = load_model(name, train=self.train, progress=False)
@@ -197,8 +194,6 @@ class WhatIf:
         """σ_S of every hidden state of model `name` (measured once, then from memory/disk)."""
         with self._lock:
             if name not in self.spreads:
-                from ..core.sigma_s import sigma_s
-
                 model = self.model(name)
                 self.spreads[name] = sigma_s(model, list(model.hidden_states), self.corpus)
             return self.spreads[name]
@@ -276,6 +271,8 @@ class WhatIf:
 
         `on_step(model, n)` reports step n of `model`.
         """
+        if isinstance(models, str) or not isinstance(models, Sequence):
+            raise TypeError(f"models must be a list of model names, got {type(models).__name__}.")
         if not models:
             raise ValueError("choose at least one model.")
         sentence = check_sentence(sentence, self.max_words)
@@ -287,9 +284,6 @@ class WhatIf:
         return WhatIfState(
             sentence, layers if isinstance(layers, tuple) else (0, 0), method, views, time.perf_counter() - start
         )
-
-
-Prober = WhatIf  # its name before the what-if tool was renamed ("probe" means a classifier on hidden states)
 
 
 # -- differences and figures --------------------------------------------------------------------
@@ -330,22 +324,30 @@ def whatif_figure(state: WhatIfState | ModelView | Sequence[ModelView], fig=None
     return side_by_side([v.result for v in views], [_title(v) for v in views], fig)
 
 
-probe_figure = whatif_figure  # its name before the what-if tool was renamed
 figure_png = to_png  # the figure as PNG bytes
+
+# Names before the what-if tool was renamed ("probe" means a classifier on hidden states): they warn.
+__getattr__ = renamed(
+    __name__,
+    {
+        "PROBE_SETTINGS": "WHATIF_SETTINGS",
+        "ProbeState": "WhatIfState",
+        "Prober": "WhatIf",
+        "probe_figure": "whatif_figure",
+        "MemoryCache": "MemoryStore",
+    },
+    globals(),
+)
 
 
 __all__ = [
     "LABELS",
     "MAX_WORDS",
-    "PROBE_SETTINGS",
     "WHATIF_SETTINGS",
     "Cancelled",
-    "MemoryCache",
     "MemoryStore",
     "ModelView",
     "Prediction",
-    "ProbeState",
-    "Prober",
     "WhatIf",
     "WhatIfState",
     "WordDiff",
@@ -358,7 +360,6 @@ __all__ = [
     "information_diff",
     "layer_names",
     "predict",
-    "probe_figure",
     "value_matrix",
     "whatif_figure",
 ]

@@ -1,9 +1,9 @@
-"""`Probe`: a what-if widget from plain ipywidgets (no custom JavaScript, no front-end extension).
+"""`WhatIfWidget`: a what-if widget from plain ipywidgets (no custom JavaScript, no front-end extension).
 
-    from infolib.interactive.widgets import Probe
-    Probe(models=["bert-sst2", "minilm"])          # displays itself in a notebook
+    from infolib.interactive.widgets import WhatIfWidget
+    WhatIfWidget(models=["bert-sst2", "minilm"])   # displays itself in a notebook
 
-Type a sentence and press Enter: the probe shows the layers × words information map of each chosen
+Type a sentence and press Enter: the widget shows the layers × words information map of each chosen
 model (one, or two side by side) with its prediction, and, after an edit, which words each layer
 keeps more (blue) or forgets more (red) than in the previous sentence. Dark cells in the map =
 the layer keeps the word; light (information kept −log(σ/scale) near 0) = forgotten. Type a registry name or a
@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import base64
 import threading
+import warnings
 from typing import Mapping, Sequence
 
 from ..core.estimator import Settings
 from ..core.extras import require
+from ..core.deprecation import REMOVED_IN, renamed
 from ..core.hooks import HookedModel
 from ..methods import get_method, list_methods
 from ..viz.export import escape, to_png
@@ -40,7 +42,7 @@ def _image_output(png: bytes, text: str) -> dict:
     }
 
 
-class Probe:
+class WhatIfWidget:
     """The what-if widget: edit a sentence, see what one or two models keep of each word.
 
     Args:
@@ -60,7 +62,7 @@ class Probe:
         max_words: longest sentence accepted (default `whatif.MAX_WORDS`, 40).
 
     Attributes:
-        whatif: the `WhatIf` doing the work (`prober` is its old name).
+        whatif: the `WhatIf` doing the work.
         state: the WhatIfState shown (None before the first result); previous: the state of the
             sentence before the last edit; diffs: [WordDiff] between them; error: the last message.
         text, model_a, model_b, add_model, layers, method, status, progress, figure, difference: the
@@ -151,11 +153,17 @@ class Probe:
 
     @property
     def prober(self) -> WhatIf:
+        """The old name of `whatif`; warns."""
+        warnings.warn(
+            f"WhatIfWidget.prober was renamed whatif; the old name goes in infolib {REMOVED_IN}.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.whatif
 
     # -- notebook display ---------------------------------------------------------------------
     def _ipython_display_(self):
-        from IPython.display import display
+        from IPython.display import display  # lazy: optional dependency (IPython)
 
         display(self.widget)
 
@@ -241,7 +249,7 @@ class Probe:
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
-                raise TimeoutError(f"the probe did not finish within {timeout} s.")
+                raise TimeoutError(f"the what-if widget did not finish within {timeout} s.")
 
     def _stale(self, generation: int) -> bool:
         return generation != self.generation
@@ -340,3 +348,6 @@ def _prediction_html(prediction) -> str:
 def _message(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     return text if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: {text}"
+
+
+__getattr__ = renamed(__name__, {"Probe": "WhatIfWidget"}, globals())  # its name before the what-if rename

@@ -342,7 +342,7 @@ def list_methods(details: bool = False):
     """The registered methods' names ('information' first); with details, a table of what each computes."""
     if not details:
         return list(REGISTRY)
-    import pandas as pd  # pandas is slow to import; only the table needs it
+    import pandas as pd  # lazy: start-up cost (pandas)
 
     return pd.DataFrame([m.describe() for m in REGISTRY.values()])
 

@@ -207,7 +207,7 @@ def _run_on_ray(
 def _bar(total_pairs: int, enabled: bool, desc: str):
     if not enabled:
         return None
-    from tqdm.auto import tqdm  # tqdm.auto imports ipywidgets when it can: only for a run that shows a bar
+    from tqdm.auto import tqdm  # lazy: optional dependency (tqdm.auto imports ipywidgets when it can)
 
     return tqdm(total=total_pairs, desc=desc, unit="pair")
 

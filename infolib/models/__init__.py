@@ -8,11 +8,14 @@
     transformer_reverse  Transformer encoder-decoder for sequence reversal
     mpnet                pretrained all-mpnet-base-v2 (12 layers) fine-tuned (HFModel); `make deep-model` first
 
-`BUILDERS[arch](config, name, pretrained)` makes an untrained model; `infolib.models.registry` trains and caches.
+`from_pretrained(folder, name)` loads a Hugging Face folder (`hf_loading`); `BUILDERS[arch](config, name,
+pretrained)` makes an untrained model; `infolib.models.registry` trains and caches.
 """
 
 from .bert import build_bert
 from .cnn import HookedCNN, build_cnn
+from .hf import HFEncoder, HFModel
+from .hf_loading import from_pretrained
 from .lstm import HookedLSTM, build_lstm
 from .lstm_reverse import build_lstm_reverse
 from .mpnet import build_mpnet
@@ -32,6 +35,8 @@ BUILDERS = {
 
 __all__ = [
     "BUILDERS",
+    "HFEncoder",
+    "HFModel",
     "HookedLSTM",
     "HookedCNN",
     "ReverseModel",
@@ -42,4 +47,5 @@ __all__ = [
     "build_lstm_reverse",
     "build_transformer_reverse",
     "build_mpnet",
+    "from_pretrained",
 ]

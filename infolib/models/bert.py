@@ -6,8 +6,8 @@ after LayerNorm, where the authors put the noise) … layer.6, pooled, logits.
 
 from __future__ import annotations
 
-from .hf import HFEncoder
 from .common import minilm_path, minilm_tokenizer, seeded
+from .hf import HFEncoder
 
 
 def build_bert(config: dict, name: str = "bert", pretrained: bool = True) -> HFEncoder:
@@ -17,8 +17,9 @@ def build_bert(config: dict, name: str = "bert", pretrained: bool = True) -> HFE
         config: {'num_labels': int, 'dropout': float (classifier dropout, optional)}.
         pretrained: load MiniLM's weights (False builds the same shapes randomly, to load a cache into).
     """
+    # lazy: start-up cost (transformers, ~3 s to import)
     from transformers import BertConfig, BertForSequenceClassification
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # lazy: start-up cost (transformers, ~3 s to import)
 
     verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # "some weights newly initialised" is expected for the head

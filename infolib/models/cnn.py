@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..core import names as vocabulary
 from .common import (
     K_MINILM,
     WordPieceModel,
@@ -53,19 +54,19 @@ class HookedCNN(WordPieceModel):
     def __init__(self, module: CNNNet, name: str = "cnn"):
         super().__init__(module, name)
         layers = 2 if module.conv2 is not None else 1
-        self.hidden_states = tuple(f"layer.{i}" for i in range(layers + 1)) + ("pooled", "logits")
+        self.hidden_states = tuple(vocabulary.layer_names(layers)) + ("pooled", "logits")
 
     def _forward(self, embed: Tensor, attention_mask: Tensor, want) -> dict[str, Tensor]:
         net: CNNNet = self.module
         keep = attention_mask.to(embed.dtype)[..., None]  # [batch, tokens, 1]
         x = (embed * keep).transpose(1, 2)  # [batch, K, tokens]
         hidden = torch.cat([F.relu(conv(same_padding(x, conv))) for conv in net.convs], 1).transpose(1, 2) * keep
-        states = {"layer.0": embed, "layer.1": hidden}
+        states = {vocabulary.layer_name(0): embed, vocabulary.layer_name(1): hidden}
         if net.conv2 is not None and self.depth(want) >= 2:
             hidden = (
                 F.relu(net.conv2(same_padding(net.dropout(hidden).transpose(1, 2), net.conv2))).transpose(1, 2) * keep
             )
-            states["layer.2"] = hidden
+            states[vocabulary.layer_name(2)] = hidden
         pooled_and_logits(net, hidden, attention_mask, states, want)
         return {name: states[name][rows] for name, rows in want.items()}
 

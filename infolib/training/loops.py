@@ -18,6 +18,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from ..core.data import ReverseSplit, Split
 from ..core.hooks import HookedModel
@@ -85,8 +86,6 @@ def _loop(
 
 
 def _steps(model, n_train, lengths, settings, loss_of, progress, desc) -> dict:
-    from tqdm.auto import tqdm
-
     generator = torch.Generator().manual_seed(settings.seed)
     per_epoch = math.ceil(n_train / settings.batch_size)
     total = max(1, math.ceil(per_epoch * settings.epochs))

@@ -16,7 +16,7 @@ EDIT_COLOURS = {"added": "tab:green", "removed": "grey"}
 
 
 def _panels(widths: list[float], height: float, fig=None):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     fig = fig or Figure(figsize=(sum(widths), height))
     return fig, fig.subplots(1, len(widths), gridspec_kw={"width_ratios": widths}, squeeze=False)[0]
@@ -56,7 +56,7 @@ def diff_figure(diffs: WordDiff | Sequence[WordDiff], fig=None):
     Returns:
         the matplotlib Figure (one panel per model).
     """
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     diffs = [diffs] if isinstance(diffs, WordDiff) else list(diffs)
     if not diffs:

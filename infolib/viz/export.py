@@ -17,7 +17,7 @@ def save_figure(fig, path: str | Path, formats: Sequence[str] = FORMATS, dpi: in
     Text stays text in the SVG, and a label whose full text was kept (`viz.labels.attach_title`, e.g.
     an abbreviated word) carries it as an SVG <title>, shown as a tooltip.
     """
-    import matplotlib as mpl
+    import matplotlib as mpl  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +52,7 @@ def to_png(fig, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     if getattr(fig.canvas, "manager", None) is not None:  # only pyplot's figures have a manager
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
 
         plt.close(fig)
     return buffer.getvalue()

@@ -25,8 +25,8 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
     Returns:
         matplotlib Figure [len(metrics) rows × models columns].
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
+    from matplotlib.ticker import MaxNLocator  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     models = list(dict.fromkeys(summary["model"]))
     methods = list(dict.fromkeys(summary["method"]))

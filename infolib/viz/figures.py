@@ -23,6 +23,7 @@ from ..core.results import INFORMATION_LABEL
 from . import theme as th
 from .labels import abbreviate, attach_title, spread_labels, word_ticks
 from .maps import SCALES, word_map
+from ..analysis.kinds import word_kind
 
 INFORMATION_AXIS = "information kept −log(σ/scale)\n[nats/dim] (0 = forgotten, ↑ = kept)"
 # Paper §5.6 (BERT-base, 12 layers): [SEP] forgotten at layers 3-4, sentiment-irrelevant words over layers 5-12.
@@ -32,7 +33,7 @@ BERT_LIKE = ("bert", "mpnet")
 
 
 def _plt():
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     return plt
 
@@ -121,7 +122,7 @@ def coherence_figure(magnitudes: pd.DataFrame, coherence: pd.DataFrame):
 
 def _plain_log_axis(ax) -> None:
     """A log y axis whose ticks read as plain numbers (0.8, 1, 2) rather than powers of ten."""
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter  # lazy: start-up cost (matplotlib, ~3 s to import)
 
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
@@ -396,7 +397,6 @@ def word_lines(frame: pd.DataFrame, model: str, sentence_id: int = 0, lexicon: M
     The words are written at the right end of their lines, moved apart so that none overlaps another,
     joined to their line's end by a thin leader; long words are abbreviated (full word in the SVG title).
     """
-    from ..analysis.kinds import word_kind
 
     rows = frame[(frame["model"] == model) & (frame["sentence_id"] == sentence_id)]
     rows = rows[rows["layer"].map(is_layer)]

@@ -113,7 +113,7 @@ def figure_stems(figures: Path) -> list[str]:
 
 def shrink_png(source: Path, target: Path, width: int = GALLERY_WIDTH) -> Path:
     """Copy a PNG, scaled down to at most `width` pixels wide and to 256 colours (optimised), for the docs."""
-    from PIL import Image
+    from PIL import Image  # lazy: start-up cost (PIL, with matplotlib)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(source) as image:

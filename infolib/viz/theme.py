@@ -135,8 +135,8 @@ def kind_colour(kind: str) -> str:
 @contextlib.contextmanager
 def theme():
     """Context in which a figure is drawn in infolib's theme (seaborn 'ticks' + `RC`); restores the old one."""
-    import matplotlib as mpl
-    import seaborn as sns
+    import matplotlib as mpl  # lazy: start-up cost (matplotlib, ~3 s to import)
+    import seaborn as sns  # lazy: start-up cost (seaborn and matplotlib)
 
     with mpl.rc_context():
         sns.set_theme(context="paper", style="ticks", rc=RC)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .aopc import MODES, check_thresholds, default_thresholds, ranking, sentence_rows
 from .bounds import normalised_aopc
-from .claims import faithfulness_claims, layer_summary
+from .claims import layer_summary
 from .layers import layer_faithfulness
 from .scores import feature_scores, method_scores
 from .removal import (
@@ -32,6 +32,7 @@ from .removal import (
     removed_ids,
     replacement_id,
 )
+from ...api import resolve_model
 
 METRICS = (
     "comprehensiveness",
@@ -49,7 +50,6 @@ __all__ = [
     "faithfulness",
     "layer_faithfulness",
     "layer_summary",
-    "faithfulness_claims",
     "METRICS",
     "DEFAULT_METRICS",
     "MODES",
@@ -106,7 +106,6 @@ def faithfulness(
         ValueError: a model without a classifier, an empty sentence, scores of the wrong length or
             not finite, thresholds outside (0, 1], unknown mode/removal/level/metric.
     """
-    from ...api import resolve_model
 
     model = resolve_model(model)
     check_classifier(model)

@@ -130,7 +130,7 @@ def kendall_tau(a: np.ndarray, b: np.ndarray) -> float:
     """scipy's Kendall τ-b; NaN for fewer than two values or a constant input (no ranking to compare)."""
     if len(a) < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return float("nan")
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau  # lazy: start-up cost (scipy.stats, ~4 s to import)
 
     return float(kendalltau(a, b)[0])
 

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from .removal import Prepared
+from ..runs import explain_methods
 
 
 def feature_scores(model, sentence: Prepared, raw, level: str, layer: str = "") -> np.ndarray:
@@ -51,7 +52,6 @@ def method_scores(model, sentences: Sequence[str], method: str, layers) -> dict[
     'information': the information kept, −log(σ/scale); a baseline: |score|; both through the
     result cache (`analysis.runs.explain_methods`), so scores computed by notebooks 02/04 are reused.
     """
-    from ..runs import explain_methods  # analysis.runs imports the method registry's heavy callers
 
     names = model.resolve_layers(layers)
     frame = explain_methods(model, list(sentences), names, [method])

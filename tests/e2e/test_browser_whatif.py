@@ -1,7 +1,7 @@
 """End to end in a real browser: JupyterLab + headless Chromium (Debian's) driven by Playwright.
 
 Opens notebooks/08_interactive_probing.ipynb (SMOKE mode) in JupyterLab, runs all cells, types a
-sentence into the probe's text box, changes the layer range, and checks each time that the figure
+sentence into the what-if widget's text box, changes the layer range, and checks each time that the figure
 rendered in the widget's output changes. Screenshots go to reports/probe_browser_*.png.
 
 Needs /usr/bin/chromium (`make browser-deps` installs it when run as root, as CI does; it never runs
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "08_interactive_probing.ipynb"
 REPORTS = ROOT / "reports"
 CHROMIUM = os.environ.get("INFOLIB_CHROMIUM", "/usr/bin/chromium")
@@ -161,7 +161,7 @@ def _say(step: str) -> None:
 
 
 def _figure_src(page) -> str:
-    """The src of the probe's information map (the first image in a widget output)."""
+    """The src of the widget's information map (the first image in a widget output)."""
     return page.locator(".jp-OutputArea .widget-output img").first.get_attribute("src") or ""
 
 
@@ -173,10 +173,10 @@ def _wait_for_new_figure(page, before: str, timeout_s: float) -> str:
             return src
         page.wait_for_timeout(250)
     status = page.locator(".jp-OutputArea .widget-html").all_inner_texts()
-    raise AssertionError(f"the probe's figure did not change within {timeout_s} s; widget messages: {status}")
+    raise AssertionError(f"the what-if widget's figure did not change within {timeout_s} s; widget messages: {status}")
 
 
-def test_probe_in_jupyterlab(jupyter_lab):
+def test_whatif_widget_in_jupyterlab(jupyter_lab):
     from playwright.sync_api import sync_playwright
 
     REPORTS.mkdir(exist_ok=True)

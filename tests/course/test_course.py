@@ -21,7 +21,7 @@ from infolib.testing import LinearToyModel
 
 nbformat = pytest.importorskip("nbformat")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HIDDEN_TOY = LinearToyModel(K=6, D=6)  # layer.0 … layer.2 of one width, so they stack
 CLASSIFIER_TOY = LinearToyModel(name="toy-sst2", random_state=2)  # 'sst2' in the name: negative/positive labels
 CONTEXT = {"3.1": {"model": HIDDEN_TOY}, "4.1": {"model": CLASSIFIER_TOY}}

@@ -397,7 +397,7 @@ def test_the_extra_pins_ray_and_make_test_installs_it():
     import tomllib
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["distributed"]
     assert any(line.startswith("ray[client]==") for line in extra)
     assert '-e ".[dev,distributed]"' in (root / "Makefile").read_text()

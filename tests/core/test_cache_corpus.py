@@ -275,10 +275,10 @@ def test_sigma_s_cache_leaves_the_global_random_generator_alone(toy, tmp_path, m
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_memory_cache_has_a_length():
-    from infolib.interactive.whatif import MemoryCache
+def test_memory_store_has_a_length():
+    from infolib.interactive.memory import MemoryStore
 
-    store = MemoryCache(max_entries=2)
+    store = MemoryStore(max_entries=2)
     assert len(store) == 0
     for key in "abc":
         store.put(key, {"sigma": [1.0]})

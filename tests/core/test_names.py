@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from infolib.core import names
-from infolib.core.hooks import LAYER_NAME
+from infolib.core import hooks, names
 from infolib.testing import LinearToyModel
 
 
@@ -120,8 +123,60 @@ def test_a_table_index_sorts_by_depth():
 
 
 def test_hooked_models_use_the_vocabulary():
-    assert LAYER_NAME is names.LAYER_NAME  # core.hooks reads layer names through this module
+    assert hooks.vocabulary is names  # core.hooks reads layer names through this module
     model = LinearToyModel()
     assert model.num_layers == max(names.layer_index(n) for n in model.hidden_states if names.is_layer(n))
     for name in model.hidden_states:
         assert model.is_token_level(name) == names.is_token_level(name)
+
+
+def test_embed_is_token_level_for_every_model():
+    """The embedding output is [batch, tokens, K] (`HookedModel.embed`): both readers say token-level."""
+    model = LinearToyModel()
+    assert model.is_token_level("embed") and names.is_token_level("embed")
+    assert not model.is_token_level("a-name-of-its-own")  # outside the vocabulary: one vector per sentence
+
+
+def test_step_and_layer_name_builders():
+    assert names.layer_names(2) == ["layer.0", "layer.1", "layer.2"]
+    assert names.layer_names(3, first=1) == ["layer.1", "layer.2", "layer.3"]
+    assert names.step_names(2) == ["step.1", "step.2"] and names.step_names(0) == []
+    assert names.step_name(3) == "step.3" and names.parse(names.step_name(3)) == names.HiddenStateName("step", 3)
+    for bad in (0, -1, True, 1.0, "1"):
+        with pytest.raises(ValueError, match="output step"):
+            names.step_name(bad)
+
+
+def _name_literals(path):
+    """(line, text) of every string literal or f-string in `path` that starts with 'layer.' or 'step.'."""
+    starts = re.compile(r"^(layer|step)\.")
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and starts.match(first.value):
+                yield node.lineno, ast.unparse(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and starts.match(node.value):
+            yield node.lineno, repr(node.value)
+
+
+def test_only_names_py_writes_hidden_state_names():
+    """No module but core/names.py builds 'layer.N' / 'step.t' (a literal, an f-string, "layer." + …).
+
+    Messages that quote a name mid-sentence ("a name like 'layer.3'") are fine; a string that *is* a
+    name, or starts building one, must come from names.layer_name / step_name / layer_names / step_names.
+    """
+    package = Path(names.__file__).parents[1]
+    found = [
+        f"{path.relative_to(package.parent)}:{line}: {text}"
+        for path in sorted(package.rglob("*.py"))
+        if path != Path(names.__file__)
+        for line, text in _name_literals(path)
+    ]
+    assert not found, "hidden-state names built outside core/names.py:\n" + "\n".join(found)
+    parsers = [
+        f"{path.relative_to(package.parent)}: {pattern}"
+        for path in sorted(package.rglob("*.py"))
+        if path != Path(names.__file__)
+        for pattern in re.findall(r"re\.compile\(r?[\"']\^?(?:layer|step)", path.read_text(encoding="utf-8"))
+    ]
+    assert not parsers, "hidden-state names parsed outside core/names.py: " + ", ".join(parsers)

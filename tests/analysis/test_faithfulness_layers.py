@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infolib.analysis.faithfulness.claims import faithfulness_claims, layer_summary
+from infolib.analysis.claims import faithfulness_claims
+from infolib.analysis.faithfulness.claims import layer_summary
 from infolib.analysis.faithfulness.layers import layer_faithfulness
 from infolib.testing import BagOfPiecesClassifier
 
@@ -114,5 +115,5 @@ def test_bad_input(bag):
         layer_faithfulness(bag, frame, thresholds=[0])
     with pytest.raises(ValueError, match="have 2 values"):
         layer_faithfulness(bag, frame[frame["word_id"] < 2])
-    with pytest.raises(ValueError, match="faithfulness table needs"):
+    with pytest.raises(ValueError, match="lacks the columns"):
         faithfulness_claims(frame)

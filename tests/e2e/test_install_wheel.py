@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SENTENCE = "a dull and lifeless film"
 OPTIONAL = ("captum", "ray", "jupyterlab", "ipywidgets", "ipykernel", "nbclient", "nbformat", "mistune")
 

@@ -1,5 +1,5 @@
 """The what-if tool without a browser: `infolib.interactive.whatif` (compute, diff, figures) and the widget wiring
-of `infolib.interactive.widgets.Probe` (text → figure, layer range, superseded computations, error messages)."""
+of `infolib.interactive.widgets.WhatIfWidget` (text → figure, layer range, superseded computations, error messages)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from infolib.interactive.whatif import (  # noqa: E402
     whatif_figure,
 )
 from infolib.core.results import Explanation  # noqa: E402
-from infolib.interactive.widgets import Probe  # noqa: E402
+from infolib.interactive.widgets import WhatIfWidget  # noqa: E402
 
 TINY = {"samples": 1, "max_steps": 3, "window": 1}
 
@@ -78,12 +78,12 @@ def tiny_spread(tiny):
     return {"layer.0": torch.ones(8), "layer.1": torch.ones(8), "layer.2": torch.ones(8), "logits": torch.ones(2)}
 
 
-def make_probe(models, spread, sentence: str = "", **kwargs) -> Probe:
+def make_probe(models, spread, sentence: str = "", **kwargs) -> WhatIfWidget:
     """A synchronous probe whose HookedModels use `spread` as σ_S; explains `sentence` if given."""
-    probe = Probe(models, settings=TINY, background=False, **kwargs)
+    probe = WhatIfWidget(models, settings=TINY, background=False, **kwargs)
     for m in models:
         if isinstance(m, HookedModel):
-            probe.prober.spreads[m.name] = spread
+            probe.whatif.spreads[m.name] = spread
     if sentence:
         probe.text.value = sentence
     return probe
@@ -184,8 +184,8 @@ def test_layer_slider_follows_the_models_depth(tiny, tiny_spread):
 
 def test_stale_computation_is_superseded(tiny_spread):
     slow = TinyClassifier(delay=0.05)
-    probe = Probe([slow], settings={"samples": 1, "max_steps": 40, "window": 20}, background=True)
-    probe.prober.spreads[slow.name] = tiny_spread
+    probe = WhatIfWidget([slow], settings={"samples": 1, "max_steps": 40, "window": 20}, background=True)
+    probe.whatif.spreads[slow.name] = tiny_spread
     shown = []
     publish = probe._publish
     probe._publish = lambda state, generation: (shown.append(state.sentence), publish(state, generation))
@@ -273,7 +273,7 @@ def test_a_model_typed_into_the_probe_is_offered_and_explained(tiny, tiny_spread
     # a HookedModel is added in code (offered once); the dropdowns show it when its name is typed
     assert probe.whatif.add(other) == "tiny-other" and probe.whatif.add(other) == "tiny-other"
     assert probe.whatif.names == ["tiny-sst2", "tiny-other"]
-    probe.prober.spreads["tiny-other"] = tiny_spread
+    probe.whatif.spreads["tiny-other"] = tiny_spread
     probe.add_model.value = " tiny-other "
     assert probe.add_model.value == ""  # cleared for the next one
     assert list(probe.model_a.options) == ["tiny-sst2", "tiny-other"]

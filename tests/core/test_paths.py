@@ -32,7 +32,7 @@ def fake_checkout(folder: Path, name: str = "infolib") -> Path:
 
 
 def test_this_checkout_is_a_checkout():
-    assert paths.checkout() == Path(__file__).resolve().parents[1]
+    assert paths.checkout() == Path(__file__).resolve().parents[2]
 
 
 def test_a_checkout_is_a_folder_whose_pyproject_names_infolib(tmp_path):

@@ -233,3 +233,12 @@ def test_agreement_between_information_and_saliency_on_the_linear_toy():
     assert table.loc["spearman", "mean"] >= 0.8  # words with |w| within 2 % may swap (σ noise)
     matrix, layers, words = metrics.importance_matrix(frame, 0, method="information")
     assert layers == ["layer.1"] and words == ["a", "b", "c", "d", "e"] and (matrix >= 0).all()
+
+
+def test_split_modules_keep_the_old_import_paths():
+    """metrics.py was split into metrics, kinds (word lists) and statistics; the old names still resolve."""
+    from infolib.analysis import kinds, statistics
+
+    assert metrics.bootstrap_interval is statistics.bootstrap_interval
+    assert metrics.mean_interval is statistics.mean_interval
+    assert metrics.STOP_WORDS is kinds.STOP_WORDS and metrics.SPECIAL_TOKENS is kinds.SPECIAL_TOKENS

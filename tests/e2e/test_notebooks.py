@@ -23,7 +23,7 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # A cell's timeout: SMOKE notebooks take 10-60 s each on an idle machine; 15 minutes is more than 5×

@@ -501,10 +501,10 @@ def test_a_head_missing_from_the_checkpoint_is_refused_not_random(folders, tmp_p
 
 def test_a_folder_typed_into_the_probe_is_loaded_and_explained(folders, corpus):
     pytest.importorskip("ipywidgets")
-    from infolib.interactive.widgets import Probe
+    from infolib.interactive.widgets import WhatIfWidget
 
     first, folder = str(folders("roberta")), str(folders("gpt2"))
-    probe = Probe([first], SENTENCES[1], settings={"max_steps": 4}, corpus=corpus, background=False)
+    probe = WhatIfWidget([first], SENTENCES[1], settings={"max_steps": 4}, corpus=corpus, background=False)
     assert probe.error is None, probe.error
     probe.add_model.value = folder
     assert probe.error is None, probe.error

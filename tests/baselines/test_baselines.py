@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SENTENCES = ["a b c d", "x un+hap+py z"]  # the second has a 3-piece word
 # The user's model cache, read at import (conftest's session fixture then points INFOLIB_CACHE at a
 # temporary folder so tests never write into data/).
-MODEL_CACHE = Path(os.environ.get("INFOLIB_CACHE") or Path(__file__).resolve().parents[1] / "data" / "cache")
+MODEL_CACHE = Path(os.environ.get("INFOLIB_CACHE") or Path(__file__).resolve().parents[2] / "data" / "cache")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ["infolib", "notebooks", "docs", "tests", "benchmarks", "README.md"]
 SUFFIXES = {".py", ".md", ".ipynb", ".yml", ".yaml"}
 # Files named in the text that live outside the repository on purpose: name -> where they are.
