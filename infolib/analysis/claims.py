@@ -8,6 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..methods import DEFAULT_METHOD
 from . import statistics
 from .faithfulness.claims import FAITHFULNESS_CLAIMS, GRADIENT_METHODS, layer_depth
 
@@ -23,6 +24,7 @@ CLAIMS = {
     7: "BERT keeps fine-grained (per-word) information best across layers.",
     8: "Accuracy follows these differences: BERT best, then the Transformer.",
 }
+INFORMATION = DEFAULT_METHOD  # the paper's method, as the registry names it: the claims compare it with the rest
 CLAIM_COLUMNS = ["claim", "text", "metric", "values", "verdict", "note", "n_sentences"]
 VERDICTS = ("reproduced", "not reproduced", "inconclusive", "n/a")
 
@@ -202,7 +204,7 @@ def _input_table(results: Mapping[str, pd.DataFrame], key: str) -> pd.DataFrame:
     """results[key], checked for the columns its claims read (the comparison: its information rows)."""
     table = _require(results, key, *_INPUTS[key])
     if key == "comparison" and "method" in table:
-        table = table[table["method"] == "information"]
+        table = table[table["method"] == INFORMATION]
     return table
 
 
@@ -274,10 +276,10 @@ def _claim_coherence(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], es
     ):
         values, verdicts = [], []
         for model, group in table.groupby("model", sort=False):
-            methods = [m for m in group["method"].unique() if m != "information"]
-            if "information" not in set(group["method"]) or not methods:
+            methods = [m for m in group["method"].unique() if m != INFORMATION]
+            if INFORMATION not in set(group["method"]) or not methods:
                 continue
-            info = est(f"{labels[model]} information", group.loc[group["method"] == "information", metric])
+            info = est(f"{labels[model]} information", group.loc[group["method"] == INFORMATION, metric])
             values.append(info)
             for method in methods:
                 other = est(f"{labels[model]} {method}", group.loc[group["method"] == method, metric])
@@ -296,12 +298,12 @@ def _claim_reversal(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame], est
     labels = _labels(table["model"])
     mass_values, mass_verdicts, acc_values, acc_verdicts = [], [], [], []
     for model, group in table.groupby("model", sort=False):
-        if "information" not in set(group["method"]):
+        if INFORMATION not in set(group["method"]):
             continue
-        info_rows = group[group["method"] == "information"]
+        info_rows = group[group["method"] == INFORMATION]
         info = est(f"{labels[model]} information", info_rows["mass"])
         mass_values.append(info)
-        for method in (m for m in group["method"].unique() if m != "information"):
+        for method in (m for m in group["method"].unique() if m != INFORMATION):
             other = est(f"{labels[model]} {method}", group.loc[group["method"] == method, "mass"])
             mass_values.append(other)
             mass_verdicts.append(verdict(info.interval, other.interval))
@@ -338,11 +340,11 @@ def _claim_sentiment_methods(table: pd.DataFrame, tables: Mapping[str, pd.DataFr
     values, verdicts, used = [], [], set()
     for model, group in table.groupby("model", sort=False):
         wide = group.pivot_table(index="sentence_id", columns="method", values="sentiment_share", aggfunc="first")
-        baselines = [m for m in wide.columns if m != "information"]
-        if "information" not in wide.columns or not baselines:
+        baselines = [m for m in wide.columns if m != INFORMATION]
+        if INFORMATION not in wide.columns or not baselines:
             continue
         used.update(baselines)
-        info = est(f"{labels[model]} information", wide["information"])
+        info = est(f"{labels[model]} information", wide[INFORMATION])
         median = est(f"{labels[model]} baselines' median", wide[baselines].median(axis=1, skipna=True))
         values += [info, median]
         verdicts.append(verdict(info.interval, median.interval))
@@ -618,13 +620,13 @@ def _claim_faithfulness(table: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
         for model, group in output.groupby("model", sort=False):
             layers = sorted(group["layer"].unique(), key=layer_depth)
             wide = group.pivot_table(index=["layer", "sentence_id"], columns="method", values="value")
-            if "information" not in wide:
+            if INFORMATION not in wide:
                 continue
             for layer in layers[-1:] if claim == 9 else layers:
                 at = wide.loc[layer]
                 for method in [m for m in GRADIENT_METHODS if m in at]:
                     value = est(
-                        f"{model} {layer} information − {method}", (at["information"] - at[method]).to_numpy(float)
+                        f"{model} {layer} information − {method}", (at[INFORMATION] - at[method]).to_numpy(float)
                     )
                     values.append(value)
                     verdicts.append(verdict((value.low, value.high), (0.0, 0.0)) if value.n else "n/a")
