@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -e ".[all]" -c constraints.txt
 	touch $(STAMP)
 
-# The main job: load/train the models, run notebooks 00-07 headless, write reports/ (REPORT.md, figures, tables).
+# The main job: load/train the models, run notebooks 00-07 and 09 headless, write reports/ (REPORT.md, figures, tables).
 # SMOKE=1: the same pipeline on tiny models trained in seconds, written to reports/smoke/.
 reproduce: $(STAMP)
 	$(PY) -m infolib reproduce $(if $(filter 1 true yes,$(SMOKE)),--smoke --out reports/smoke,--out reports) \

@@ -2,7 +2,7 @@
 
 Stages, each printed with the time it took:
   1. models: every trained model the notebooks use, from the cache (trained on first use);
-  2. notebooks 00-07 executed with nbclient (parameters injected like papermill: SMOKE, REPORTS),
+  2. notebooks 00-07 and 09 executed with nbclient (parameters injected like papermill: SMOKE, REPORTS),
      executed copies in reports/notebooks/, figures (PNG + SVG) in reports/figures/, tables (CSV/JSON)
      in reports/;
   3. the claims table (docs/method.md §5, `analysis.claims_table`) from the saved tables,
