@@ -98,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_faithfulness_commands(commands)
 
-    reproduce = commands.add_parser("reproduce", help="train/load the models, run notebooks 00-07 and 09, write reports/")
+    reproduce = commands.add_parser(
+        "reproduce", help="train/load the models, run notebooks 00-07 and 09, write reports/"
+    )
     reproduce.add_argument("--out", default="reports")
     reproduce.add_argument("--smoke", action="store_true", help="tiny models and few steps, for a quick check")
     reproduce.add_argument("--data-dir")

@@ -25,7 +25,7 @@ from ..analysis.toy import linear_closed_form, linear_toy
 from ..api import load_model
 from ..core.explain import explain_phi
 from ..core.sigma_s import sigma_s
-from ..viz.paper import toy_figure
+from ..viz.figures import toy_figure
 
 ALL = "all"
 

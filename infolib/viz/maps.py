@@ -12,7 +12,7 @@ more of the word in the state.
 A result says which of the first two its `display_matrix` is (`display_kind`); `result_map` asks it.
 
 `word_map` draws one map on an axis; `information_heatmap` (one explanation), `viz.compare`
-(the what-if tool's figures) and `viz.paper.method_maps` (methods × models) are built from it.
+(the what-if tool's figures) and `viz.figures.method_maps` (methods × models) are built from it.
 """
 
 from __future__ import annotations

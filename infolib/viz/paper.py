@@ -1,30 +1,15 @@
-"""The paper's figures: their old import path. They live in `infolib.viz.figures` (one theme, one colour per
-model and method, intervals on every mean); this module re-exports them."""
+"""Deprecated: the paper's figures moved to `infolib.viz.figures` (one theme, one colour per model and method,
+intervals on every mean). Importing this module still works, with a DeprecationWarning, until infolib 0.2."""
 
-from .figures import (  # noqa: F401
-    KIND_ORDER,
-    coherence_figure,
-    convergence_figure,
-    forgetting_figure,
-    kind_trajectories,
-    method_maps,
-    metric_bars,
-    retention_figure,
-    sweep_figure,
-    toy_figure,
-    word_lines,
+import warnings
+
+from . import figures
+from .figures import *  # noqa: F401, F403 (the old import path re-exports the new module, nothing else)
+
+warnings.warn(
+    "infolib.viz.paper was renamed infolib.viz.figures; the old module goes in infolib 0.2.",
+    DeprecationWarning,
+    stacklevel=2,
 )
 
-__all__ = [
-    "KIND_ORDER",
-    "coherence_figure",
-    "convergence_figure",
-    "forgetting_figure",
-    "kind_trajectories",
-    "method_maps",
-    "metric_bars",
-    "retention_figure",
-    "sweep_figure",
-    "toy_figure",
-    "word_lines",
-]
+__all__ = figures.__all__

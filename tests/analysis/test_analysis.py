@@ -1,4 +1,4 @@
-"""infolib.analysis and infolib.viz.paper on synthetic tables with known answers, and on a toy model."""
+"""infolib.analysis and infolib.viz.figures on synthetic tables with known answers, and on a toy model."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from infolib import analysis
-from infolib.viz import paper as figures
+from infolib.viz import figures
 from infolib.core.data import Tree
 from infolib.testing import LinearToyModel
 from infolib.methods import method_label

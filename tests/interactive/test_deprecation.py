@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import warnings
 
 import pytest
@@ -54,3 +55,12 @@ def test_widget_old_names_warn():
     widget = widgets.WhatIfWidget([LinearToyModel()], corpus=["a b c", "d e f"], background=False)
     with pytest.warns(DeprecationWarning, match="prober was renamed whatif"):
         assert widget.prober is widget.whatif
+
+
+def test_the_old_figures_module_warns_and_gives_the_new_functions():
+    import infolib.viz.figures as figures
+
+    sys.modules.pop("infolib.viz.paper", None)
+    with pytest.warns(DeprecationWarning, match="infolib.viz.figures"):
+        paper = importlib.import_module("infolib.viz.paper")
+    assert paper.method_maps is figures.method_maps
