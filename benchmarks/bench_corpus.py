@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 import infolib  # noqa: E402
 from infolib.core.data import load_sst2  # noqa: E402
-from infolib.core.sigma_s import sigma_s  # noqa: E402
+from infolib.core.sigma_s import sigma_s, sst2_corpus  # noqa: E402
 from infolib.core.store import ResultCache  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def main() -> None:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     model = infolib.load_model(args.model)
     layers = model.resolve_layers("all")
-    spread = sigma_s(model, layers)  # cached per model; not part of the throughput
+    spread = sigma_s(model, layers, sst2_corpus())  # the paper's corpus, cached per model; not part of the throughput
     dev = load_sst2("dev").sentences
     n = min(args.limit, len(dev))
     sentences, pairs = dev[:n], n * len(layers)

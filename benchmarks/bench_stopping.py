@@ -31,6 +31,7 @@ import torch
 import infolib
 from infolib.core.data import load_sst2
 from infolib.core.sigma_s import sigma_s as estimate_sigma_s
+from infolib.core.sigma_s import sst2_corpus
 
 from bench_estimator import linear_oracle, objectives  # same folder
 
@@ -47,7 +48,7 @@ def main() -> None:
     model = infolib.load_model("minilm")
     sentences = load_sst2("dev").sentences[: args.sentences]
     layers = model.resolve_layers("all")
-    spread = estimate_sigma_s(model, layers)
+    spread = estimate_sigma_s(model, layers, sst2_corpus())  # the paper's corpus, as the published numbers
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
 
     start = time.perf_counter()
