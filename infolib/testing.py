@@ -179,11 +179,10 @@ class BagOfPiecesClassifier(HookedModel):
             table[index] = torch.as_tensor(row, dtype=torch.float32)
         self.module = nn.Embedding.from_pretrained(table, freeze=True)
         self.module.register_buffer("bias", torch.zeros(classes) if bias is None else torch.as_tensor(bias))
-        self.hidden_states = ("layer.0", "layer.1", "logits")
+        self.hidden_states = (_LAYER_0, _LAYER_1, "logits")
         self.name = "bag-of-pieces"
 
     def encode(self, sentences: Sequence[str]) -> Encoding:
-
         return HFEncoder.encode(self, sentences)
 
     def embed(self, encoding: Encoding) -> Tensor:
@@ -194,5 +193,5 @@ class BagOfPiecesClassifier(HookedModel):
 
     def _forward(self, embed: Tensor, attention_mask: Tensor, want: Mapping[str, Tensor]) -> dict[str, Tensor]:
         x = embed * attention_mask.to(embed.dtype)[..., None]
-        states = {"layer.0": x, "layer.1": x.cumsum(1), "logits": self.module.bias + x.sum(1)}
+        states = {_LAYER_0: x, _LAYER_1: x.cumsum(1), "logits": self.module.bias + x.sum(1)}
         return {name: states[name][rows] for name, rows in want.items()}
