@@ -501,6 +501,8 @@ def _stopped(drifts: list[Tensor], unit_mask: Tensor, settings: Settings) -> boo
         return False
     u = torch.stack(drifts[-w:])[:, unit_mask]  # [w, units]
     mean_sq = u.mean(0).pow(2).mean()
+    if w < 2:  # no spread from one value: a window of 1 never passes the test (runs to max_steps)
+        return False
     se_sq = u.var(0).mean() / w
     return bool(mean_sq.sqrt() <= settings.z * se_sq.sqrt() + settings.tol)
 
