@@ -316,14 +316,14 @@ class WhatIfWidget:
             self.map_figure = whatif_figure(state)
         else:
             update_side_by_side(self.map_figure, [v.result for v in state.views], [_title(v) for v in state.views])
-        return to_png(self.map_figure)
+        return to_png(self.map_figure, compress_level=1)
 
     def _draw_diff(self, diffs) -> bytes:
         if self.diff_figure is None:
             self.diff_figure = diff_figure(diffs)
         else:
             update_diff_figure(self.diff_figure, diffs)
-        return to_png(self.diff_figure)
+        return to_png(self.diff_figure, compress_level=1)
 
     def _publish(self, state: WhatIfState, generation: int) -> None:
         started = time.perf_counter()
