@@ -37,8 +37,12 @@ Warm start. A pair may bring its own start, `Problem.warm_start` ([n_units] σ, 
 one, which take the default start): the what-if tool starts the words an edit left alone at their σ
 before the edit. A warm-started pair's warm-up is `Problem.warm_warmup` full Newton steps (default
 `WARM_WARMUP`) instead of `Settings.warmup`: it starts near its optimum, so its stopping test and
-its window average begin sooner (measured in `benchmarks/bench_probe.py`). A pair without a start
-is optimised exactly as before.
+its window average begin sooner. Measured on bert-sst2 (the 7 edits × 6 layers of
+`benchmarks/bench_probe.py`, the what-if settings: 4 draws per step, window 2, undamped), against the
+estimator's defaults: warm-started pairs stop after a median of 2 steps (8 passes) with the objective
++0.29 % above the defaults' on the median pair; from the default start the same settings take 4 steps.
+A warm-up of 1 with a window of 3 and damping 0.5 (20 passes) gives +0.02 % median, +3 % worst.
+A pair without a start is optimised exactly as before.
 
 Stopping is a sequential test on u_i = log(g_i / r_i), which is 0 at the optimum. After the
 `warmup` full Newton steps, a pair stops as soon as the last `window` values of u are consistent
@@ -200,6 +204,7 @@ class PairFit:
         steps: steps taken.
         converged: stopped by the rule, not by the cap.
         passes: forward and backward passes of Φ spent on the pair (the start's probes included).
+        warm_start: the pair started from `Problem.warm_start` (at least one unit).
     """
 
     sigma: Tensor
@@ -207,6 +212,7 @@ class PairFit:
     steps: int = 0
     converged: bool = False
     passes: int = 0
+    warm_start: bool = False
 
 
 @dataclass
@@ -414,6 +420,8 @@ def optimise(
         )
     warm = _warm_start(problem, packed, log_sigma, log_scale)
     warmup = [problem.warm_warmup if w else settings.warmup for w in warm]
+    for fit, w in zip(fits, warm):
+        fit.warm_start = w
     targets: list[list[Tensor]] = [[] for _ in range(P)]  # damped Newton iterates log σ − damping·½u, per step
     drifts: list[list[Tensor]] = [[] for _ in range(P)]  # u = log(g / r), per step
     active = list(range(P))

@@ -215,6 +215,7 @@ def explain(
                     "steps": fit.steps,
                     "converged": fit.converged,
                     "passes": fit.passes,
+                    "warm_start": fit.warm_start,
                 }
                 if pair in keys:
                     store.put(keys[pair], fitted[pair])
@@ -238,7 +239,7 @@ def explain(
         sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
         diagnostics={
             pair: {k: r[k] for k in ("loss_curve", "steps", "converged")}
-            | {"passes": r.get("passes"), "cached": pair not in fitted, "warm_start": pair in start}
+            | {"passes": r.get("passes"), "cached": pair not in fitted, "warm_start": bool(r.get("warm_start"))}
             for pair, r in results.items()
         },
         scale=scale,

@@ -32,6 +32,11 @@ def test_warm_start_reaches_the_cold_answer_on_the_linear_toy(scaled_tokens):
     assert (warm.sigma[0, "layer.1"][:5] / closed - 1).abs().max() < 0.03
     assert (warm.sigma[0, "layer.1"][:5] / cold.sigma[0, "layer.1"][:5] - 1).abs().max() < 0.03
     assert warm.diagnostics[0, "layer.1"]["warm_start"] and not cold.diagnostics[0, "layer.1"]["warm_start"]
+    unused = infolib.explain(
+        scaled_tokens, "a b c d e f", "layer.1", warm_start={(0, "layer.1"): start * math.nan}, **COLD
+    )
+    assert not unused.diagnostics[0, "layer.1"]["warm_start"]  # no unit given: a cold start
+    assert torch.equal(unused.sigma[0, "layer.1"], cold.sigma[0, "layer.1"])
 
 
 def test_a_close_warm_start_needs_fewer_steps(scaled_tokens):
@@ -57,7 +62,7 @@ def test_a_warm_start_is_never_served_as_the_cold_answer(scaled_tokens):
     assert again.diagnostics[0, "layer.1"]["cached"]
     other = {(0, "layer.1"): torch.full((6,), 0.3)}
     served = infolib.explain(scaled_tokens, "a b c d e f", "layer.1", warm_start=other, cache=store, **COLD)
-    assert served.diagnostics[0, "layer.1"]["cached"]
+    assert served.diagnostics[0, "layer.1"]["cached"] and not served.diagnostics[0, "layer.1"]["warm_start"]
     assert torch.equal(served.sigma[0, "layer.1"], reference.sigma[0, "layer.1"])
 
 
