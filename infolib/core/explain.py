@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -137,6 +138,7 @@ def explain(
     progress: bool = True,
     cache: "bool | Store" = False,
     callback: Callable[[int], None] | None = None,
+    warm_start: Mapping[tuple[int, str], Tensor] | None = None,
     settings: Settings | None = None,
     **kwargs,
 ) -> Explanation:
@@ -162,6 +164,11 @@ def explain(
             that changes the answer.
         callback: called with the step number (1, 2, …) after each optimisation step; it may raise
             (e.g. `infolib.core.estimator.Cancelled`) to stop: nothing is returned or cached then.
+        warm_start: (sentence index, hidden state) -> [units] σ to start that pair from (NaN =
+            the settings' start for that unit), e.g. the σ before an edit (the what-if tool). A
+            warm-started pair is stored under a key that also holds a digest of its start, so it is
+            never served as the cold answer (nor for another start); a warm-started pair whose cold
+            answer is stored gets the cold answer. None = every pair cold.
         settings: estimator settings as a `Settings`; and/or
         **kwargs: its fields as keywords (rate, scale, samples, max_steps, window, tol,
             random_state, memory_budget_mb, ...); a keyword that disagrees with `settings` is an error.
@@ -180,14 +187,21 @@ def explain(
             sigma_s = estimate_sigma_s(model, names, corpus)
         pairs = [(i, name) for i in range(len(sentences)) for name in names]
         store = check_cache(cache)
+        start = _check_start(warm_start, pairs)
         keys = _keys(store, model, sentences, names, level, config, sigma_s)
+        # A warm-started pair may be answered by the cold answer (the reference), else by the same
+        # start's earlier answer; its own answer is stored only under its start's key (`_warm_key`).
         found = {pair: store.get(key) for pair, key in keys.items()}
+        keys = {pair: _warm_key(key, start[pair]) if pair in start else key for pair, key in keys.items()}
+        found = {pair: found[pair] or (store.get(key) if pair in start else None) for pair, key in keys.items()}
         todo = [pair for pair in pairs if found.get(pair) is None]
         # The clean pass runs only for the states something is computed for: a warm call runs none.
         batch = encode_batch(model, sentences, names, level, sigma_s, run={name for _, name in todo})
         fitted = {}
         if todo:
             problem = _model_problem(batch, todo, config.random_state)
+            if start:
+                problem.warm_start = [_start_units(start.get(pair), batch, pair) for pair in todo]
             bar = _progress_bar(len(todo), progress)
             try:
                 fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
@@ -201,6 +215,7 @@ def explain(
                     "steps": fit.steps,
                     "converged": fit.converged,
                     "passes": fit.passes,
+                    "warm_start": fit.warm_start,
                 }
                 if pair in keys:
                     store.put(keys[pair], fitted[pair])
@@ -224,7 +239,7 @@ def explain(
         sigma={pair: torch.tensor(r["sigma"], dtype=torch.float32) for pair, r in results.items()},
         diagnostics={
             pair: {k: r[k] for k in ("loss_curve", "steps", "converged")}
-            | {"passes": r.get("passes"), "cached": pair not in fitted}
+            | {"passes": r.get("passes"), "cached": pair not in fitted, "warm_start": bool(r.get("warm_start"))}
             for pair, r in results.items()
         },
         scale=scale,
@@ -234,6 +249,44 @@ def explain(
         fingerprint=model.fingerprint(),
         level=level,
     )
+
+
+def _check_start(start, pairs) -> dict[tuple[int, str], Tensor]:
+    """`explain`'s `warm_start` as {pair: 1-D float tensor}, only for pairs being explained; a clear error otherwise."""
+    if start is None:
+        return {}
+    if not isinstance(start, Mapping):
+        raise TypeError(
+            f"warm_start must map (sentence index, hidden state) to a tensor of σ, got {type(start).__name__}."
+        )
+    unknown = [pair for pair in start if pair not in set(pairs)]
+    if unknown:
+        raise ValueError(
+            f"warm_start names pairs that are not explained: {unknown[:3]}; use (sentence index, layer name)."
+        )
+    out = {}
+    for pair, sigma in start.items():
+        if not isinstance(sigma, Tensor) or not sigma.is_floating_point() or sigma.ndim != 1:
+            raise TypeError(f"warm_start[{pair!r}] must be a 1-D float tensor of σ per unit (NaN = none).")
+        out[pair] = sigma.detach().cpu()
+    return out
+
+
+def _start_units(sigma: Tensor | None, batch: Batch, pair: tuple[int, str]) -> Tensor | None:
+    """The start of `pair` checked against its sentence's units (words or tokens, per `level`)."""
+    if sigma is None:
+        return None
+    units = batch.n_units(pair[0])
+    if len(sigma) != units:
+        raise ValueError(
+            f"warm_start[{pair!r}] has {len(sigma)} σ but the sentence has {units} units at level '{batch.level}'."
+        )
+    return sigma
+
+
+def _warm_key(key: str, sigma: Tensor) -> str:
+    """The cache key of a warm-started pair: its cold key and its start, so neither is served for the other."""
+    return hashlib.sha256(f"{key}|start={tensor_digest(sigma.to(torch.float64))}".encode()).hexdigest()
 
 
 def _keys(store, model, sentences, names, level, config, sigma_s) -> dict[tuple[int, str], str]:

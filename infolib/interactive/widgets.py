@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 import warnings
 from typing import Mapping, Sequence
 
@@ -28,7 +29,8 @@ from ..core.deprecation import REMOVED_IN, renamed
 from ..core.hooks import HookedModel
 from ..methods import get_method, list_methods
 from ..viz.export import escape, to_png
-from .whatif import Cancelled, WhatIf, WhatIfState, diff_figure, diffs_between, whatif_figure
+from ..viz.compare import update_diff_figure, update_side_by_side
+from .whatif import Cancelled, WhatIf, WhatIfState, _title, diff_figure, diffs_between, whatif_figure
 
 NONE = "(none)"
 
@@ -97,6 +99,11 @@ class WhatIfWidget:
         self._lock = threading.Lock()
         self._compute_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # The figures shown, redrawn in place after each edit (`viz.compare.update_*`); drawn only by
+        # the computing thread (one at a time, under _compute_lock).
+        self.map_figure = None
+        self.diff_figure = None
+        self.draw_seconds = 0.0  # time the last result took to draw (figures and PNGs)
 
         names = self.whatif.names
         self._adjusting = False  # True while the slider's end follows the models: no recomputation
@@ -303,8 +310,24 @@ class WhatIfWidget:
         self.progress.layout.visibility = "hidden"
         self.status.value = f"<span style='color:#b00020'>⚠ {escape(message)}</span>"
 
+    def _draw_map(self, state: WhatIfState) -> bytes:
+        """The information map as PNG, redrawn in place on the figure shown before when it can be."""
+        if self.map_figure is None:
+            self.map_figure = whatif_figure(state)
+        else:
+            update_side_by_side(self.map_figure, [v.result for v in state.views], [_title(v) for v in state.views])
+        return to_png(self.map_figure, compress_level=1)
+
+    def _draw_diff(self, diffs) -> bytes:
+        if self.diff_figure is None:
+            self.diff_figure = diff_figure(diffs)
+        else:
+            update_diff_figure(self.diff_figure, diffs)
+        return to_png(self.diff_figure, compress_level=1)
+
     def _publish(self, state: WhatIfState, generation: int) -> None:
-        figure = to_png(whatif_figure(state))
+        started = time.perf_counter()
+        figure = self._draw_map(state)
         with self._lock:
             if self._stale(generation):
                 self.cancelled += 1
@@ -315,7 +338,7 @@ class WhatIfWidget:
             self.diffs = diffs_between(self.previous, state) if self.previous is not None else []
             self.figure.outputs = (_image_output(figure, f"<Figure: {state.sentence}>"),)
             if self.diffs:
-                self.difference.outputs = (_image_output(to_png(diff_figure(self.diffs)), "<Figure: difference>"),)
+                self.difference.outputs = (_image_output(self._draw_diff(self.diffs), "<Figure: difference>"),)
             else:
                 hint = "Edit the sentence to see which words gained or lost information.\n"
                 self.difference.outputs = ({"output_type": "stream", "name": "stdout", "text": hint},)
@@ -323,7 +346,8 @@ class WhatIfWidget:
                 f"<b>{escape(v.model)}</b>: {_prediction_html(v.prediction)}" for v in state.views
             )
             self.progress.layout.visibility = "hidden"
-            self.status.value = f"done in {state.seconds:.1f} s"
+            self.draw_seconds = time.perf_counter() - started
+            self.status.value = f"done in {state.seconds + self.draw_seconds:.1f} s"
 
     # -- static figures -----------------------------------------------------------------------
     def figure_now(self):

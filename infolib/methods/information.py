@@ -28,7 +28,8 @@ class Information(Method):
     takes_estimator_settings = True
 
     def options(self, settings, options: dict) -> dict:
-        own = {key: options.pop(key) for key in (*OPTIONS, "corpus") if key in options}
+        # warm_start: σ to start from per pair (`core.explain.explain`), used by the what-if tool after an edit
+        own = {key: options.pop(key) for key in (*OPTIONS, "corpus", "warm_start") if key in options}
         config = resolve_settings(settings, **options)
         config.check()
         return {**own, "settings": config}

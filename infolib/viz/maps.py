@@ -104,13 +104,7 @@ def word_map(
     if isinstance(scale, str) and scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)} or a Scale, got {scale!r}.")
     style = SCALES[scale] if isinstance(scale, str) else scale
-    if style.magnitude:
-        matrix = np.abs(matrix)
-    vmin, vmax = style.vmin, style.vmax
-    if style.centred:
-        finite = np.abs(matrix[np.isfinite(matrix)])
-        vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        vmin = -vmax
+    matrix, vmin, vmax = _styled(matrix, style)
     image = ax.imshow(np.ma.masked_invalid(matrix), aspect="auto", cmap=style.cmap, vmin=vmin, vmax=vmax)
     ax.grid(False)
     word_ticks(ax, list(words), fontsize=fontsize)
@@ -122,6 +116,45 @@ def word_map(
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label=label or style.colorbar_label, fraction=0.05)
     return image
+
+
+def _styled(matrix: np.ndarray, style: Scale) -> tuple[np.ndarray, float | None, float | None]:
+    """The values drawn (|value| for a magnitude scale) and the colour limits (None = the data's)."""
+    if style.magnitude:
+        matrix = np.abs(matrix)
+    vmin, vmax = style.vmin, style.vmax
+    if style.centred:
+        finite = np.abs(matrix[np.isfinite(matrix)])
+        vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        vmin = -vmax
+    return matrix, vmin, vmax
+
+
+def refresh_map(image, matrix, words: Sequence[str], layers: Sequence[str], scale: str | Scale = "information") -> None:
+    """Redraw a `word_map` in place with new values and labels of the same shape: the image's data, its
+    colour limits and the tick labels change, the axes and the colour bar stay (a what-if edit).
+
+    Raises:
+        ValueError: the new map's shape differs from the drawn one (draw a new map then).
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape != image.get_array().shape or matrix.shape != (len(layers), len(words)):
+        raise ValueError(f"refresh_map keeps the shape {image.get_array().shape}; got {matrix.shape}: draw a new map.")
+    style = SCALES[scale] if isinstance(scale, str) else scale
+    matrix, vmin, vmax = _styled(matrix, style)
+    finite = matrix[np.isfinite(matrix)]
+    if vmin is None:
+        vmin = float(finite.min()) if finite.size else 0.0
+    if vmax is None:
+        vmax = float(finite.max()) if finite.size else 1.0
+    if vmax <= vmin:  # a constant map: what imshow's autoscaling does with it
+        vmin, vmax = vmin - 0.5, vmin + 0.5
+    image.set_data(np.ma.masked_invalid(matrix))
+    image.set_clim(vmin, vmax)
+    ax = image.axes
+    fontsize = ax.xaxis.get_ticklabels()[0].get_fontsize() if len(words) else 8
+    word_ticks(ax, list(words), fontsize=fontsize)
+    ax.set_yticks(range(len(layers)), list(layers), fontsize=fontsize)
 
 
 def result_map(result, sentence: int = 0) -> tuple[np.ndarray, str]:

@@ -406,3 +406,94 @@ def test_minilm_probe_end_to_end(minilm, minilm_sigma_s):
     fig = whatif_figure(state)
     assert "no classifier" in fig.axes[0].get_title()
     assert figure_png(fig).startswith(b"\x89PNG")
+
+
+# -- incremental probe: warm start and figures redrawn in place ------------------------------------
+
+
+def _drawn(fig):
+    """What a figure shows: per axes its image (array, colour limits), tick labels, title, hatched patches."""
+    out = []
+    for ax in fig.axes:
+        images = [(np.ma.filled(im.get_array().astype(float), np.nan), im.get_clim()) for im in ax.images]
+        ticks = [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.get_yticklabels()]
+        colours = [t.get_color() for t in ax.get_xticklabels()]
+        out.append((images, ticks, colours, ax.get_title(), len(ax.patches)))
+    return out
+
+
+def _assert_same_drawing(fig, fresh):
+    drawn, expected = _drawn(fig), _drawn(fresh)
+    assert len(drawn) == len(expected)
+    for (images, ticks, colours, title, patches), (images_e, ticks_e, colours_e, title_e, patches_e) in zip(
+        drawn, expected
+    ):
+        assert ticks == ticks_e and colours == colours_e and title == title_e and patches == patches_e
+        assert len(images) == len(images_e)
+        for (array, clim), (array_e, clim_e) in zip(images, images_e):
+            np.testing.assert_allclose(array, array_e)
+            np.testing.assert_allclose(clim, clim_e, rtol=1e-6)
+
+
+def test_an_edit_of_the_same_length_redraws_the_figures_in_place(tiny, tiny_spread):
+    probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
+    figure, axes = probe.map_figure, list(probe.map_figure.axes)
+    image = axes[0].images[0]
+    probe.text.value = "a bright and boring film"
+    diff_figure_, diff_axes = probe.diff_figure, list(probe.diff_figure.axes)
+    assert probe.map_figure is figure and probe.map_figure.axes == axes and list(axes[0].images) == [image]
+    _assert_same_drawing(probe.map_figure, probe.figure_now())  # as a figure drawn from scratch
+    probe.text.value = "a bright and lovely film"  # the difference keeps its 6 columns too
+    assert probe.map_figure is figure and probe.map_figure.axes == axes and list(axes[0].images) == [image]
+    assert probe.diff_figure is diff_figure_ and probe.diff_figure.axes == diff_axes
+    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == "a bright and lovely film".split()
+
+
+def test_an_edit_that_changes_the_length_redraws_the_figure_correctly(tiny, tiny_spread):
+    probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
+    probe.text.value = "a dull film"
+    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
+    assert [t.get_text() for t in probe.map_figure.axes[0].get_xticklabels()] == ["a", "dull", "film"]
+    probe.text.value = "a dull film that bores"
+    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
+
+
+def test_two_models_then_one_redraws_the_panels(tiny, tiny_spread):
+    other = TinyClassifier(name="other-sst2")
+    probe = make_probe([tiny, other], tiny_spread, sentence="a dull film", compare=True)
+    probe.whatif.spreads["other-sst2"] = tiny_spread
+    probe.text.value = "a fine film"
+    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    probe.model_b.value = "(none)"
+    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    assert len([ax for ax in probe.map_figure.axes if ax.images]) == 1
+
+
+def test_after_an_edit_unchanged_words_start_from_their_sigma_before_it(tiny, tiny_spread):
+    from infolib.interactive.whatif import warm_start_from
+
+    probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
+    before = probe.state.views[0].result
+    assert not any(d["warm_start"] for d in before.diagnostics.values())
+    start = warm_start_from(before, "a bright and boring film".split(), ["layer.1", "layer.2"])
+    for name in ("layer.1", "layer.2"):
+        sigma = start[0, name]
+        assert torch.isnan(sigma[1])  # 'bright' is new: the default start
+        kept = [0, 2, 3, 4]  # a, and, boring, film: their σ before the edit
+        torch.testing.assert_close(sigma[kept], before.sigma[0, name][kept].double())
+    probe.text.value = "a bright and boring film"
+    assert all(d["warm_start"] for d in probe.state.views[0].result.diagnostics.values())
+    probe.text.value = "a dull and boring film"  # back again: from memory, nothing optimised
+    assert probe.state.views[0].result.sigma[0, "layer.1"].equal(before.sigma[0, "layer.1"])
+    assert all(d["cached"] for d in probe.state.views[0].result.diagnostics.values())
+
+
+def test_a_cold_whatif_starts_every_edit_from_the_default(tiny, tiny_spread):
+    probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
+    probe.whatif.warm = False
+    probe.text.value = "a bright and boring film"
+    assert not any(d["warm_start"] for d in probe.state.views[0].result.diagnostics.values())
