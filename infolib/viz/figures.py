@@ -489,10 +489,13 @@ def convergence_figure(curves: Mapping[str, Sequence[float]]):
             curve = np.asarray(curve, dtype=float)
             ax.plot(np.arange(1, len(curve) + 1), curve, color=palette[i % len(palette)], label=label)
         ax.set_xscale("log")
+        # log y as well: Adam starts thousands of times above the optimum, where infolib's first steps land
+        if all(np.nanmin(np.asarray(c, dtype=float)) > 0 for c in curves.values()):
+            ax.set_yscale("log")
         ax.set_xlabel("optimisation step (log) →")
-        ax.set_ylabel("objective L(σ) (↓ = better)")
+        ax.set_ylabel("objective L(σ) (log; ↓ = better)")
         ax.set_title("Convergence")
-        fig.legend(loc="outside right upper")
+        fig.legend(loc="outside lower center", ncols=max(1, len(curves)))
     return fig
 
 
