@@ -158,16 +158,28 @@ def test_killed_writer_leaves_only_whole_entries(tmp_path):
     assert len(_check_all_entries(tmp_path)) >= 10
 
 
+# After its 8th stored entry the run slows to a crawl, so the signal lands part-way on a busy machine too
+# (a fast machine, or a slow parent, could otherwise see the whole run finish before the signal).
 RUNNER = textwrap.dedent("""
-    import sys, torch
+    import sys, time, torch
     from infolib.core.store import ResultCache
     from infolib.api import explain_corpus
     from infolib.testing import LinearToyModel
     sys.path.insert(0, sys.argv[2])
     from test_cache_corpus import RUN, CORPUS
+
+    class Crawling(ResultCache):
+        stored = 0
+
+        def put(self, key, payload):
+            super().put(key, payload)
+            Crawling.stored += 1
+            if Crawling.stored >= 8:
+                time.sleep(5)
+
     model = LinearToyModel(position_weights=torch.linspace(0.5, 3.0, 32))
     explain_corpus(model, RUN, ["layer.1", "layer.2"], batch_size=2, corpus=CORPUS,
-                   cache=ResultCache(sys.argv[1]), progress=False, samples=64, max_steps=60, z=0, tol=1e-6)
+                   cache=Crawling(sys.argv[1]), progress=False, samples=64, max_steps=60, z=0, tol=1e-6)
 """)
 
 

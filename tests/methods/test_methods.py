@@ -110,9 +110,9 @@ def test_a_registered_method_is_listed_explained_run_on_a_corpus_and_cached(toy,
 
 def test_a_registered_method_is_in_the_widget_menu(embedding_norm):
     pytest.importorskip("ipywidgets")
-    from infolib.interactive.widgets import Probe
+    from infolib.interactive.widgets import WhatIfWidget
 
-    widget = Probe([LinearToyModel()], background=False)
+    widget = WhatIfWidget([LinearToyModel()], background=False)
     assert "embedding-norm" in widget.method.options and widget.method.options[0] == "information"
 
 
