@@ -28,17 +28,33 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
     import matplotlib.pyplot as plt  # lazy: start-up cost (matplotlib, ~3 s to import)
     from matplotlib.ticker import MaxNLocator  # lazy: start-up cost (matplotlib, ~3 s to import)
 
-    models = list(dict.fromkeys(summary["model"]))
-    methods = list(dict.fromkeys(summary["method"]))
-    if not models or not metrics:
+    if summary.empty or not len(metrics):
         raise ValueError("the summary is empty: run layer_faithfulness and layer_summary first.")
-    figure, axes = plt.subplots(
-        len(metrics), len(models), figsize=(3.2 * len(models), 2.8 * len(metrics)), squeeze=False, sharex="col"
-    )
+    models = th.model_order(summary["model"])
+    methods = list(dict.fromkeys(summary["method"]))
+    with th.theme():
+        figure, axes = plt.subplots(
+            len(metrics),
+            len(models),
+            figsize=(3.2 * len(models), 2.8 * len(metrics) + 0.6),
+            squeeze=False,
+            sharex="col",
+            layout="constrained",
+        )
+        _draw(axes, summary, metrics, models, methods, MaxNLocator)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=len(labels))  # outside: covers no point
+        if title:
+            figure.suptitle(title)
+    return figure
+
+
+def _draw(axes, summary: pd.DataFrame, metrics, models, methods, locator) -> None:
+    """Fill the [metrics × models] grid: one line and band per method, the random floor dashed grey."""
     for r, metric in enumerate(metrics):
         for c, model in enumerate(models):
             ax = axes[r][c]
-            for k, method in enumerate(methods):
+            for method in methods:
                 rows = summary[
                     (summary["model"] == model) & (summary["method"] == method) & (summary["metric"] == metric)
                 ]
@@ -59,14 +75,9 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
                 )
                 ax.fill_between(rows["depth"], rows["low"], rows["high"], alpha=0.2, color=style["color"], linewidth=0)
             if r == 0:
-                ax.set_title(model)
+                ax.set_title(model, color=th.model_colour(model))
             if c == 0:
                 ax.set_ylabel(METRIC_LABELS.get(metric, metric), fontsize=8)
             if r == len(metrics) - 1:
-                ax.set_xlabel("layer")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0][0].legend(fontsize=7)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+                ax.set_xlabel("layer (deeper →)")
+            ax.xaxis.set_major_locator(locator(integer=True))

@@ -19,6 +19,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from infolib import analysis  # noqa: E402
 from infolib.viz import figures, theme  # noqa: E402
 from infolib.viz.export import save_figure  # noqa: E402
+from infolib.viz.faithfulness import layer_faithfulness_figure  # noqa: E402
 from infolib.viz.labels import spread_labels  # noqa: E402
 
 MODELS = ["bert-sst2", "transformer-sst2", "lstm-sst2", "cnn-sst2"]
@@ -132,7 +133,20 @@ def _all_figures() -> dict:
         "words": figures.word_lines(frame[frame["method"] == "information"], "bert-sst2", 0, {"charming": True}),
         "toy": figures.toy_figure(np.array([1.0, 0.5]), np.array([1.1, 0.5]), [1.0, 2.0]),
         "convergence": figures.convergence_figure({"Adam": [3.0, 2.0, 1.0], "Newton": [3.0, 1.0, 1.0]}),
+        "faithfulness": layer_faithfulness_figure(_faithfulness_summary()),
     }
+
+
+def _faithfulness_summary() -> pd.DataFrame:
+    """A `layer_summary` table: two models, three methods and the random floor, both metrics, with intervals."""
+    rows = []
+    for model, layers in (("bert-sst2", 6), ("lstm-sst2", 2)):
+        for k, method in enumerate(["information", "gradient_saliency", "input_x_gradient", "random"]):
+            for metric in ("output_aopc", "state_degradation"):
+                for layer in range(1, layers + 1):
+                    mean = 0.05 * (k + 1) + 0.01 * layer
+                    rows.append((model, method, f"layer.{layer}", metric, mean, mean - 0.02, mean + 0.02, 100))
+    return pd.DataFrame(rows, columns=["model", "method", "layer", "metric", "mean", "low", "high", "n"])
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +169,7 @@ def _grid_position(ax):
 
 
 @pytest.mark.parametrize(
-    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence"]
+    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence", "faithfulness"]
 )
 def test_every_axis_says_what_it_shows(drawn, name):
     fig = drawn[name]
@@ -171,7 +185,7 @@ def test_every_axis_says_what_it_shows(drawn, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence"]
+    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence", "faithfulness"]
 )
 def test_no_text_outside_the_canvas(drawn, name):
     fig = drawn[name]
@@ -190,7 +204,9 @@ def _points_in_display(ax) -> np.ndarray:
     return np.vstack(points) if points else np.empty((0, 2))
 
 
-@pytest.mark.parametrize("name", ["coherence", "forgetting", "retention", "words", "toy", "convergence"])
+@pytest.mark.parametrize(
+    "name", ["coherence", "forgetting", "retention", "words", "toy", "convergence", "faithfulness"]
+)
 def test_no_legend_covers_a_plotted_point(drawn, name):
     fig = drawn[name]
     renderer = fig.canvas.get_renderer()
