@@ -159,9 +159,12 @@ def test_killed_writer_leaves_only_whole_entries(tmp_path):
 
 
 # After its 8th stored entry the run slows to a crawl, so the signal lands part-way on a busy machine too
-# (a fast machine, or a slow parent, could otherwise see the whole run finish before the signal).
+# (a fast machine, or a slow parent, could otherwise see the whole run finish before the signal). Ctrl-C is
+# KeyboardInterrupt, as in a terminal: a shell without job control starts background children with SIGINT
+# ignored, and Python then installs no handler for it (CI launched that way ran the whole corpus).
 RUNNER = textwrap.dedent("""
-    import sys, time, torch
+    import signal, sys, time, torch
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from infolib.core.store import ResultCache
     from infolib.api import explain_corpus
     from infolib.testing import LinearToyModel
