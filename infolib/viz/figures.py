@@ -11,6 +11,7 @@ function behind the claims table, so a figure and the claims table show the same
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -184,10 +185,12 @@ def method_maps(
         for method in methods
     }
     n_words = max(len(words) for _, _, words in cells.values())
-    panel_w = max(2.2, 0.33 * n_words + 0.6)
+    # 0.17 in per word: 8 pt labels upright (slanted when they fit) fill a column; a row's hidden states are
+    # named once, in its first panel. Four methods × 12 words then stay legible (tests/viz/test_figures.py).
+    panel_w = max(1.8, 0.17 * n_words + 0.25)
     with th.theme():
         rows_per_model = [max(len(cells[model, methods[0]][1]), 4) for model in models]  # room for the row's label
-        fig = _figure(panel_w * len(methods) + 1.6, sum(0.22 * n + 0.55 for n in rows_per_model) + 1.3)
+        fig = _figure(panel_w * len(methods) + 1.7, sum(0.2 * n + 0.5 for n in rows_per_model) + 1.2)
         axes = fig.subplots(len(models), len(methods), squeeze=False, height_ratios=rows_per_model)
         image = None
         for r, model in enumerate(models):
@@ -200,7 +203,7 @@ def method_maps(
                     ax.scatter(
                         len(words) - 1 - steps, steps, s=60, marker="s", facecolors="none", edgecolors="#56B4E9", lw=1.2
                     )
-                ax.tick_params(axis="y", labelsize=8)
+                ax.tick_params(axis="y", labelsize=8, labelleft=c == 0)
                 below = cells.get((models[r + 1], method)) if r + 1 < len(models) else None
                 if below is not None and below[2] == words:
                     ax.tick_params(axis="x", labelbottom=False)
@@ -274,8 +277,15 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
     models = _models(information)
     shown = [k for k in kinds if half_depths is not None and k in set(half_depths["kind"])]
     with th.theme():
-        fig = _figure(max(6.5, 2.5 * len(models)), 4.6)
-        axes = fig.subplots(1, len(models), squeeze=False)[0]  # each model its own scale: compare kinds within it
+        # At most four panels a row (five models, with DEEP's MPNet, take two rows), so a row stays legible
+        # at a slide's and a page's width.
+        ncols = len(models) if len(models) <= 4 else 3
+        nrows = math.ceil(len(models) / ncols)
+        fig = _figure(max(6.5, 2.5 * ncols), 4.6 if nrows == 1 else 3.4 * nrows + 0.6)  # two rows fit a slide's 7.5 in
+        grid = fig.subplots(nrows, ncols, squeeze=False)  # each model its own scale: compare kinds within it
+        axes = list(grid.flat[: len(models)])
+        for spare in grid.flat[len(models) :]:
+            spare.set_visible(False)
         for ax, model in zip(axes, models):
             rows = information[information["model"] == model]
             top = float(np.nanmax(rows[["information", "information_high"]].to_numpy(dtype=float), initial=0.0))
@@ -309,7 +319,8 @@ def forgetting_figure(information: pd.DataFrame, half_depths: pd.DataFrame | Non
                     marks = shown
                     _half_depth_marks(ax, half_depths[half_depths["model"] == model], shown, top * 1.1, step)
             ax.set_ylim(0, top * 1.1 + step * (len(marks) + 1) if marks else top * 1.05)
-        axes[0].set_ylabel(INFORMATION_AXIS)
+        for row in grid:
+            row[0].set_ylabel(INFORMATION_AXIS)
         handles = {}
         for ax in axes:
             for h, label in zip(*ax.get_legend_handles_labels()):
@@ -337,7 +348,7 @@ def _half_depth_marks(ax, rows: pd.DataFrame, kinds, bottom: float, step: float)
             color=th.kind_colour(kind),
             capsize=2,
         )
-    ax.text(0.02, bottom + step * (len(kinds) + 0.3), "half depth (claim 6) ↓", fontsize=7, color=th.GREY)
+    ax.text(0.02, bottom + step * (len(kinds) + 0.3), "half depth (claim 6) ↓", fontsize=8, color=th.GREY)
 
 
 # -- figure 7 (notebook 07): fine-grained forgetting -----------------------------------------------

@@ -195,6 +195,45 @@ def test_no_text_outside_the_canvas(drawn, name):
     assert tight.x1 <= fig.get_figwidth() + tolerance and tight.y1 <= fig.get_figheight() + tolerance, (name, tight)
 
 
+# Legible = the smallest text is at least this many points where the figure is shown: a 1280×720 slide
+# (13.33 × 7.5 in at 96 px per inch, the figure scaled to fit) or a paper's full text width (7 in, scaled
+# down only). 7 pt and 5 pt are the usual minima for slides and for print (journals ask for 5-7 pt).
+SLIDE_INCHES, PAGE_WIDTH_INCHES = (13.33, 7.5), 7.0
+MIN_SLIDE_PT, MIN_PAGE_PT = 7.0, 5.0
+
+
+def _smallest_text_shown(fig) -> tuple[float, float]:
+    """(points on a slide, points at a page's width) of the figure's smallest visible text."""
+    width, height = fig.get_size_inches()
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    smallest = min(t.get_fontsize() for t in texts)
+    on_slide = smallest * min(SLIDE_INCHES[0] / width, SLIDE_INCHES[1] / height)
+    return on_slide, smallest * min(1.0, PAGE_WIDTH_INCHES / width)
+
+
+@pytest.mark.parametrize(
+    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence", "faithfulness"]
+)
+def test_text_is_legible_on_a_slide_and_at_a_page_width(drawn, name):
+    on_slide, on_page = _smallest_text_shown(drawn[name])
+    assert on_slide >= MIN_SLIDE_PT and on_page >= MIN_PAGE_PT, (name, round(on_slide, 1), round(on_page, 1))
+
+
+def test_four_methods_and_five_models_stay_legible():
+    """The widest figures the notebooks draw: notebook 04's four methods, DEEP's fifth model in figure 06."""
+    frame = _frame()
+    occlusion = frame[frame["method"] == "gradient_saliency"].assign(method="occlusion")
+    maps = figures.method_maps(pd.concat([frame, occlusion]), [*METHODS, "occlusion"], MODELS, 0)
+    information = _information_by_kind()
+    deep = information[information["model"] == "bert-sst2"].assign(model="mpnet-sst2")
+    forgetting = figures.forgetting_figure(pd.concat([information, deep]))
+    for name, fig in (("maps", maps), ("forgetting", forgetting)):
+        fig.canvas.draw()
+        on_slide, on_page = _smallest_text_shown(fig)
+        assert on_slide >= MIN_SLIDE_PT and on_page >= MIN_PAGE_PT, (name, round(on_slide, 1), round(on_page, 1))
+        plt.close(fig)
+
+
 def _points_in_display(ax) -> np.ndarray:
     points = [line.get_transform().transform(line.get_xydata()) for line in ax.get_lines() if len(line.get_xydata())]
     for collection in ax.collections:
