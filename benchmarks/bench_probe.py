@@ -5,7 +5,7 @@
 Setup: `infolib.interactive.widgets.WhatIfWidget` (background thread, as in a notebook) on a 15-word sentence and a
 series of 15-word edits, all layers. Timed per edit: setting the text box's value → the new figure
 (and difference figure) is in the widget's output, split into estimating (`WhatIfState.seconds`) and
-drawing (`WhatIfWidget.draw_seconds`: the figures redrawn in place, their PNGs). After an edit the
+drawing (`WhatIfWidget.draw_seconds`: both maps as HTML tables, `infolib.viz.html`). After an edit the
 words it left alone start from their σ before it (`--cold`: every edit from the default start).
 One model (the fine-tuned BERT `bert-sst2`, or
 the pretrained MiniLM — same architecture — if bert-sst2 is not trained), then two side by side.

@@ -118,6 +118,20 @@ def word_map(
     return image
 
 
+def colour_limits(matrix, style: Scale) -> tuple[np.ndarray, float, float]:
+    """(the values drawn, vmin, vmax) of a map in `style`: the scale's fixed ends, else the data's (what
+    imshow's autoscaling gives, a constant map ± 0.5)."""
+    matrix, vmin, vmax = _styled(np.asarray(matrix, dtype=float), style)
+    finite = matrix[np.isfinite(matrix)]
+    if vmin is None:
+        vmin = float(finite.min()) if finite.size else 0.0
+    if vmax is None:
+        vmax = float(finite.max()) if finite.size else 1.0
+    if vmax <= vmin:  # a constant map: what imshow's autoscaling does with it
+        vmin, vmax = vmin - 0.5, vmin + 0.5
+    return matrix, vmin, vmax
+
+
 def _styled(matrix: np.ndarray, style: Scale) -> tuple[np.ndarray, float | None, float | None]:
     """The values drawn (|value| for a magnitude scale) and the colour limits (None = the data's)."""
     if style.magnitude:
@@ -141,14 +155,7 @@ def refresh_map(image, matrix, words: Sequence[str], layers: Sequence[str], scal
     if matrix.shape != image.get_array().shape or matrix.shape != (len(layers), len(words)):
         raise ValueError(f"refresh_map keeps the shape {image.get_array().shape}; got {matrix.shape}: draw a new map.")
     style = SCALES[scale] if isinstance(scale, str) else scale
-    matrix, vmin, vmax = _styled(matrix, style)
-    finite = matrix[np.isfinite(matrix)]
-    if vmin is None:
-        vmin = float(finite.min()) if finite.size else 0.0
-    if vmax is None:
-        vmax = float(finite.max()) if finite.size else 1.0
-    if vmax <= vmin:  # a constant map: what imshow's autoscaling does with it
-        vmin, vmax = vmin - 0.5, vmin + 0.5
+    matrix, vmin, vmax = colour_limits(matrix, style)
     image.set_data(np.ma.masked_invalid(matrix))
     image.set_clim(vmin, vmax)
     ax = image.axes
@@ -206,4 +213,14 @@ def information_heatmap(
     return fig
 
 
-__all__ = ["SCALES", "Scale", "VALUES", "information_heatmap", "map_size", "result_map", "save_figure", "word_map"]
+__all__ = [
+    "SCALES",
+    "Scale",
+    "VALUES",
+    "colour_limits",
+    "information_heatmap",
+    "map_size",
+    "result_map",
+    "save_figure",
+    "word_map",
+]

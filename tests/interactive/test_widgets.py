@@ -3,6 +3,7 @@ of `infolib.interactive.widgets.WhatIfWidget` (text → figure, layer range, sup
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -21,9 +22,11 @@ from infolib.interactive.whatif import (  # noqa: E402
     information_diff,
     predict,
     whatif_figure,
+    _title,
 )
 from infolib.core.results import Explanation  # noqa: E402
 from infolib.interactive.widgets import WhatIfWidget  # noqa: E402
+from infolib.viz.compare import update_diff_figure, update_side_by_side  # noqa: E402
 
 TINY = {"samples": 1, "max_steps": 3, "window": 1}
 
@@ -89,9 +92,14 @@ def make_probe(models, spread, sentence: str = "", **kwargs) -> WhatIfWidget:
     return probe
 
 
-def png_of(output_widget) -> str:
+def html_of(output_widget) -> str:
     assert len(output_widget.outputs) == 1, output_widget.outputs
-    return output_widget.outputs[0]["data"]["image/png"]
+    return output_widget.outputs[0]["data"]["text/html"]
+
+
+def cell_values(html: str) -> list[float]:
+    """The numbers written in an HTML map's cells, row by row."""
+    return [float(v) for v in re.findall(r"<td[^>]*>(-?[0-9.]+)</td>", html)]
 
 
 # -- widget --------------------------------------------------------------------------------------
@@ -100,7 +108,7 @@ def png_of(output_widget) -> str:
 def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread)
     probe.text.value = "a dull and boring film"
-    first = png_of(probe.figure)
+    first = html_of(probe.figure)
     assert probe.state.sentence == "a dull and boring film" and probe.error is None
     expected = predict(tiny, "a dull and boring film")
     assert probe.prediction.value == (
@@ -109,13 +117,19 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
 
     probe.text.value = "a bright and boring film"
     assert probe.state.sentence == "a bright and boring film"
-    assert png_of(probe.figure) != first
+    assert html_of(probe.figure) != first
     assert probe.previous.sentence == "a dull and boring film"
     diff = probe.diffs[0]
     assert diff.added == ["bright"] and diff.removed == ["dull"]
-    assert png_of(probe.difference)  # the difference figure is shown
-    # the exported figures hold what the state holds: the map's cells, its words, its layers
+    # the maps shown hold what the state holds: the information kept per cell (2 decimals), words, layers
     result = probe.state.views[0].result
+    shown = html_of(probe.figure)
+    np.testing.assert_allclose(cell_values(shown), result.information(0).ravel(), atol=0.005 + 1e-9)
+    assert all(f">{w}</th>" in shown for w in "a bright and boring film".split()) and ">layer.2</th>" in shown
+    difference = html_of(probe.difference)
+    np.testing.assert_allclose(cell_values(difference), diff.change[np.isfinite(diff.change)], atol=0.005 + 1e-9)
+    assert ">+bright</th>" in difference and ">−dull</th>" in difference
+    # so do the exported figures
     ax = probe.figure_now().axes[0]
     np.testing.assert_allclose(ax.images[0].get_array(), result.information(0))
     assert [t.get_text() for t in ax.get_xticklabels()] == "a bright and boring film".split()
@@ -131,10 +145,10 @@ def test_text_change_shows_new_figure_and_difference(tiny, tiny_spread):
 def test_layer_range_change_recomputes_only_those_layers(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread, sentence="a dull film")
     assert probe.state.views[0].result.layers == ["layer.1", "layer.2"]
-    before = png_of(probe.figure)
+    before = html_of(probe.figure)
     probe.layers.value = (2, 2)
     assert probe.state.views[0].result.layers == ["layer.2"]
-    assert png_of(probe.figure) != before
+    assert html_of(probe.figure) != before
     probe.layers.value = (1, 2)  # back again: answered from memory, identical σ
     assert probe.state.views[0].result.diagnostics[0, "layer.1"]["cached"]
 
@@ -252,10 +266,10 @@ def test_a_control_character_is_stripped_as_explain_does(tiny, tiny_spread):
 )
 def test_bad_text_is_a_message_not_a_traceback(tiny, tiny_spread, text, message):
     probe = make_probe([tiny], tiny_spread, sentence="a dull film")
-    shown = png_of(probe.figure)
+    shown = html_of(probe.figure)
     probe.text.value = text
     assert message in probe.error and message in probe.status.value
-    assert png_of(probe.figure) == shown  # the last good figure stays
+    assert html_of(probe.figure) == shown  # the last good figure stays
 
 
 def test_unknown_model_is_a_message(tiny, tiny_spread):
@@ -284,12 +298,12 @@ def test_a_model_typed_into_the_probe_is_offered_and_explained(tiny, tiny_spread
 
 def test_a_model_that_cannot_be_loaded_is_a_message_and_offers_nothing(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread, sentence="a dull film")
-    shown = png_of(probe.figure)
+    shown = html_of(probe.figure)
     probe.add_model.value = "/no/such/folder"
     assert "cannot add model '/no/such/folder'" in probe.error and "unknown model" in probe.status.value
     assert list(probe.model_a.options) == ["tiny-sst2"] and probe.whatif.names == ["tiny-sst2"]
     assert probe.add_model.value == "/no/such/folder"  # left to be corrected
-    assert png_of(probe.figure) == shown
+    assert html_of(probe.figure) == shown
     probe.add_model.value = "   "  # nothing typed: nothing happens
     assert probe.whatif.names == ["tiny-sst2"]
     with pytest.raises(ValueError, match="type a model name"):
@@ -435,31 +449,38 @@ def _assert_same_drawing(fig, fresh):
             np.testing.assert_allclose(clim, clim_e, rtol=1e-6)
 
 
+def _redrawn(fig, probe):
+    """`fig` (drawn for an earlier state) redrawn in place for the probe's state and difference."""
+    return update_side_by_side(fig, [v.result for v in probe.state.views], [_title(v) for v in probe.state.views])
+
+
 def test_an_edit_of_the_same_length_redraws_the_figures_in_place(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
-    figure, axes = probe.map_figure, list(probe.map_figure.axes)
-    image = axes[0].images[0]
+    figure = whatif_figure(probe.state)
+    axes, image = list(figure.axes), figure.axes[0].images[0]
     probe.text.value = "a bright and boring film"
-    diff_figure_, diff_axes = probe.diff_figure, list(probe.diff_figure.axes)
-    assert probe.map_figure is figure and probe.map_figure.axes == axes and list(axes[0].images) == [image]
-    _assert_same_drawing(probe.map_figure, probe.figure_now())  # as a figure drawn from scratch
+    differences = diff_figure(probe.diffs)
+    diff_axes = list(differences.axes)
+    assert _redrawn(figure, probe) is figure and figure.axes == axes and list(axes[0].images) == [image]
+    _assert_same_drawing(figure, probe.figure_now())  # as a figure drawn from scratch
     probe.text.value = "a bright and lovely film"  # the difference keeps its 6 columns too
-    assert probe.map_figure is figure and probe.map_figure.axes == axes and list(axes[0].images) == [image]
-    assert probe.diff_figure is diff_figure_ and probe.diff_figure.axes == diff_axes
-    _assert_same_drawing(probe.map_figure, probe.figure_now())
-    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
+    assert _redrawn(figure, probe) is figure and figure.axes == axes and list(axes[0].images) == [image]
+    assert update_diff_figure(differences, probe.diffs) is differences and differences.axes == diff_axes
+    _assert_same_drawing(figure, probe.figure_now())
+    _assert_same_drawing(differences, probe.difference_figure())
     assert [t.get_text() for t in axes[0].get_xticklabels()] == "a bright and lovely film".split()
 
 
 def test_an_edit_that_changes_the_length_redraws_the_figure_correctly(tiny, tiny_spread):
     probe = make_probe([tiny], tiny_spread, sentence="a dull and boring film")
-    probe.text.value = "a dull film"
-    _assert_same_drawing(probe.map_figure, probe.figure_now())
-    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
-    assert [t.get_text() for t in probe.map_figure.axes[0].get_xticklabels()] == ["a", "dull", "film"]
-    probe.text.value = "a dull film that bores"
-    _assert_same_drawing(probe.map_figure, probe.figure_now())
-    _assert_same_drawing(probe.diff_figure, probe.difference_figure())
+    probe.text.value = "a dull boring film"
+    figure, differences = whatif_figure(probe.state), diff_figure(probe.diffs)
+    for sentence, words in (("a dull film", ["a", "dull", "film"]), ("a dull film that bores", None)):
+        probe.text.value = sentence
+        _assert_same_drawing(_redrawn(figure, probe), probe.figure_now())
+        _assert_same_drawing(update_diff_figure(differences, probe.diffs), probe.difference_figure())
+        if words:
+            assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == words
 
 
 def test_two_models_then_one_redraws_the_panels(tiny, tiny_spread):
@@ -467,10 +488,12 @@ def test_two_models_then_one_redraws_the_panels(tiny, tiny_spread):
     probe = make_probe([tiny, other], tiny_spread, sentence="a dull film", compare=True)
     probe.whatif.spreads["other-sst2"] = tiny_spread
     probe.text.value = "a fine film"
-    _assert_same_drawing(probe.map_figure, probe.figure_now())
+    figure = whatif_figure(probe.state)
+    assert html_of(probe.figure).count("<table") == 2  # both maps shown
     probe.model_b.value = "(none)"
-    _assert_same_drawing(probe.map_figure, probe.figure_now())
-    assert len([ax for ax in probe.map_figure.axes if ax.images]) == 1
+    _assert_same_drawing(_redrawn(figure, probe), probe.figure_now())
+    assert len([ax for ax in figure.axes if ax.images]) == 1
+    assert html_of(probe.figure).count("<table") == 1
 
 
 def test_after_an_edit_unchanged_words_start_from_their_sigma_before_it(tiny, tiny_spread):
