@@ -2,7 +2,7 @@
 
 Opens notebooks/08_interactive_probing.ipynb (SMOKE mode) in JupyterLab, runs all cells, types a
 sentence into the what-if widget's text box, changes the layer range, and checks each time that the figure
-rendered in the widget's output changes. Screenshots go to reports/probe_browser_*.png.
+rendered in the widget's output (an HTML table) changes. Screenshots go to reports/probe_browser_*.png.
 
 Needs /usr/bin/chromium (`make browser-deps` installs it when run as root, as CI does; it never runs
 sudo) and jupyterlab, ipywidgets, playwright (the [notebooks] and [dev] extras); skips with the reason
@@ -160,15 +160,18 @@ def _say(step: str) -> None:
     print(f"[browser test {time.strftime('%H:%M:%S')}] {step}", file=sys.stderr, flush=True)
 
 
+MAPS = ".jp-OutputArea .widget-output table"  # the widget's maps: HTML tables (infolib.viz.html)
+
+
 def _figure_src(page) -> str:
-    """The src of the widget's information map (the first image in a widget output)."""
-    return page.locator(".jp-OutputArea .widget-output img").first.get_attribute("src") or ""
+    """The HTML of the widget's information map (the first table in a widget output)."""
+    return page.locator(MAPS).first.inner_html()
 
 
 def _wait_for_new_figure(page, before: str, timeout_s: float) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        src = _figure_src(page) if page.locator(".jp-OutputArea .widget-output img").count() else ""
+        src = _figure_src(page) if page.locator(MAPS).count() else ""
         if src and src != before:
             return src
         page.wait_for_timeout(250)
@@ -208,8 +211,10 @@ def test_whatif_widget_in_jupyterlab(jupyter_lab):
             text_box.fill(EDITED)
             text_box.press("Enter")
             edited = _wait_for_new_figure(page, first, 45)
-            # The difference figure (second image) arrives in its own message, just after the map.
-            page.locator(".jp-OutputArea .widget-output img").nth(1).wait_for(timeout=15_000)
+            # The difference map (second table) arrives in its own message, just after the map; its cells
+            # keep their colours (inline styles survive JupyterLab's rendering).
+            page.locator(MAPS).nth(1).wait_for(timeout=15_000)
+            assert "background:" in page.locator(MAPS).nth(1).inner_html()
             probe_cell.screenshot(path=str(REPORTS / "probe_browser_2_edited.png"))
 
             _say("changing the layer range")
