@@ -59,10 +59,12 @@ docs-check: $(STAMP)
 test: $(STAMP) browser-deps lint docs-check
 	$(PY) -m pytest -q
 
-# Estimator speed and quality against the authors' algorithm (prints a table and a JSON line).
+# Estimator speed and quality against the authors' algorithm, the Monte-Carlo floor of the passes, the what-if
+# probe (each prints a table and a JSON line).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_estimator.py
 	$(PY) benchmarks/bench_stopping.py
+	$(PY) benchmarks/bench_noise_floor.py
 	$(PY) benchmarks/bench_probe.py
 
 clean:
