@@ -36,7 +36,7 @@ def layer_faithfulness_figure(summary: pd.DataFrame, metrics: Sequence[str] = tu
         figure, axes = plt.subplots(
             len(metrics),
             len(models),
-            figsize=(3.2 * len(models), 2.8 * len(metrics) + 0.6),
+            figsize=(max(6.4, 2.4 * len(models) + 1.0), 2.8 * len(metrics) + 0.6),  # 4 models: legible at 7 in
             squeeze=False,
             sharex="col",
             layout="constrained",

@@ -137,10 +137,10 @@ def _all_figures() -> dict:
     }
 
 
-def _faithfulness_summary() -> pd.DataFrame:
-    """A `layer_summary` table: two models, three methods and the random floor, both metrics, with intervals."""
+def _faithfulness_summary(models=("bert-sst2", "lstm-sst2")) -> pd.DataFrame:
+    """A `layer_summary` table: `models`, three methods and the random floor, both metrics, with intervals."""
     rows = []
-    for model, layers in (("bert-sst2", 6), ("lstm-sst2", 2)):
+    for model, layers in ((m, DEPTHS[m]) for m in models):
         for k, method in enumerate(["information", "gradient_saliency", "input_x_gradient", "random"]):
             for metric in ("output_aopc", "state_degradation"):
                 for layer in range(1, layers + 1):
@@ -220,14 +220,16 @@ def test_text_is_legible_on_a_slide_and_at_a_page_width(drawn, name):
 
 
 def test_four_methods_and_five_models_stay_legible():
-    """The widest figures the notebooks draw: notebook 04's four methods, DEEP's fifth model in figure 06."""
+    """The widest figures the notebooks draw: notebook 04's four methods, DEEP's fifth model in figure 06,
+    notebook 09's four models."""
     frame = _frame()
     occlusion = frame[frame["method"] == "gradient_saliency"].assign(method="occlusion")
     maps = figures.method_maps(pd.concat([frame, occlusion]), [*METHODS, "occlusion"], MODELS, 0)
     information = _information_by_kind()
     deep = information[information["model"] == "bert-sst2"].assign(model="mpnet-sst2")
     forgetting = figures.forgetting_figure(pd.concat([information, deep]))
-    for name, fig in (("maps", maps), ("forgetting", forgetting)):
+    faithfulness = layer_faithfulness_figure(_faithfulness_summary(MODELS))
+    for name, fig in (("maps", maps), ("forgetting", forgetting), ("faithfulness", faithfulness)):
         fig.canvas.draw()
         on_slide, on_page = _smallest_text_shown(fig)
         assert on_slide >= MIN_SLIDE_PT and on_page >= MIN_PAGE_PT, (name, round(on_slide, 1), round(on_page, 1))
