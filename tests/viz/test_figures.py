@@ -133,6 +133,11 @@ def _all_figures() -> dict:
         "words": figures.word_lines(frame[frame["method"] == "information"], "bert-sst2", 0, {"charming": True}),
         "toy": figures.toy_figure(np.array([1.0, 0.5]), np.array([1.1, 0.5]), [1.0, 2.0]),
         "convergence": figures.convergence_figure({"Adam": [3.0, 2.0, 1.0], "Newton": [3.0, 1.0, 1.0]}),
+        "sweep": figures.sweep_figure(
+            pd.DataFrame({"word": [0, 0, 1, 1], "rate": [0.01, 0.1] * 2, "sigma": [0.1, 0.3, 0.05, 0.15]}),
+            "rate",
+            "σ against the rate",
+        ),
         "faithfulness": layer_faithfulness_figure(_faithfulness_summary()),
     }
 
@@ -212,7 +217,8 @@ def _smallest_text_shown(fig) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(
-    "name", ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence", "faithfulness"]
+    "name",
+    ["coherence", "maps", "metrics", "forgetting", "retention", "words", "toy", "convergence", "sweep", "faithfulness"],
 )
 def test_text_is_legible_on_a_slide_and_at_a_page_width(drawn, name):
     on_slide, on_page = _smallest_text_shown(drawn[name])
