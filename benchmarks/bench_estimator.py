@@ -65,10 +65,24 @@ def linear_oracle(seed: int = 0, **settings) -> dict:
     }
 
 
+def minilm_pairs(n_sentences: int):
+    """(model, sentences, layers, σ_S): pretrained MiniLM, the first n SST-2 dev sentences, all layers, σ_S from
+    the paper's corpus (as the published numbers) — the benchmarks' pairs."""
+    model = infolib.load_model("minilm")
+    layers = model.resolve_layers("all")
+    return model, load_sst2("dev").sentences[:n_sentences], layers, estimate_sigma_s(model, layers, sst2_corpus())
+
+
+def token_problem(model, sentences, layers, spread, pairs):
+    """The estimator's token-level problem for `pairs` [(sentence index, layer)], as `explain` builds it."""
+    with torch.no_grad(), infolib.frozen(model.module):
+        return _model_problem(encode_batch(model, sentences, layers, "token", spread), pairs, 0)
+
+
 def objectives(model, sentences, layers, spread, pairs, *fits, scale: float) -> list:
     """[pairs] objective L(σ) of each fit's σ (a mapping pair -> σ) with 256 fresh draws, token level."""
+    problem = token_problem(model, sentences, layers, spread, pairs)
     with torch.no_grad(), infolib.frozen(model.module):
-        problem = _model_problem(encode_batch(model, sentences, layers, "token", spread), pairs, 0)
         return [objective(problem, [sigma[p] for p in pairs], scale, 0.1, samples=256) for sigma in fits]
 
 

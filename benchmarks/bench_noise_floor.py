@@ -1,6 +1,6 @@
 """How many noise draws any σ-optimiser of this objective needs: the Monte-Carlo floor of the estimator.
 
-    python benchmarks/bench_noise_floor.py        # ~2 minutes on 2 idle cores (MiniLM and σ_S cached)
+    python benchmarks/bench_noise_floor.py        # ~3 minutes on 2 idle cores (MiniLM and σ_S cached)
 
 Setup as `bench_stopping.py`: pretrained MiniLM, the first `--sentences` SST-2 dev sentences, all 6
 layers, token level. At each pair's optimum σ* (the estimator's defaults), over its units inside (0, scale), measured:
@@ -32,11 +32,8 @@ import torch
 
 import infolib
 from infolib.core import estimator as E
-from infolib.core.data import load_sst2
-from infolib.core.explain import _model_problem
-from infolib.core.inputs import encode_batch
-from infolib.core.sigma_s import sigma_s as estimate_sigma_s
-from infolib.core.sigma_s import sst2_corpus
+
+from bench_estimator import minilm_pairs, token_problem  # same folder
 
 
 def per_draw_gradients(problem: E.Problem, packed, log_sigma: torch.Tensor, draws: int) -> torch.Tensor:
@@ -55,20 +52,16 @@ def per_draw_gradients(problem: E.Problem, packed, log_sigma: torch.Tensor, draw
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sentences", type=int, default=2)
+    parser.add_argument("--sentences", type=int, default=5)  # the 30 pairs of make bench
     parser.add_argument("--draws", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    model = infolib.load_model("minilm")
-    sentences = load_sst2("dev").sentences[: args.sentences]
-    layers = model.resolve_layers("all")
-    spread = estimate_sigma_s(model, layers, sst2_corpus())
+    model, sentences, layers, spread = minilm_pairs(args.sentences)
     fit = infolib.explain(model, sentences, layers, level="token", sigma_s=spread, progress=False, cache=False)
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
-    with torch.no_grad(), infolib.frozen(model.module):
-        problem = _model_problem(encode_batch(model, sentences, layers, "token", spread), pairs, 0)
+    problem = token_problem(model, sentences, layers, spread, pairs)
     settings = E.Settings()
     packed = E._Packed(problem, settings.rate)
     P = len(pairs)

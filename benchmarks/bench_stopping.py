@@ -29,11 +29,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 
 import infolib
-from infolib.core.data import load_sst2
-from infolib.core.sigma_s import sigma_s as estimate_sigma_s
-from infolib.core.sigma_s import sst2_corpus
 
-from bench_estimator import linear_oracle, objectives  # same folder
+from bench_estimator import linear_oracle, minilm_pairs, objectives  # same folder
 
 
 def main() -> None:
@@ -45,10 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    model = infolib.load_model("minilm")
-    sentences = load_sst2("dev").sentences[: args.sentences]
-    layers = model.resolve_layers("all")
-    spread = estimate_sigma_s(model, layers, sst2_corpus())  # the paper's corpus, as the published numbers
+    model, sentences, layers, spread = minilm_pairs(args.sentences)
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
 
     start = time.perf_counter()
