@@ -18,6 +18,7 @@ from .store import ResultCache, Store, tensor_digest
 from .validation import check_cache
 from .estimator import Problem, Settings, optimise, resolve_settings
 from .hooks import HookedModel, frozen
+from .precision import precision_context
 from .inputs import Batch, NonFiniteError, check_inputs, encode_batch, normalised_change, pair_seed
 from .results import Explanation, PhiExplanation, entropy_nats
 from .sigma_s import sigma_s as estimate_sigma_s
@@ -63,8 +64,9 @@ def explain_phi(
     config.check()
     scale = float(config.scale) if config.scale is not None else 1.0
     random_state = config.random_state
-    with torch.no_grad():
-        s = _call_phi(phi, x)
+    autocast = precision_context(config.precision, x.device)
+    with torch.no_grad(), autocast:  # s in Φ's precision, so that σ → 0 gives no error
+        s = _call_phi(phi, x).to(x.dtype)
     sigma_s = _phi_spread(phi, x, s, scale, random_state) if sigma_s is None else _check_phi_spread(sigma_s, s)
     try:
         inv_var = torch.broadcast_to(1.0 / sigma_s**2, s.shape)
@@ -76,17 +78,18 @@ def explain_phi(
         raise ValueError("sigma_s must be positive and finite (it divides the reconstruction error).")
 
     def error(x_tilde: Tensor, pairs: Tensor) -> Tensor:
-        out = torch.stack([_call_phi(phi, row) for row in x_tilde])
+        out = torch.stack([_call_phi(phi, row) for row in x_tilde]).to(s.dtype)
         return ((out - s) ** 2 * inv_var).reshape(len(out), -1).mean(1)
 
     inv_sigma_s = inv_var.sqrt()
 
     def state(x_tilde: Tensor, pairs: Tensor) -> Tensor:
-        return torch.stack([(_call_phi(phi, row) * inv_sigma_s).flatten() for row in x_tilde])
+        return torch.stack([(_call_phi(phi, row).to(s.dtype) * inv_sigma_s).flatten() for row in x_tilde])
 
     seeds = [pair_seed(random_state, "phi")]
     problem = Problem([x], [torch.arange(len(x))], seeds, error, [s.numel()], state=state)
-    fit = optimise(problem, config, scale)[0]
+    with autocast:
+        fit = optimise(problem, config, scale)[0]
     return PhiExplanation(
         fit.sigma, entropy_nats(fit.sigma, x.shape[1]), scale, fit.loss_curve, fit.steps, fit.converged, fit.passes
     )
@@ -196,7 +199,9 @@ def explain(
         found = {pair: found[pair] or (store.get(key) if pair in start else None) for pair, key in keys.items()}
         todo = [pair for pair in pairs if found.get(pair) is None]
         # The clean pass runs only for the states something is computed for: a warm call runs none.
-        batch = encode_batch(model, sentences, names, level, sigma_s, run={name for _, name in todo})
+        autocast = precision_context(config.precision, model.device if config.precision != "float32" else "cpu")
+        with autocast:  # the clean state in the precision of the noisy ones, so that σ → 0 gives no error
+            batch = encode_batch(model, sentences, names, level, sigma_s, run={name for _, name in todo})
         fitted = {}
         if todo:
             problem = _model_problem(batch, todo, config.random_state)
@@ -204,7 +209,8 @@ def explain(
                 problem.warm_start = [_start_units(start.get(pair), batch, pair) for pair in todo]
             bar = _progress_bar(len(todo), progress)
             try:
-                fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
+                with autocast:
+                    fits = optimise(problem, config, scale, progress=bar.update_to if bar else None, callback=callback)
             finally:
                 if bar:
                     bar.close()

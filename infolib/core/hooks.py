@@ -181,7 +181,8 @@ class HookedModel(abc.ABC):
         return self._checked(embed, attention_mask, {n: rows for n in names})
 
     def _checked(self, embed: Tensor, attention_mask: Tensor, want: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """`_forward`, with a clear error when a (user's) model returns states of the wrong shape."""
+        """`_forward`, with a clear error when a (user's) model returns states of the wrong shape; states in
+        embed's dtype."""
         out = self._forward(embed, attention_mask, want)
         for name, rows in want.items():
             state = out.get(name)
@@ -198,7 +199,8 @@ class HookedModel(abc.ABC):
                     f"{self.name} returned {got} for hidden state '{name}'; expected {expected} "
                     f"(rows × tokens × D for layer states, rows × D for vectors). Check its _forward."
                 )
-        return out
+        # Under bf16 autocast (`Settings.precision`) the states come out in bf16: the loss stays in embed's dtype.
+        return {name: state.to(embed.dtype) for name, state in out.items()}
 
     def fingerprint(self) -> str:
         """sha256 of the weights (and buffers); changes whenever the model does."""

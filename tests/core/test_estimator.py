@@ -332,3 +332,23 @@ def test_linearised_start_gives_a_batch_the_answer_of_separate_runs():
     alone = infolib.explain(toy, ["f g"], names, **kwargs)
     for name in names:
         torch.testing.assert_close(both.sigma[1, name], alone.sigma[0, name], rtol=1e-5, atol=0)
+
+
+def test_bad_precision_is_named():
+    x = torch.randn(2, 4)
+    with pytest.raises(ValueError, match="precision must be one of 'float32', 'bfloat16'"):
+        infolib.explain_phi(x, lambda x: x.sum(0), precision="float16")
+
+
+def test_bfloat16_phi_keeps_the_closed_form_and_float32_sigma():
+    """A linear Φ (a bf16 matmul under autocast) still gives the closed form within the float32 oracle's 5 %."""
+    w = TOY_W
+    mix = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(0)))[0]  # orthogonal: σ_S-free
+
+    def phi(x):
+        return (w[:, None] * x).sum(0) @ mix
+
+    x = 0.01 * torch.randn(len(w), 8, generator=torch.Generator().manual_seed(1))
+    result = infolib.explain_phi(x, phi, 1.0, rate=0.1, scale=1.0, precision="bfloat16")
+    assert result.sigma.dtype == torch.float32
+    assert torch.allclose(result.sigma, closed_form(w, 0.1, 1.0), rtol=0.05)

@@ -158,3 +158,28 @@ def test_explain_sizes_its_chunks_with_the_models_row_bytes(monkeypatch):
 def test_depth_of_several_names_is_the_deepest(minilm):
     assert minilm.depth("layer.2") == 2 and minilm.depth(["layer.2", "layer.5"]) == 5
     assert minilm.depth({"layer.1": None, "pooled": None}) == 6  # a `want` mapping, as _forward gets it
+
+
+def test_bfloat16_gives_float32_answers_near_the_float32_optimum(minilm, minilm_sigma_s):
+    """Φ under bf16 autocast: σ stays float32, the model is untouched, and the σ's objective (evaluated in
+    float32) is within 2 % of float32's on every pair — the spread of two float32 seeds (bench_probe's
+    "reseeded") — while the cache keeps the two precisions apart."""
+    from infolib.core.estimator import objective
+    from infolib.core.explain import _model_problem
+    from infolib.core.inputs import encode_batch
+
+    sentences, layers = ["a charming and often affecting journey"], ["layer.2", "layer.6"]
+    dtypes = {p.dtype for p in minilm.module.parameters()}
+    runs = {
+        precision: infolib.explain(minilm, sentences, layers, sigma_s=minilm_sigma_s, precision=precision, **FAST)
+        for precision in ("float32", "bfloat16")
+    }
+    assert {p.dtype for p in minilm.module.parameters()} == dtypes
+    pairs = [(0, layer) for layer in layers]
+    with torch.no_grad(), infolib.frozen(minilm.module):
+        problem = _model_problem(encode_batch(minilm, sentences, layers, "word", minilm_sigma_s), pairs, 0)
+        scale = runs["float32"].scale
+        L = {k: objective(problem, [r.sigma[p] for p in pairs], scale, 0.1, samples=128) for k, r in runs.items()}
+    assert runs["bfloat16"].sigma[pairs[0]].dtype == torch.float32
+    assert ((L["bfloat16"] - L["float32"]) / L["float32"]).abs().max() < 0.02, L
+    assert runs["bfloat16"].settings["precision"] == "bfloat16"
