@@ -60,12 +60,9 @@ test: $(STAMP) browser-deps lint docs-check
 	$(PY) -m pytest -q
 
 # Estimator speed and quality against the authors' algorithm, the Monte-Carlo floor of the passes, the what-if
-# probe (each prints a table and a JSON line).
+# probe (each prints a table and a JSON line), then the targets met or not, in one last JSON line.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_estimator.py
-	$(PY) benchmarks/bench_stopping.py
-	$(PY) benchmarks/bench_noise_floor.py
-	$(PY) benchmarks/bench_probe.py
+	$(PY) benchmarks/bench_all.py
 
 clean:
 	rm -rf $(VENV) reports site

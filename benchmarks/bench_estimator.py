@@ -10,6 +10,8 @@ Setup: pretrained MiniLM (6 layers), the first 5 SST-2 dev sentences, all 6 laye
   (said so in the output), unless --full;
 - quality on `--quality-pairs` pairs where the reference runs its full 5000 steps: the objective
   L(σ) of both solutions with 256 fresh noise draws, and the Spearman correlation of their σ;
+- the same pairs with `precision="bfloat16"` (Φ under bf16 autocast): its time and speed-up, its objective
+  against float32's σ on every pair and against the reference on the quality pairs;
 - the linear oracle of docs/method.md §4 (w = [3, −7, 0.5, 12, 1.5, −2], K = 64): each method's largest
   relative distance to the closed form.
 The stopping rule alone (steps, and the objective against a run that never stops early) is
@@ -24,6 +26,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -111,6 +114,12 @@ def main() -> None:
     start = time.perf_counter()
     infolib.explain(model, sentences, layers, level="word", sigma_s=spread, progress=False)
     ours_word_seconds = time.perf_counter() - start
+    # The same pairs with Φ under bf16 autocast (Settings.precision), σ and the loss in float32.
+    start = time.perf_counter()
+    bf16 = infolib.explain(
+        model, sentences, layers, level="token", sigma_s=spread, progress=False, precision="bfloat16"
+    )
+    bf16_seconds = time.perf_counter() - start
     pairs = [(i, layer) for i in range(len(sentences)) for layer in layers]
 
     # Reference timing: every pair, `reference-steps` steps (or all 5000 with --full).
@@ -130,7 +139,13 @@ def main() -> None:
         for i, layer in quality_pairs:
             ref_fits[i, layer] = explain_reference(model, sentences[i], layer, spread[layer], seed=0)
     ref_sigma = {p: fit.sigma for p, fit in ref_fits.items()}
-    L_ours, L_ref = objectives(model, sentences, layers, spread, quality_pairs, ours.sigma, ref_sigma, scale=ours.scale)
+    L_ours, L_ref, L_bf16 = objectives(
+        model, sentences, layers, spread, quality_pairs, ours.sigma, ref_sigma, bf16.sigma, scale=ours.scale
+    )
+    # bf16 against float32 on every pair, both evaluated in float32.
+    all_fp32, all_bf16 = objectives(model, sentences, layers, spread, pairs, ours.sigma, bf16.sigma, scale=ours.scale)
+    bf16_gap = ((all_bf16 - all_fp32) / all_fp32.abs()).tolist()
+    bf16_vs_ref = ((L_bf16 - L_ref) / L_ref.abs()).tolist()
     rho = [float(spearmanr(ours.sigma[p].numpy(), ref_fits[p].sigma.numpy())[0]) for p in quality_pairs]
     steps = sorted(d["steps"] for d in ours.diagnostics.values())
     passes = sorted(d["passes"] for d in ours.diagnostics.values())
@@ -148,6 +163,11 @@ def main() -> None:
     )
     print(f"{'speed-up':32}{ref_total / ours_seconds:12.0f}×")
     print(f"{'infolib word level (s)':32}{ours_word_seconds:12.1f}")
+    print(
+        f"{'bf16 (s), speed-up':32}{bf16_seconds:12.1f}{ref_total / bf16_seconds:13.0f}×   objective vs float32 "
+        f"mean {sum(bf16_gap) / len(bf16_gap):+.3%}, worst {max(bf16_gap):+.3%}; vs reference "
+        f"{', '.join(f'{g:+.2%}' for g in bf16_vs_ref)}"
+    )
     print(f"{'steps per pair (median)':32}{steps[len(steps) // 2]:12d}{STEPS:14d}")
     print(f"{'fwd+bwd passes per pair (median)':32}{passes[len(passes) // 2]:12d}{STEPS:14d}")
     for p, lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho):
@@ -181,6 +201,15 @@ def main() -> None:
             }
             for (i, layer), lo, lr, r in zip(quality_pairs, L_ours.tolist(), L_ref.tolist(), rho)
         ],
+        "bfloat16": {
+            "seconds": round(bf16_seconds, 2),
+            "speedup": round(ref_total / bf16_seconds, 1),
+            "objective_gap_vs_float32_mean": round(sum(bf16_gap) / len(bf16_gap), 5),
+            "objective_gap_vs_float32_worst": round(max(bf16_gap), 5),
+            "quality_relative_difference_mean": round(sum(bf16_vs_ref) / len(bf16_vs_ref), 5),
+            "quality_relative_difference_worst": round(max(bf16_vs_ref), 5),
+            "median_passes": statistics.median(d["passes"] for d in bf16.diagnostics.values()),
+        },
         "linear_oracle": {k: round(v, 4) for k, v in oracle.items()},
         "median_steps": steps[len(steps) // 2],
         "mean_steps": round(sum(steps) / len(steps), 2),

@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=WHATIF_SETTINGS["max_steps"])
     parser.add_argument("--window", type=int, default=WHATIF_SETTINGS["window"])
     parser.add_argument("--damping", type=float, default=WHATIF_SETTINGS.get("damping", 0.5))
+    parser.add_argument("--precision", default=WHATIF_SETTINGS.get("precision", "float32"), help="float32 or bfloat16")
     parser.add_argument("--cold", action="store_true", help="explain every edit from the default start")
     parser.add_argument("--warm-warmup", type=int, default=estimator.WARM_WARMUP)
     parser.add_argument("--second", default=None, help="the model side by side (default: minilm)")
@@ -155,6 +156,7 @@ def main() -> None:
     estimator.WARM_WARMUP = args.warm_warmup
     torch.set_num_threads(args.threads)
     settings = {"samples": args.samples, "max_steps": args.max_steps, "window": args.window, "damping": args.damping}
+    settings["precision"] = args.precision
     main_model, second = pick_models()
     second = args.second or second
     edits = EDITS[: args.edits]
