@@ -10,6 +10,7 @@ import sys
 import torch
 
 from .core.names import parse_layers
+from .core.precision import PRECISIONS
 from .api import explain, explain_corpus, load_model
 from .core.extras import MissingExtra
 from .distributed import RayNotInstalled, WorkerError
@@ -30,6 +31,10 @@ The table shows first the information kept, −log(σ/scale) in nats per dimensi
 entirely forgotten, larger = kept; then σ and the entropy.
 """
 
+PRECISION_HELP = (
+    "float32 (default), or bfloat16: the model runs under bf16 autocast, about twice as fast where the CPU or GPU "
+    "has bf16 arithmetic (slower where it has not); σ stays float32"
+)
 CORPUS_HELP = (
     "text file, one sentence per line, to measure σ_S (each hidden state's spread) on your domain "
     "(default: the 297 sentences shipped with infolib)"
@@ -63,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--samples", type=int, default=None, help="noise draws per step (default: automatic)")
     explain.add_argument("--max-steps", type=int, default=200, help="cap on optimisation steps")
     explain.add_argument("--seed", type=int, default=0, help="random_state: same seed, same σ")
+    explain.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     explain.add_argument("--truncate", action="store_true", help="cut over-long sentences instead of failing")
     explain.add_argument("--data-dir", help="data folder (for models trained on SST-2 or CoLA)")
     explain.add_argument("--corpus", metavar="FILE", help=CORPUS_HELP)
@@ -77,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--batch-size", type=int, default=8)
     corpus.add_argument("--level", choices=["word", "token"], default="word")
     corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--precision", choices=PRECISIONS, default="float32", help=PRECISION_HELP)
     corpus.add_argument("--out", default="reports/corpus.csv", help="CSV of every (sentence, layer, word)")
     corpus.add_argument("--data-dir")
     corpus.add_argument("--corpus", dest="sigma_s_corpus", metavar="FILE", help=CORPUS_HELP)
@@ -216,6 +223,7 @@ def _explain(args) -> int:
         samples=args.samples,
         max_steps=args.max_steps,
         random_state=args.seed,
+        precision=args.precision,
         truncate=args.truncate,
         corpus=args.corpus,
         progress=sys.stderr.isatty(),
@@ -257,6 +265,7 @@ def _explain_corpus(args) -> int:
             batch_size=args.batch_size,
             level=args.level,
             random_state=args.seed,
+            precision=args.precision,
             out=args.out,
             corpus=args.sigma_s_corpus,
             progress=sys.stderr.isatty(),

@@ -47,6 +47,15 @@ def test_table_and_csv(capsys):
     assert csv[0].startswith("method,model,sentence_id") and len(csv) == 1 + 5
 
 
+def test_precision_reaches_the_estimator(capsys):
+    args = ["explain", "a fine film", "--layers", "1", "--max-steps", "10", "--format", "json"]
+    assert main([*args, "--precision", "bfloat16"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["precision"] == "bfloat16"
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main([*args, "--precision", "float16"])
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
