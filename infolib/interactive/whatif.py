@@ -39,7 +39,6 @@ from ..core.estimator import Cancelled, Settings
 from ..core.hooks import HookedModel
 from ..core.inputs import check_sentences, fit_length
 from ..core.names import layer_name
-from ..core.precision import fast_bfloat16
 from ..core.validation import settings_keywords
 from ..methods import DEFAULT_METHOD, get_method
 from ..core.sigma_s import sigma_s
@@ -55,10 +54,9 @@ from .prediction import LABELS, Prediction, class_labels, predict
 # above the defaults' optimum on the median pair instead of 0.8 % (bert-sst2, the 7 edits × 6 layers
 # of benchmarks/bench_probe.py, which measures this and the latency of an edit).
 WHATIF_SETTINGS: dict = {"samples": 4, "max_steps": 4, "window": 2, "damping": 1.0}
-if fast_bfloat16():
-    # Where the CPU has bf16 arithmetic, Φ in bf16 makes each pass about 1.9× cheaper: that buys two more
-    # steps and a window of 3, for +0.02 % on the median pair instead of +0.2 % (benchmarks/bench_probe.py).
-    WHATIF_SETTINGS = {"samples": 4, "max_steps": 6, "window": 3, "damping": 1.0, "precision": "bfloat16"}
+# float32 even where the CPU has bf16 arithmetic: an edit's batches are small (24 rows per step), and bf16
+# did not make them faster; spent on two more steps and a window of 3 it gave the median pair +0.02 %
+# instead of +0.2 %, at 0.36 s instead of 0.33 s (bench_probe.py --precision bfloat16 --max-steps 6 --window 3).
 MAX_WORDS = 40
 
 

@@ -352,3 +352,18 @@ def test_bfloat16_phi_keeps_the_closed_form_and_float32_sigma():
     result = infolib.explain_phi(x, phi, 1.0, rate=0.1, scale=1.0, precision="bfloat16")
     assert result.sigma.dtype == torch.float32
     assert torch.allclose(result.sigma, closed_form(w, 0.1, 1.0), rtol=0.05)
+
+
+def test_fast_bfloat16_reads_the_cpu_flags(monkeypatch, tmp_path):
+    from infolib.core import precision
+
+    for flags, expected in (("fpu sse avx512f", False), ("fpu avx512f avx512_bf16", True), ("amx_bf16", True)):
+        cpuinfo = tmp_path / "cpuinfo"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(precision, "Path", lambda _, cpuinfo=cpuinfo: cpuinfo)
+        precision.fast_bfloat16.cache_clear()
+        assert precision.fast_bfloat16("cpu") is expected
+    monkeypatch.setattr(precision, "Path", lambda _: tmp_path / "missing")
+    precision.fast_bfloat16.cache_clear()
+    assert precision.fast_bfloat16("cpu") is False  # unreadable: never assume bf16 is fast
+    precision.fast_bfloat16.cache_clear()
