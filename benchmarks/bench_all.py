@@ -98,7 +98,7 @@ def main() -> None:
     print(f"{sum(t['met'] for t in targets)} of {len(targets)} targets met, in {time.perf_counter() - start:.0f} s")
     load = os.getloadavg()[0]
     summary = {"bench": "all", "targets": targets, "seconds": round(time.perf_counter() - start), "load_average": load}
-    print(json.dumps(summary | {"python": platform.python_version(), "runs": results}))
+    print(json.dumps(summary | {"python": platform.python_version(), "runs": results}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

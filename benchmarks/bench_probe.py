@@ -15,7 +15,8 @@ Quality: the objective L(σ) (`infolib.core.estimator.objective`, 256 fresh nois
 estimator's defaults, on the first `--quality-sentences` edits × all layers, plus the Spearman
 correlation of the two σ per (sentence, layer); "cold_probe" is the same for the probe's settings from
 the default start (each sentence on its own); "reseeded" is the defaults with another seed: how far
-two runs of the defaults themselves disagree (the ceiling of any agreement with them).
+two runs of the defaults themselves disagree (the ceiling of any agreement with them); and each, the
+defaults included, against the optimum (a 200-step run that averages its last 50 iterates).
 Prints a table and, last, one JSON line.
 """
 
@@ -99,6 +100,9 @@ def summary_of(timed: dict) -> dict:
     }
 
 
+LONG_STEPS = 200  # the optimum's run
+
+
 def objective_tradeoff(model, spread, sentences: list[str], shown: list, probe_settings: dict) -> dict:
     """L(σ) of the σ the probe showed (`shown`, one Explanation per sentence) and of probe-settings σ from the
     default start ('cold_probe') vs default-settings σ, on every (sentence, layer) pair."""
@@ -106,7 +110,10 @@ def objective_tradeoff(model, spread, sentences: list[str], shown: list, probe_s
     timings = {}
     fits = {}
     # "reseeded": the defaults again with another seed, the ceiling of any agreement with the defaults' σ.
-    for label, settings in (("default", {}), ("cold_probe", probe_settings), ("reseeded", {"random_state": 1})):
+    # "optimum": a run that never stops early and averages its last 50 iterates (as bench_stopping.py's).
+    optimum = {"max_steps": LONG_STEPS, "window": 50, "z": 0.0, "tol": 1e-9, "start": "fixed"}
+    runs = (("default", {}), ("cold_probe", probe_settings), ("reseeded", {"random_state": 1}), ("optimum", optimum))
+    for label, settings in runs:
         start = time.perf_counter()
         fits[label] = infolib.explain(model, sentences, layers, sigma_s=spread, progress=False, **settings)
         timings[label] = time.perf_counter() - start
@@ -120,6 +127,9 @@ def objective_tradeoff(model, spread, sentences: list[str], shown: list, probe_s
     out = {"pairs": len(pairs), "seconds_default": timings["default"], "seconds_cold_probe": timings["cold_probe"]}
     out["steps_default"] = sum(d["steps"] for d in fits["default"].diagnostics.values()) / len(pairs)
     out["objective_default_mean"] = float(L["default"].mean())
+    for label in ("default", "probe", "reseeded"):  # how far each is from the optimum, the floor of every run
+        rel = ((L[label] - L["optimum"]) / L["optimum"].abs()).tolist()
+        out |= {f"{label}_over_optimum_median": statistics.median(rel), f"{label}_over_optimum_max": max(rel)}
     for label in ("probe", "cold_probe", "reseeded"):
         rel = ((L[label] - L["default"]) / L["default"].abs()).tolist()
         rho = [float(spearmanr(a.numpy(), b.numpy())[0]) for a, b in zip(sigma[label], sigma["default"])]
@@ -225,6 +235,16 @@ def main() -> None:
         f"{quality['reseeded_relative_excess_median']:+.2%}, worst {quality['reseeded_relative_excess_max']:+.2%}; "
         f"Spearman median {quality['reseeded_spearman_sigma_median']:.3f}, min "
         f"{quality['reseeded_spearman_sigma_min']:.3f}"
+    )
+    print(
+        "above the optimum (a %d-step run), median / worst pair: probe %s, defaults %s, defaults reseeded %s"
+        % (
+            LONG_STEPS,
+            *(
+                f"{quality[f'{label}_over_optimum_median']:+.2%} / {quality[f'{label}_over_optimum_max']:+.2%}"
+                for label in ("probe", "default", "reseeded")
+            ),
+        )
     )
     summary = {
         "bench": "probe",
