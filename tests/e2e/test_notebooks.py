@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from infolib.notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, has_outputs, inject_parameters, run_notebook
+from infolib.notebooks import FIGURE_NOTEBOOKS, NOTEBOOK_DIR, READS_FROM, has_outputs, inject_parameters, run_notebook
 from infolib.reproduce import Stages, run_notebooks
 
 nbformat = pytest.importorskip("nbformat")
@@ -227,6 +227,24 @@ def test_figure_notebooks_follow_the_style():
         assert 3 <= len(code) <= 12, name
         assert not any("\ndef " in "\n" + source or "lambda" in source for source in code), name
         assert any("save_figure" in source for source in code), name
+
+
+def test_notebooks_reading_anothers_store_ask_for_the_same_pairs():
+    """A notebook that reads another's results (READS_FROM) explains with the same σ_S corpus and settings,
+    so its pairs have the same keys: a different corpus (09 once used the packaged one) recomputes them all."""
+
+    def lines(name: str) -> dict[str, str]:
+        nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code").splitlines()
+        return {
+            line.split("=")[0].strip(): line.split("#")[0].strip()
+            for line in code
+            if line.startswith(("corpus = ", "settings = "))
+        }
+
+    for name, sources in READS_FROM.items():
+        for source in sources:
+            assert lines(name) == lines(source) and set(lines(name)) == {"corpus", "settings"}, (name, source)
 
 
 def test_inject_parameters_goes_after_the_parameters_cell():
