@@ -1,4 +1,4 @@
-"""The course: four lessons in notebooks/course/ whose exercises check themselves.
+"""The course: five lessons in notebooks/course/ whose exercises check themselves.
 
     from infolib.course import lesson1 as ex
     ex.EXERCISES["closed_form"].check(closed_form)   # ✓ or one sentence on what is wrong
@@ -15,11 +15,11 @@ import importlib
 
 from .exercise import CheckFailed, Exercise, Feedback, Mistake
 
-LESSONS = ("lesson1", "lesson2", "lesson3", "lesson4")
+LESSONS = ("lesson1", "lesson2", "lesson3", "lesson4", "lesson5")
 
 
 def exercises() -> dict[str, Exercise]:
-    """Every exercise by its number ('1.1', …, '4.3'), in course order."""
+    """Every exercise by its number ('1.1', …, '5.3'), in course order."""
     found = {}
     for lesson in LESSONS:
         module = importlib.import_module(f"{__name__}.{lesson}")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from infolib.course import CheckFailed, exercise, exercises, lesson1, lesson2, lesson3, lesson4
+from infolib.course import CheckFailed, exercise, exercises, lesson1, lesson2, lesson3, lesson4, lesson5
 from infolib.course.build import SOURCE, build, is_solution, lessons, stub
 from infolib.testing import LinearToyModel
 
@@ -23,8 +23,9 @@ nbformat = pytest.importorskip("nbformat")
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN_TOY = LinearToyModel(K=6, D=6)  # layer.0 … layer.2 of one width, so they stack
+LESSON_MODULES = (lesson1, lesson2, lesson3, lesson4, lesson5)
 CLASSIFIER_TOY = LinearToyModel(name="toy-sst2", random_state=2)  # 'sst2' in the name: negative/positive labels
-CONTEXT = {"3.1": {"model": HIDDEN_TOY}, "4.1": {"model": CLASSIFIER_TOY}}
+CONTEXT = {"3.1": {"model": HIDDEN_TOY}, **{key: {"model": CLASSIFIER_TOY} for key in ("4.1", "5.2", "5.3")}}
 
 
 def _feedback(key, answer):
@@ -51,7 +52,7 @@ def test_reference_answer_passes(key):
 
 
 def test_every_lesson_has_three_to_four_rated_exercises():
-    for module in (lesson1, lesson2, lesson3, lesson4):
+    for module in LESSON_MODULES:
         table = module.EXERCISES
         assert 3 <= len(table) <= 4
         for e in table.values():
@@ -61,7 +62,7 @@ def test_every_lesson_has_three_to_four_rated_exercises():
 
 # -- typical mistakes: each fails with its own message -------------------------------------------------
 
-L1, L2, L3, L4 = lesson1, lesson2, lesson3, lesson4
+L1, L2, L3, L4, L5 = LESSON_MODULES
 MISTAKES = {
     "1.1": [
         (_edit(L1.loss, "reconstruction - rate", "reconstruction + rate"), "wrong sign"),
@@ -214,6 +215,32 @@ MISTAKES = {
         ),
         (lambda d: (float(np.mean(d)), float(np.mean(d))), "tuple (mean, low, high)"),
     ],
+    "5.1": [
+        (_edit(L5.top_k, "math.ceil(q * len(scores))", "int(q * len(scores))"), "rounds up"),
+        (_edit(L5.top_k, "(-scores[i], i)", "(scores[i], i)"), "lowest-scored"),
+        (_edit(L5.top_k, "(-scores[i], i)", "(-scores[i], -i)"), "earlier word"),
+        (lambda scores, q: sorted(scores, reverse=True)[: max(1, round(q * len(scores)))], "positions"),
+    ],
+    "5.2": [
+        (
+            _edit(
+                L5.comprehensiveness,
+                "return full.probabilities[label] - rest.probabilities[label]",
+                "return rest.probabilities[label] - full.probabilities[label]",
+            ),
+            "sign is reversed",
+        ),
+        (_edit(L5.comprehensiveness, "if i not in removed", "if i in removed"), "sufficiency"),
+        (
+            _edit(L5.comprehensiveness, "set(top_k(scores, q))", "set(top_k([-s for s in scores], q))"),
+            "lowest-scored",
+        ),
+    ],
+    "5.3": [
+        (_edit(L5.aopc, "np.mean(", "np.sum("), "sum"),
+        (lambda model, words, scores, thresholds: L5.comprehensiveness(model, words, scores, thresholds[-1]), "one"),
+        (_edit(L5.aopc, "for q in thresholds]", "for q in (0.1, 0.2, 0.3, 0.5)]"), "thresholds passed in"),
+    ],
 }
 
 
@@ -328,7 +355,7 @@ def test_solution_cells_are_the_reference_solutions():
 
 
 def test_each_lesson_states_its_ratings_and_time_boxes():
-    for (name, nb), module in zip(_notebooks().items(), (lesson1, lesson2, lesson3, lesson4)):
+    for (name, nb), module in zip(_notebooks().items(), LESSON_MODULES, strict=True):
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         for e in module.EXERCISES.values():
             assert f"Exercise {e.key}" in text and e.rating in text, (name, e.key)
@@ -416,8 +443,9 @@ def test_cli_course_build(tmp_path):
         [sys.executable, "-m", "infolib", "course", "build", str(out)], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert "student: 4 notebooks" in done.stdout
-    assert len(list((out / "student").glob("*.ipynb"))) == len(list((out / "instructor").glob("*.ipynb"))) == 4
+    assert f"student: {len(LESSON_MODULES)} notebooks" in done.stdout
+    student, instructor = (list((out / version).glob("*.ipynb")) for version in ("student", "instructor"))
+    assert len(student) == len(instructor) == len(LESSON_MODULES)
     bad = subprocess.run(
         [sys.executable, "-m", "infolib", "course", "build", str(SOURCE)], cwd=ROOT, capture_output=True, text=True
     )
@@ -439,7 +467,7 @@ def _kernel_env():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(len(LESSON_MODULES)))
 def test_instructor_notebook_runs_with_every_check_passing(built, index, tmp_path):
     from infolib.notebooks import run_notebook
 
@@ -452,7 +480,7 @@ def test_instructor_notebook_runs_with_every_check_passing(built, index, tmp_pat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(len(LESSON_MODULES)))
 def test_student_notebook_stops_only_at_not_implemented(built, index, tmp_path):
     from nbclient.exceptions import CellExecutionError
 
@@ -488,3 +516,22 @@ def test_grade_reads_each_exercise_from_an_executed_notebook(tmp_path):
         "1.3": "not written",
         "1.4": "not run",
     }
+
+
+def test_lesson5_measures_what_infolib_faithfulness_measures():
+    """The reference comprehensiveness (words deleted, re-joined, predicted) is infolib's ERASER one at word level."""
+    from infolib.analysis.faithfulness import faithfulness
+
+    for words, scores in lesson5.CASES:
+        table = faithfulness(
+            CLASSIFIER_TOY,
+            [" ".join(words)],
+            scores=[scores],
+            mode="eraser",
+            thresholds=[0.2, 0.5],
+            metrics=["comprehensiveness"],
+            level="word",
+        )
+        for q, value in zip(table["threshold"], table["value"]):
+            assert math.isclose(lesson5.comprehensiveness(CLASSIFIER_TOY, words, scores, q), value, abs_tol=1e-6)
+        assert list(table["threshold"]) == [0.2, 0.5]
