@@ -280,6 +280,9 @@ BAD = [
     ("2.1", lambda *a, **k: None, "returned a NoneType"),
     ("3.1", _raises_deep, "raised RuntimeError"),
     ("4.3", lambda d: (math.nan, 0.0, 1.0), "returned nan"),
+    ("5.1", lambda scores, q: "1, 3", "return a list of word indices"),
+    ("5.2", lambda model, words, scores, q: None, "returned a NoneType"),
+    ("5.3", lambda model, words, scores, thresholds: math.inf, "returned inf"),
 ]
 
 
