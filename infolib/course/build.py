@@ -1,5 +1,9 @@
 """Student and instructor notebooks from the one source in notebooks/course/ (ARENA/Neuromatch style).
 
+The lessons are read from the package (`SOURCE`, infolib/course/notebooks/): in a checkout that folder is
+a symbolic link to notebooks/course/, and a wheel holds copies of the lessons there (package data in
+pyproject.toml), so `python -m infolib course build OUT` works from an editable and from a wheel install.
+
 A code cell tagged `solution` holds an exercise's answer. The student version replaces it with a stub:
 each top-level function keeps its signature and docstring and raises NotImplementedError; each
 top-level assignment (an answer that is a value) becomes `NAME = ...`, which its check reads as "not
@@ -11,11 +15,14 @@ from __future__ import annotations
 
 import ast
 import copy
+from importlib import resources
 from pathlib import Path
 
-from ..notebooks import NOTEBOOK_DIR
+from ..core.extras import require
 
-SOURCE = NOTEBOOK_DIR / "course"
+# The lesson notebooks as the installed package holds them (importlib.resources): the checkout's
+# notebooks/course/ through the link infolib/course/notebooks, or the wheel's copies of it.
+SOURCE = Path(str(resources.files(__package__) / "notebooks"))
 SOLUTION_TAG = "solution"
 STUB_TAG = "exercise"
 
@@ -80,23 +87,41 @@ def instructor_version(nb):
     return _strip(copy.deepcopy(nb))
 
 
-def lessons(source: str | Path = SOURCE) -> list[Path]:
-    """The lesson notebooks in `source`, in order."""
-    found = sorted(Path(source).glob("lesson*.ipynb"))
-    if not found:
-        raise FileNotFoundError(f"no lesson notebooks (lesson*.ipynb) in {source}.")
-    return found
+def lessons(source: str | Path | None = None) -> list[Path]:
+    """The lesson notebooks in `source` (default: `SOURCE`, the packaged lessons), in order.
+
+    Raises:
+        FileNotFoundError: no lesson*.ipynb in `source`; for the packaged folder, the message says how to
+            get an infolib that has them.
+    """
+    source = SOURCE if source is None else Path(source)
+    found = sorted(source.glob("lesson*.ipynb"))
+    if found:
+        return found
+    message = f"no lesson notebooks (lesson*.ipynb) in {source}"
+    if source == SOURCE:
+        message += (
+            ": this infolib was installed without the course's notebooks. Install it from a wheel built in a"
+            " checkout of the repository (python -m build --wheel) or from the checkout (pip install -e .); a"
+            " checkout needs its symbolic link infolib/course/notebooks -> notebooks/course (git config"
+            " core.symlinks true)"
+        )
+    raise FileNotFoundError(message + ".")
 
 
-def build(out: str | Path, source: str | Path = SOURCE) -> dict[str, list[Path]]:
-    """Write OUT/student and OUT/instructor, one notebook per lesson; return the paths written.
+def build(out: str | Path, source: str | Path | None = None) -> dict[str, list[Path]]:
+    """Write OUT/student and OUT/instructor, one notebook per lesson of `source` (default: `SOURCE`).
+
+    Returns the paths written.
 
     Raises:
         ValueError: `out` is an existing file, or `out` is the source folder itself.
+        FileNotFoundError: `source` holds no lesson notebooks (`lessons`).
+        MissingExtra: nbformat (the [notebooks] extra) is not installed.
     """
-    import nbformat  # lazy: optional dependency (nbformat, the [notebooks] extra)
+    nbformat = require("nbformat", "building the course")  # optional: the [notebooks] extra
 
-    out, source = Path(out), Path(source)
+    out, source = Path(out), SOURCE if source is None else Path(source)
     if out.exists() and not out.is_dir():
         raise ValueError(f"OUT must be a folder, and {out} is a file.")
     if out.resolve() == source.resolve() or source.resolve() in (out / "student").resolve().parents:

@@ -455,6 +455,32 @@ def test_cli_course_build(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "source folder" in bad.stderr
 
 
+def test_the_lessons_are_read_from_the_package():
+    """SOURCE is the package's folder (what a wheel ships), in a checkout a link to notebooks/course/."""
+    import infolib.course
+
+    package = Path(infolib.course.__file__).resolve().parent
+    assert SOURCE.parent.resolve() == package and SOURCE.name == "notebooks"
+    assert SOURCE.is_symlink() and SOURCE.resolve() == ROOT / "notebooks" / "course"
+    assert [p.name for p in lessons()] == sorted(p.name for p in (ROOT / "notebooks" / "course").glob("lesson*.ipynb"))
+    assert [p.name.split("_")[0] for p in lessons()] == list(infolib.course.LESSONS)
+
+
+def test_missing_lessons_say_what_is_missing_and_what_to_do(tmp_path, monkeypatch, capsys):
+    from infolib import cli
+    from infolib.course import build as build_module
+
+    with pytest.raises(FileNotFoundError, match=r"no lesson notebooks \(lesson\*\.ipynb\) in .*empty\.$"):
+        lessons(tmp_path / "empty")
+    monkeypatch.setattr(build_module, "SOURCE", tmp_path / "site-packages" / "infolib" / "course" / "notebooks")
+    out = tmp_path / "out"
+    assert cli.main(["course", "build", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("infolib: error: no lesson notebooks"), error
+    assert "installed without the course's notebooks" in error and "python -m build --wheel" in error
+    assert not out.exists()
+
+
 # -- CI: the instructor versions run with every check passing; the students' stop at NotImplementedError --
 
 

@@ -73,6 +73,15 @@ def test_the_packaged_corpus_is_package_data():
     assert "Licence" in (ROOT / "infolib" / "data" / "PROVENANCE.md").read_text()
 
 
+def test_the_course_lessons_are_package_data():
+    """The wheel ships the lessons through the link infolib/course/notebooks -> notebooks/course (one source)."""
+    assert "course/notebooks/*.ipynb" in PROJECT["tool"]["setuptools"]["package-data"]["infolib"]
+    link = ROOT / "infolib" / "course" / "notebooks"
+    assert link.is_symlink() and link.readlink() == Path("../../notebooks/course")
+    packaged = sorted(p.name for p in (ROOT / "infolib").glob("course/notebooks/*.ipynb"))
+    assert len(packaged) == 5 and packaged == sorted(p.name for p in (ROOT / "notebooks" / "course").glob("*.ipynb"))
+
+
 def test_make_test_never_runs_sudo():
     code = [line for line in (ROOT / "Makefile").read_text().splitlines() if not line.lstrip().startswith("#")]
     assert not any(re.search(r"\bsudo\b", line) for line in code)
