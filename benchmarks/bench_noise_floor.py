@@ -36,16 +36,18 @@ from infolib.core import estimator as E
 from bench_estimator import minilm_pairs, token_problem  # same folder
 
 
-def per_draw_gradients(problem: E.Problem, packed, log_sigma: torch.Tensor, draws: int) -> torch.Tensor:
-    """[draws, P, U] g = ∂R/∂log σ from one noise draw each, at log_sigma [P, U]."""
+def per_draw_gradients(
+    problem: E.Problem, packed, log_sigma: torch.Tensor, draws: int, noise: str = E.Settings.noise
+) -> torch.Tensor:
+    """[draws, P, U] g = ∂R/∂log σ from one noise draw each (of kind `noise`), at log_sigma [P, U]."""
     P, T, K = packed.x.shape
     generators = [torch.Generator().manual_seed(100 + p) for p in range(P)]
     pairs, ones = torch.arange(P), torch.ones(P, dtype=torch.long)
     out = []
     for _ in range(draws):
-        noise = E._noise(generators, list(range(P)), [1] * P, packed.lengths, T, K, packed.x)
+        draw = E._noise(generators, list(range(P)), [1] * P, packed.lengths, T, K, packed.x, noise)
         leaf = log_sigma.clone().requires_grad_(True)
-        E.reconstruction(problem, packed, leaf, pairs, ones, noise, 64, grad=True)
+        E.reconstruction(problem, packed, leaf, pairs, ones, draw, 64, grad=True)
         out.append(leaf.grad.clone())
     return torch.stack(out)
 
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=5)  # the 30 pairs of make bench
     parser.add_argument("--draws", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--noise", choices=E.NOISES, default=E.Settings.noise, help="how the draws are made")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -73,7 +76,7 @@ def main() -> None:
     # Units pinned at σ = scale (words the state ignores) sit on the boundary, not at a stationary point.
     mask = packed.unit_mask & (log_sigma < math.log(fit.scale) - 1e-3)
 
-    g = per_draw_gradients(problem, packed, log_sigma, args.draws)
+    g = per_draw_gradients(problem, packed, log_sigma, args.draws, args.noise)
     relstd = torch.where(mask, g.std(0) / g.mean(0).abs().clamp_min(1e-12), torch.zeros(()))
     ratio = (g.mean(0) / packed.r)[mask]
     curvatures = torch.stack(
@@ -115,6 +118,7 @@ def main() -> None:
         "bench": "noise_floor",
         "pairs": P,
         "draws": args.draws,
+        "noise": args.noise,
         "objective_mean": float(L.mean()),
         "draw_relstd_median": float(relstd[mask].median()),
         "draw_relstd_q90": float(relstd[mask].quantile(0.9)),

@@ -1,7 +1,9 @@
 """σ pinned before the package was restructured: the same seeds must keep giving the same σ.
 
 The values were computed at commit 4b0d003 (before `infolib/` was split into layers) by the calls
-below, with torch 2.13.0 on a 2-core x86-64 CPU and one torch thread. A refactor that changes the
+below, with torch 2.13.0 on a 2-core x86-64 CPU and one torch thread, with Gaussian noise (the default
+then, `noise="gaussian"` now); "toy-orthogonal" holds the toy's σ with today's default noise
+(orthogonal draws), computed the same way when that default came in. A refactor that changes the
 algorithm changes them by far more than the tolerance; another CPU only rounds differently.
 
 Tolerance (RTOL = 1e-5): float32's relative ulp is 2**-23 ≈ 1.2e-7. Another CPU's vector kernels sum
@@ -50,6 +52,12 @@ PINNED = {
         "1:layer.1": [0.16651181876659393, 0.16267059743404388],
         "1:layer.2": [0.17698359489440918, 0.16187478601932526],
     },
+    "toy-orthogonal": {
+        "0:layer.1": [0.16754291951656342, 0.1651507019996643, 0.7618061900138855, 0.4415370523929596],
+        "0:layer.2": [0.1818818598985672, 0.17788445949554443, 0.7210119962692261, 0.4201204776763916],
+        "1:layer.1": [0.16831174492835999, 0.16416557133197784],
+        "1:layer.2": [0.1770354062318802, 0.16539333760738373],
+    },
 }
 
 
@@ -87,7 +95,12 @@ def explain_toy(**changes):
 
 def test_toy_sigma_is_unchanged(one_thread, tmp_path, monkeypatch):
     monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
-    check(explain_toy(), PINNED["toy"])
+    check(explain_toy(noise="gaussian"), PINNED["toy"])
+
+
+def test_toy_sigma_with_the_default_orthogonal_noise_is_unchanged(one_thread, tmp_path, monkeypatch):
+    monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
+    check(explain_toy(), PINNED["toy-orthogonal"])
 
 
 @pytest.mark.parametrize(
@@ -98,13 +111,14 @@ def test_toy_sigma_is_unchanged(one_thread, tmp_path, monkeypatch):
         {"rate": 0.11},  # the λ the paper's loss uses moved by 10%
         {"random_state": 4},  # other noise draws
         {"corpus": ["a b c", "b c d e", "e f"]},  # another σ_S
+        {"noise": "gaussian"},  # independent Gaussian draws instead of orthogonal ones
     ],
-    ids=["steps", "window", "rate", "seed", "corpus"],
+    ids=["steps", "window", "rate", "seed", "corpus", "noise"],
 )
 def test_a_changed_algorithm_fails_the_pin(one_thread, tmp_path, monkeypatch, change):
     """The tolerance is loose enough for rounding, tight enough to catch a real change."""
     monkeypatch.setenv("INFOLIB_CACHE", str(tmp_path))
-    worst = worst_relative_change(explain_toy(**change), PINNED["toy"])
+    worst = worst_relative_change(explain_toy(**change), PINNED["toy-orthogonal"])
     assert worst > 100 * RTOL, f"{change} moved σ by only {worst:.2e}: the pin would not catch it"
 
 
@@ -120,5 +134,6 @@ def test_minilm_sigma_is_unchanged(one_thread, tmp_path, monkeypatch):
         progress=False,
         random_state=0,
         max_steps=30,
+        noise="gaussian",
     )
     check(result, PINNED["minilm"])
