@@ -171,7 +171,8 @@ def reproduce(
 def run_notebooks(
     notebooks, out: Path, smoke: bool, timeout: int, jobs: int | None, stages: Stages, deep: bool = False
 ):
-    """Execute the notebooks, `jobs` at a time, in order, each after the notebooks it reads from.
+    """Execute the notebooks, `jobs` at a time, each after the notebooks it reads from: those that others
+    read from first, then in order.
 
     Returns:
         status: name -> "ok" or "FAILED: <error>"; work: name -> wall seconds and its run-log summary.
@@ -201,7 +202,9 @@ def run_notebooks(
         except Exception as error:  # report every failure, keep going
             return f"FAILED: {type(error).__name__}: {_last_lines(str(error))}", time.perf_counter() - started
 
-    waiting = list(notebooks)
+    # A notebook that others read from starts first (02 before 00 and 01): the chain 02 → 04 is the longest.
+    readers = {n: sum(n in reads[m] for m in notebooks) for n in notebooks}
+    waiting = sorted(notebooks, key=lambda n: -readers[n])
     print(f"[reproduce] {len(notebooks)} notebooks, {jobs} at a time, {threads} torch thread(s) each", flush=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while waiting or running:

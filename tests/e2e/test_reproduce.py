@@ -41,6 +41,14 @@ def test_notebooks_run_after_the_notebooks_they_read_from(tmp_path, fake_noteboo
     assert any(a is not b and a["start"] < b["start"] < a["end"] for a in runs for b in runs)  # two at a time
 
 
+def test_the_notebook_others_read_from_starts_first(tmp_path, fake_notebooks):
+    """02 → 04 is the longest chain: 02 must not wait behind 00 and 01."""
+    (tmp_path / "runlogs").mkdir()
+    reproduce.run_notebooks(FIGURE_NOTEBOOKS, tmp_path, smoke=True, timeout=5, jobs=2, stages=reproduce.Stages())
+    first = min(fake_notebooks, key=lambda name: fake_notebooks[name]["start"])
+    assert first == "02_gradient_vs_information_across_layers"
+
+
 def test_a_failed_notebook_is_reported_and_the_rest_still_run(tmp_path, fake_notebooks):
     (tmp_path / "runlogs").mkdir()
     status, _ = reproduce.run_notebooks(
