@@ -406,3 +406,19 @@ def test_fast_bfloat16_reads_the_cpu_flags(monkeypatch, tmp_path):
     precision.fast_bfloat16.cache_clear()
     assert precision.fast_bfloat16("cpu") is False  # unreadable: never assume bf16 is fast
     precision.fast_bfloat16.cache_clear()
+
+
+def test_chunks_cover_every_row_once_padded_only_to_their_longest_row():
+    """Rows of similar lengths go through Φ together, each chunk padded to its own longest row, within budget."""
+    from infolib.core.estimator import _chunks
+
+    lengths = torch.tensor([3, 40, 7, 7, 12, 40, 3, 25, 8, 12] * 8)
+    chunk_rows, T = 16, 40
+    seen = []
+    for rows, width in _chunks(lengths, chunk_rows, T):
+        assert width == int(lengths[rows].max())
+        assert len(rows) * width <= chunk_rows * T  # the memory budget at full width
+        seen += rows.tolist()
+    assert sorted(seen) == list(range(len(lengths)))
+    padded = sum(len(rows) * width for rows, width in _chunks(lengths, chunk_rows, T))
+    assert padded < 0.6 * len(lengths) * T  # against every row padded to 40 tokens
