@@ -127,7 +127,17 @@ def integrated_gradients(
     grid = _most(n_steps, max_steps)
     for name in batch.names:
         f = HiddenStateScalar(batch, name, target)
-        path = AdaptivePath(f, batch.embed, base, batch.mask, f.directions(random_state), f.reference(base), grid)
+        path = AdaptivePath(
+            f,
+            batch.embed,
+            base,
+            batch.mask,
+            f.directions(random_state),
+            f.reference(base),
+            grid,
+            lengths=batch.lengths if batch.model.is_token_level(name) else None,
+            input_lengths=batch.lengths,
+        )
         rows = list(range(len(batch.sentences)))
         new = {b: list(range(0, grid + 1, grid // n_steps)) for b in rows}
         while rows:
@@ -172,35 +182,57 @@ class AdaptivePath:
         x, base: [batch, tokens, K] the input and the baseline; mask, direction, reference: f's
             other arguments, [batch, ...] (row r of each goes with row r of x).
         grid: G, the finest grid.
+        input_lengths: per row, its real tokens: a pass is cut to its longest row's (None: never cut).
+        lengths: the same for direction and reference, when they are [batch, tokens, D] (a layer's state).
     Attributes:
         values: per row, position -> (f, [tokens] p).
         points: gradient rows evaluated so far (all rows).
     """
 
-    def __init__(self, f, x: Tensor, base: Tensor, mask: Tensor, direction: Tensor, reference: Tensor, grid: int):
+    def __init__(
+        self,
+        f,
+        x: Tensor,
+        base: Tensor,
+        mask: Tensor,
+        direction: Tensor,
+        reference: Tensor,
+        grid: int,
+        lengths: list[int] | None = None,
+        input_lengths: list[int] | None = None,
+    ):
         self.f, self.x, self.base, self.grid = f, x.detach(), base.detach(), grid
         self.args = (mask, direction, reference)
         self.values: list[dict[int, tuple[float, Tensor]]] = [{} for _ in range(len(x))]
         self.points = 0
+        self.state_lengths = lengths
+        self.lengths = input_lengths or [x.shape[1]] * len(x)
 
     def add(self, positions: dict[int, list[int]], max_rows: int) -> None:
-        """Evaluate f and ∇f at the given new positions of each row, `max_rows` path points per pass."""
+        """Evaluate f and ∇f at the given new positions of each row, `max_rows` path points per pass
+        (shortest rows first, each pass cut to its longest row)."""
         items = [(row, k) for row, ks in positions.items() for k in ks if k not in self.values[row]]
+        items.sort(key=lambda item: (self.lengths[item[0]], item))
         for start in range(0, len(items), max_rows):
             self._evaluate(items[start : start + max_rows])
 
     def _evaluate(self, items: list[tuple[int, int]]) -> None:
         rows = torch.tensor([row for row, _ in items], device=self.x.device)
+        width = max(self.lengths[row] for row, _ in items)
         alpha = torch.tensor([k / self.grid for _, k in items], dtype=self.x.dtype, device=self.x.device)
-        x, base = self.x.index_select(0, rows), self.base.index_select(0, rows)
+        x, base = self.x.index_select(0, rows)[:, :width], self.base.index_select(0, rows)[:, :width]
+        mask, direction, reference = (a.index_select(0, rows) for a in self.args)
+        mask = mask[:, :width]
+        if self.state_lengths is not None:  # a layer's state: [rows, tokens, D], cut like the input
+            direction, reference = direction[:, :width], reference[:, :width]
         end = torch.tensor([k == self.grid for _, k in items], device=self.x.device)[:, None, None]
         point = torch.where(end, x, base + alpha[:, None, None] * (x - base)).requires_grad_(True)  # α = 1: x exactly
         with torch.enable_grad():
-            value = self.f(point, *(a.index_select(0, rows) for a in self.args))
+            value = self.f(point, mask, direction, reference)
             (grad,) = torch.autograd.grad(value.sum(), point)
-        projected = ((x - base).double() * grad.detach().double()).sum(-1).cpu()  # [items, tokens]
+        projected = ((x - base).double() * grad.detach().double()).sum(-1).cpu()  # [items, width]
         for j, (row, k) in enumerate(items):
-            self.values[row][k] = (float(value[j].detach()), projected[j])
+            self.values[row][k] = (float(value[j].detach()), projected[j, : self.lengths[row]])
         self.points += len(items)
 
     def _nodes(self, row: int) -> list[int]:

@@ -45,17 +45,19 @@ def occlusion(batch: Batch, *, baseline: str | Tensor = "zero", max_rows: int = 
     model = batch.model
     with torch.no_grad():
         base = neutral_embed(model, batch.encoding, batch.embed, baseline)
-        # One perturbed row per (sentence, word).
+        # One perturbed row per (sentence, word), shortest sentences first: a pass is padded to its longest row.
         jobs = [(b, u) for b in range(len(batch.sentences)) for u in range(batch.n_units(b))]
+        jobs.sort(key=lambda job: (batch.lengths[job[0]], job))
         squared = {name: [torch.zeros(batch.n_units(b)) for b in range(len(batch.sentences))] for name in batch.names}
         for start in range(0, len(jobs), max_rows):
             part = jobs[start : start + max_rows]
             rows = torch.tensor([b for b, _ in part])
-            x = batch.embed[rows].clone()
+            width = max(batch.lengths[b] for b, _ in part)
+            x = batch.embed[rows, :width].clone()
             for r, (b, u) in enumerate(part):
                 tokens = (batch.units[b] == u).nonzero().squeeze(1)
                 x[r, tokens] = base[b, tokens]
-            states = model.states(x, batch.mask[rows], batch.names)
+            states = model.states(x, batch.mask[rows, :width], batch.names)
             for name in batch.names:
                 change = batch.change(name, states[name], rows).cpu()  # [rows] mean ((s − s_clean)/σ_S)²
                 for r, (b, u) in enumerate(part):

@@ -133,21 +133,31 @@ def _squared_norms(
     batch: Batch, names: list[str], kind: str, count: int, max_rows: int, random_state: int
 ) -> dict[str, list[Tensor]]:
     """name -> per sentence [count, n_tokens] ‖(v^T J)_t‖² for each direction v and token t."""
-    B, T, _ = batch.embed.shape
-    chunk = max(1, max_rows // B)
+    B = batch.embed.shape[0]
     out: dict[str, list[list[Tensor]]] = {name: [[] for _ in range(B)] for name in names}
-    for start in range(0, count, chunk):
-        stop = min(count, start + chunk)
-        rows = torch.arange(B).repeat_interleave(stop - start)
-        x = batch.embed[rows].detach().clone().requires_grad_(True)
-        states = batch.model.states(x, batch.mask[rows], names)
-        for j, name in enumerate(names):
-            s = batch.scaled(name, states[name], rows)
-            v = torch.cat(
-                [_probe_block(batch, name, b, kind, start, stop, tuple(s.shape[1:]), random_state) for b in range(B)]
-            )
-            (grad,) = torch.autograd.grad((s * v).sum(), x, retain_graph=j < len(names) - 1)
-            squared = (grad.detach() ** 2).sum(-1).reshape(B, stop - start, T)
-            for b in range(B):
-                out[name][b].append(squared[b, :, : batch.lengths[b]])
+    for group in length_groups(batch.lengths, GROUP):
+        chunk, width = max(1, max_rows // len(group)), max(batch.lengths[b] for b in group)
+        for start in range(0, count, chunk):
+            stop = min(count, start + chunk)
+            rows = torch.tensor(group).repeat_interleave(stop - start)
+            x = batch.embed[rows, :width].detach().clone().requires_grad_(True)
+            states = batch.model.states(x, batch.mask[rows, :width], names)
+            for j, name in enumerate(names):
+                s = batch.scaled(name, states[name], rows)
+                shape = tuple(s.shape[1:])
+                v = torch.cat([_probe_block(batch, name, b, kind, start, stop, shape, random_state) for b in group])
+                (grad,) = torch.autograd.grad((s * v).sum(), x, retain_graph=j < len(names) - 1)
+                squared = (grad.detach() ** 2).sum(-1).reshape(len(group), stop - start, width)
+                for k, b in enumerate(group):
+                    out[name][b].append(squared[k, :, : batch.lengths[b]])
     return {name: [torch.cat(parts) for parts in per_sentence] for name, per_sentence in out.items()}
+
+
+# Sentences per pass group: sorted by length, so a group is padded only to its own longest sentence.
+GROUP = 16
+
+
+def length_groups(lengths: list[int], size: int) -> list[list[int]]:
+    """The sentence indices in order of length, in groups of at most `size` (each padded to its longest)."""
+    order = sorted(range(len(lengths)), key=lambda b: (lengths[b], b))
+    return [order[start : start + size] for start in range(0, len(order), size)]

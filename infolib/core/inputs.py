@@ -224,8 +224,12 @@ class Batch:
         return self.mask if rows is None else self.mask[rows]
 
     def change(self, name: str, state: Tensor, rows: Tensor) -> Tensor:
-        """[rows] `normalised_change` of `state` from the clean state of each row's sentence `rows`."""
-        return normalised_change(state, self.clean[name][rows], self.inv_var[name], self.token_mask(name, rows))
+        """[rows] `normalised_change` of `state` from the clean state of each row's sentence `rows`; a layer's
+        state may be cut to fewer tokens than the batch's (rows padded only to their longest sentence)."""
+        clean, mask = self.clean[name][rows], self.token_mask(name, rows)
+        if mask is not None:
+            clean, mask = clean[:, : state.shape[1]], mask[:, : state.shape[1]]
+        return normalised_change(state, clean, self.inv_var[name], mask)
 
     def scaled(self, name: str, state: Tensor, rows: Tensor | None = None) -> Tensor:
         """state / σ_S with padded tokens zeroed: [rows, tokens, D] or [rows, D] (what Jacobians are taken of)."""

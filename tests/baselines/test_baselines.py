@@ -458,6 +458,28 @@ def test_every_baseline_on_minilm():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("method", ["gradient_saliency", "integrated_gradients", "occlusion"])
+def test_a_short_sentence_beside_long_ones_scores_as_alone_on_minilm(method):
+    """Passes are cut to their longest row (sentences sorted by length), so a short sentence batched with
+    long ones is never padded to their length: its scores are those of a run on its own, to float32 rounding
+    (relative 1e-4; integrated gradients' adaptive grid may refine one interval differently: 1e-3)."""
+    import infolib
+
+    model = infolib.load_model("minilm")
+    short = "a good movie"
+    long = [
+        "the plot , which twists for two hours through seven cities and three decades , is unbelievably dull",
+        "it is a charming , funny and thoughtful film that never once talks down to its young audience",
+    ]
+    options = {"gradient_saliency": {"probes": 8}, "integrated_gradients": {"n_steps": 8}}.get(method, {})
+    batched = METHODS[method](model, [long[0], short, long[1]], ["layer.2", "layer.6"], **options)
+    alone = METHODS[method](model, [short], ["layer.2", "layer.6"], **options)
+    rtol = 1e-3 if method == "integrated_gradients" else 1e-4
+    for layer in ("layer.2", "layer.6"):
+        torch.testing.assert_close(batched.scores[1, layer], alone.scores[0, layer], rtol=rtol, atol=1e-6)
+
+
+@pytest.mark.slow
 def test_integrated_gradients_completeness_on_bert_sst2(monkeypatch):
     """The issue's case: 'a gorgeously strange movie .', all layers, defaults, σ_S as the notebooks.
     With 32 fixed steps completeness broke by up to ~40 % of the total; now every layer is ≤ 5 %."""
