@@ -26,12 +26,13 @@ there R(σ) = Σ_i â_i σ_i² with â_i = Σ_{t∈i} ‖∂(s/σ_S)/∂x_t‖²
 mean), estimated from `probes` Hutchinson vector-Jacobian products (`curvature`), which cost one
 forward and backward pass each and are counted in `PairFit.passes`. For a linear Φ the start is the
 closed form up to the probes' noise, and one Newton step from any start is exact (with the default
-orthogonal draws; up to the draws' noise with Gaussian ones). It is not the default because it
-does not pay on real models: on MiniLM (1 SST-2 sentence × 6 layers, token level, against a 100-step run) the iteration's Monte-Carlo noise, not
-the distance from the start, sets the steps needed. Two Newton steps after the start (10-12 passes)
-leave the objective 0.7-1.1 % above the optimum on the mean pair; with warmup=1 it needs a median
-of 26 passes for 0.12 % (mean) and 0.38 % (worst), against 28 passes, 0.11 % and 0.29 % for the
-fixed start (`benchmarks/bench_stopping.py --sentences 1 --long-steps 100 --settings ...`).
+orthogonal draws; up to the draws' noise with Gaussian ones). It is not the default because it does
+not pay on real models: on MiniLM (1 SST-2 sentence × 6 layers, token level, against a 100-step run)
+the iteration's Monte-Carlo noise, not the distance from the start, sets the steps needed. Two
+Newton steps after the start (10-12 passes) leave the objective 0.7-1.1 % above the optimum on the
+mean pair; with warmup=1 it needs a median of 26 passes for 0.12 % (mean) and 0.38 % (worst),
+against 28 passes, 0.11 % and 0.29 % for the fixed start (`benchmarks/bench_stopping.py --sentences
+1 --long-steps 100 --settings ...`).
 
 Warm start. A pair may bring its own start, `Problem.warm_start` ([n_units] σ, NaN for the units without
 one, which take the default start): the what-if tool starts the words an edit left alone at their σ
