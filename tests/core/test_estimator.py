@@ -422,3 +422,9 @@ def test_chunks_cover_every_row_once_padded_only_to_their_longest_row():
     assert sorted(seen) == list(range(len(lengths)))
     padded = sum(len(rows) * width for rows, width in _chunks(lengths, chunk_rows, T))
     assert padded < 0.6 * len(lengths) * T  # against every row padded to 40 tokens
+
+
+@pytest.mark.parametrize("noise", ["uniform", "", None, 3])
+def test_bad_noise_is_named(noise):
+    with pytest.raises(ValueError, match="noise must be one of 'gaussian', 'orthogonal'"):
+        infolib.explain_phi(torch.randn(2, 4), lambda x: x.sum(0), noise=noise)
